@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test lint bench data clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Serve the site on the embedded SQLite database, with the job runner.
+run: $(STAMP)
+	APP_ENV=development $(FLASK) db upgrade
+	APP_ENV=development $(FLASK) units bootstrap data/units.csv
+	APP_ENV=development $(BIN)/gunicorn --bind 127.0.0.1:8000 --workers 2 --threads 4 \
+		--access-logfile - wsgi:app
+
+## The whole test suite (also on PostgreSQL when TEST_DATABASE_URL is set).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## Benchmarks: print figures, never fail on speed.
+bench: $(STAMP)
+	$(BIN)/python bench/bench_units.py
+
+## Rebuild data/units.csv from the public directory (see data/README.md).
+data: $(STAMP)
+	$(BIN)/python scripts/build_units_csv.py ../shared/data/annuaire-gendarmerie-2019 data/units.csv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,51 @@
+"""Rendez-vous en gendarmerie: book an appointment at a gendarmerie unit."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, commands, error handlers."""
+    # Imported here so that `booking.domain` stays importable without the framework.
+    from flask import Flask
+
+    from booking import cli, config, database, errors, models  # noqa: F401  (models: tables)
+    from booking.extensions import db, migrate
+    from booking.web import api, opendata, public
+
+    test_config = dict(test_config or {})
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=test_config.pop("INSTANCE_PATH", str(ROOT / "instance")),
+    )
+    # Tests run in the testing environment, whatever the shell says.
+    environ = None if not test_config else {**os.environ, "APP_ENV": "testing"}
+    app.config.update(config.load_config(app.instance_path, environ))
+    app.config.update(test_config)
+    uri = config.database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(uri)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), render_item=database.render_item
+    )
+    database.init_app(app)
+    for module in (public, api, opendata):
+        app.register_blueprint(module.bp)
+    cli.init_app(app)
+    errors.init_app(app)
+    return app

@@ -1,0 +1,84 @@
+"""Command line: `flask --app wsgi units …`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from booking.domain.units_csv import DatasetError
+from booking.extensions import db
+from booking.models import Unit
+from booking.services.units_export import export_csv
+from booking.services.units_import import ImportRefused, import_units
+
+units_cli = AppGroup("units", help="Import and export the units dataset.")
+
+
+@units_cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--dry-run", is_flag=True, help="Read and report, change nothing.")
+@click.option("--strict", is_flag=True, help="Any row problem fails the whole import.")
+@click.option("--force", is_flag=True, help="Allow mass deactivation; overwrite local edits.")
+def import_command(path: str, dry_run: bool, strict: bool, force: bool) -> None:
+    """Import a units file (structured or free-text layout) and print a report."""
+    data = _read_input(path)
+    try:
+        report = import_units(data, dry_run=dry_run, strict=strict, force=force)
+    except DatasetError as error:
+        db.session.rollback()
+        click.echo(f"Fichier refusé : {error}. Rien n'a été modifié.", err=True)
+        sys.exit(1)
+    except ImportRefused as refusal:
+        db.session.rollback()
+        for line in refusal.report.lines():
+            click.echo(line)
+        click.echo(f"Import arrêté : {refusal}", err=True)
+        sys.exit(1)
+    for line in report.lines():
+        click.echo(line)
+
+
+@units_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True))
+def export_command(path: str) -> None:
+    """Write the open-data CSV of the active units (`-` for standard output)."""
+    data = export_csv()
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        Path(path).write_bytes(data)
+        rows = data.count(b"\n") - 1
+        click.echo(f"{rows} unités écrites dans {path}", err=True)
+
+
+@units_cli.command("bootstrap")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def bootstrap_command(path: str) -> None:
+    """Import PATH only when the database holds no unit yet (first start)."""
+    if db.session.scalar(select(func.count(Unit.id))):
+        click.echo("Unités déjà chargées : rien à importer.")
+        return
+    for line in import_units(Path(path).read_bytes()).lines()[:2]:
+        click.echo(line)
+
+
+def _read_input(path: str) -> bytes:
+    """The bytes of a file, or of standard input for `-`; a clear error when unreadable."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        click.echo(f"Fichier illisible : {path} ({error.strerror}).", err=True)
+        sys.exit(1)
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    app.cli.add_command(units_cli)

@@ -1,0 +1,73 @@
+"""Configuration: defaults in code, environment variables override them (SPEC §8)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+INTEGER_SETTINGS = {
+    "BOOKING_MIN_NOTICE_MINUTES": 120,
+    "BOOKING_HORIZON_DAYS": 28,
+    "BOOKING_MAX_ACTIVE_PER_EMAIL": 2,
+    "BOOKING_REMINDER_HOURS": 24,
+    "PERSONAL_DATA_RETENTION_DAYS": 90,
+    "SMTP_PORT": 25,
+}
+TEXT_SETTINGS = {
+    "BASE_URL": "http://127.0.0.1:8000",
+    "SMTP_HOST": "",
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "MAIL_FROM": "Rendez-vous en gendarmerie <ne-pas-repondre@rendez-vous.invalid>",
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not let the service start safely."""
+
+
+def database_url(raw: str) -> str:
+    """Select the psycopg 3 driver for the usual `postgresql://` and `postgres://` forms."""
+    for prefix in ("postgresql://", "postgres://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def load_config(instance_path: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Every setting of the service, from the environment and the defaults."""
+    env = dict(os.environ if environ is None else environ)
+    app_env = env.get("APP_ENV", "production")
+    config: dict[str, Any] = {"APP_ENV": app_env}
+    for name, default in INTEGER_SETTINGS.items():
+        raw = env.get(name, "").strip()
+        try:
+            config[name] = int(raw) if raw else default
+        except ValueError as error:
+            raise ConfigurationError(f"{name} doit être un nombre entier, pas « {raw} »") from error
+    for name, text in TEXT_SETTINGS.items():
+        config[name] = env.get(name, text)
+    config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    config["SMTP_STARTTLS"] = env.get("SMTP_STARTTLS", "").lower() in {"1", "true", "yes", "oui"}
+    default_db = "sqlite:///" + str(Path(instance_path) / "booking.sqlite3")
+    config["SQLALCHEMY_DATABASE_URI"] = database_url(env.get("DATABASE_URL") or default_db)
+    config["SECRET_KEY"] = env.get("SECRET_KEY") or _development_secret(app_env, instance_path)
+    config["JSON_SORT_KEYS"] = False
+    return config
+
+
+def _development_secret(app_env: str, instance_path: str) -> str:
+    """A secret kept in the instance folder, for development only; production must set one."""
+    if app_env not in {"development", "testing"}:
+        raise ConfigurationError(
+            "SECRET_KEY est obligatoire hors développement (APP_ENV=development pour un poste local)"
+        )
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""Domain logic: pure functions and values, no Flask, no database."""

@@ -1,0 +1,107 @@
+"""Typed ORM models: what is stored, with no business rules and no commits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.extensions import db
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive datetimes; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Give back an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Unit(db.Model):  # type: ignore[name-defined,misc]
+    """A gendarmerie unit that receives the public."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    street: Mapped[str] = mapped_column(String(300), default="")
+    postcode: Mapped[str] = mapped_column(String(10), default="", index=True)
+    commune: Mapped[str] = mapped_column(String(120), default="")
+    insee: Mapped[str] = mapped_column(String(5), default="")
+    department: Mapped[str] = mapped_column(String(3), index=True)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    url: Mapped[str] = mapped_column(String(500), default="")
+    timezone: Mapped[str] = mapped_column(String(40))
+    desks: Mapped[int] = mapped_column(SmallInteger, default=1)
+    active: Mapped[bool] = mapped_column(default=True, index=True)
+    # Lower-case, accent-free name and commune, for searching on every database alike.
+    search_key: Mapped[str] = mapped_column(String(400), default="")
+    # Staff changed the hours here: a re-import reports the conflict and keeps them.
+    hours_edited_locally: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    opening_ranges: Mapped[list[OpeningRange]] = relationship(
+        back_populates="unit",
+        cascade="all, delete-orphan",
+        order_by="(OpeningRange.weekday, OpeningRange.start_minute)",
+    )
+
+    __table_args__ = (CheckConstraint("desks >= 1", name="units_desks_positive"),)
+
+
+class OpeningRange(db.Model):  # type: ignore[name-defined,misc]
+    """One local opening range of a unit: a weekday (0 = Monday, 7 = public holidays)."""
+
+    __tablename__ = "opening_ranges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    start_minute: Mapped[int] = mapped_column(SmallInteger)
+    end_minute: Mapped[int] = mapped_column(SmallInteger)
+
+    unit: Mapped[Unit] = relationship(back_populates="opening_ranges")
+
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 7", name="opening_ranges_weekday"),
+        CheckConstraint(
+            "start_minute >= 0 AND start_minute < end_minute AND end_minute <= 1440",
+            name="opening_ranges_bounds",
+        ),
+        Index("ix_opening_ranges_unit", "unit_id", "weekday"),
+    )

@@ -1,0 +1,85 @@
+"""Telephone numbers of France, overseas numbering included."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+# The numbering region of each overseas département or collectivity; the rest is FR.
+REGION_OF_DEPARTMENT = {
+    "971": "GP",
+    "972": "MQ",
+    "973": "GF",
+    "974": "RE",
+    "975": "PM",
+    "976": "YT",
+    "977": "BL",
+    "978": "MF",
+    "986": "WF",
+    "987": "PF",
+    "988": "NC",
+}
+FRENCH_REGIONS = frozenset({"FR", *REGION_OF_DEPARTMENT.values()})
+
+
+def parse_phone(text: str, department: str = "") -> phonenumbers.PhoneNumber | None:
+    """The number if it is a valid French one (metropolitan or overseas), else None."""
+    region = REGION_OF_DEPARTMENT.get(department, "FR")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        # A local overseas number written without its prefix is read as metropolitan first.
+        for other in sorted(FRENCH_REGIONS - {region}):
+            try:
+                candidate = phonenumbers.parse(text, other)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(candidate):
+                return candidate
+        return None
+    if phonenumbers.region_code_for_number(number) not in FRENCH_REGIONS:
+        return None
+    return number
+
+
+# Overseas departments whose country code is also the first digits of every local number:
+# "+590 41 14 20" lost those digits when the directory was written (0590 41 14 20).
+_AREA_IS_COUNTRY_CODE = ("590", "594", "596", "262", "269")
+
+
+def repair_phone(text: str, department: str = "") -> str | None:
+    """A valid number recovered from a damaged one, or None.
+
+    Recovers a number written among other words ("17 ou 112 ou 05 46 56 21 13") and an overseas
+    number that lost its local area digits ("+590 41 14 20").
+    """
+    region = REGION_OF_DEPARTMENT.get(department, "FR")
+    digits = "".join(char for char in text if char.isdigit())
+    for code in _AREA_IS_COUNTRY_CODE:
+        if text.strip().startswith("+" + code) and len(digits) == len(code) + 6:
+            candidate = "0" + code + digits[len(code) :]
+            if parse_phone(candidate, department) is not None:
+                return display_phone(candidate, department)
+    for match in phonenumbers.PhoneNumberMatcher(text, region):
+        if phonenumbers.region_code_for_number(match.number) in FRENCH_REGIONS:
+            return phonenumbers.format_number(
+                match.number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            )
+    return None
+
+
+def display_phone(text: str, department: str = "") -> str | None:
+    """`+33 4 50 40 59 30` style, or None when the number is not valid."""
+    number = parse_phone(text, department)
+    if number is None:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def e164(text: str, department: str = "") -> str | None:
+    """`+33450405930` style, or None when the number is not valid."""
+    number = parse_phone(text, department)
+    if number is None:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

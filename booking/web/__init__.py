@@ -1,0 +1,1 @@
+"""Thin blueprints: parse, call one service, answer."""

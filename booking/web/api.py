@@ -1,0 +1,99 @@
+"""JSON API `/api/v1`: units, then slots and bookings."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ValidationError
+
+from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
+from booking.errors import ApiError, french_field_errors
+from booking.models import Unit
+from booking.services.units import UnitHit, UnitNotFound, UnitSearch, get_unit, search_units
+from booking.services.units import weekly_hours
+from booking.web import openapi
+from booking.web.schemas import ErrorBody, UnitOut, UnitPage, UnitSearchParams
+from booking.web.schemas import parse_point
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+M = TypeVar("M", bound=BaseModel)
+
+
+@bp.get("/units")
+@openapi.operation(
+    "Chercher des unités", query=UnitSearchParams, responses={200: UnitPage, 422: ErrorBody}
+)
+def units() -> ResponseReturnValue:
+    """Units by text, postcode, département, or nearest to a point."""
+    params = _query(UnitSearchParams)
+    hits, total = search_units(
+        UnitSearch(
+            q=params.q,
+            postcode=params.postcode,
+            department=params.department,
+            near=parse_point(params.near) if params.near else None,
+            limit=params.limit,
+            offset=params.offset,
+        )
+    )
+    return jsonify({"items": [_hit_json(hit) for hit in hits], "total": total})
+
+
+@bp.get("/units/<public_id>")
+@openapi.operation("Une unité", responses={200: UnitOut, 404: ErrorBody})
+def unit(public_id: str) -> ResponseReturnValue:
+    """One unit with its opening hours."""
+    try:
+        found = get_unit(public_id)
+    except UnitNotFound:
+        raise ApiError(404, "unit_not_found", "Aucune unité active ne porte cet identifiant.")
+    return jsonify(unit_json(found))
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    """The OpenAPI 3.1 document of this API."""
+    return jsonify(openapi.build_document(current_app, bp.name))
+
+
+def unit_json(unit: Unit) -> dict[str, Any]:
+    """A unit as SPEC §5 shows it."""
+    hours = weekly_hours(unit)
+    return {
+        "id": unit.public_id,
+        "name": unit.name,
+        "address": unit.address,
+        "postcode": unit.postcode,
+        "commune": unit.commune,
+        "department": unit.department,
+        "insee": unit.insee,
+        "lat": unit.latitude,
+        "lon": unit.longitude,
+        "phone": unit.phone,
+        "email": unit.email,
+        "url": unit.url,
+        "timezone": unit.timezone,
+        "desks": unit.desks,
+        "opening_hours": osm_opening_hours(hours),
+        "hours": {
+            key: [[format_time(start), format_time(end)] for start, end in hours.get(day, [])]
+            for day, key in enumerate(DAY_KEYS)
+        },
+    }
+
+
+def _hit_json(hit: UnitHit) -> dict[str, Any]:
+    """A search result: the unit, and its distance for a `near` search."""
+    return {**unit_json(hit.unit), "distance_km": hit.distance_km}
+
+
+def _query(model: type[M]) -> M:
+    """The query string validated by `model`, or a 422 naming each bad parameter."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        raise ApiError(
+            422, "invalid", "Paramètres invalides.", french_field_errors(error)
+        ) from None

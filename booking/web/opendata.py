@@ -1,0 +1,75 @@
+"""Open data: the units and their hours as CSV (official layout), Table Schema and GeoJSON."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from booking.domain.units_schema import table_schema
+from booking.services.units_export import cached_export, dataset_version
+
+bp = Blueprint("opendata", __name__, url_prefix="/opendata")
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """What is published, under which licence, from which sources."""
+    _, active, updated = dataset_version()
+    return render_template("opendata.html", active=active, updated=updated)
+
+
+@bp.get("/units.csv")
+def units_csv() -> ResponseReturnValue:
+    """The units in the official structured layout."""
+    return _conditional("csv", "text/csv; charset=utf-8", "unites-gendarmerie.csv")
+
+
+@bp.get("/units.geojson")
+def units_geojson() -> ResponseReturnValue:
+    """The units as a GeoJSON FeatureCollection with OSM `opening_hours`."""
+    return _conditional("geojson", "application/geo+json", "unites-gendarmerie.geojson")
+
+
+@bp.get("/units.schema.json")
+def units_schema() -> ResponseReturnValue:
+    """The Table Schema that the CSV validates against."""
+    return table_schema()
+
+
+@bp.get("/datapackage.json")
+def datapackage() -> ResponseReturnValue:
+    """A Data Package tying the CSV to its schema and its dialect (`;`)."""
+    return {
+        "name": "unites-gendarmerie",
+        "title": "Unités de gendarmerie accueillant du public",
+        "licenses": [
+            {
+                "name": "etalab-2.0",
+                "title": "Licence Ouverte 2.0",
+                "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+            }
+        ],
+        "resources": [
+            {
+                "name": "unites",
+                "path": url_for("opendata.units_csv", _external=True),
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "dialect": {"delimiter": ";", "header": True},
+                "schema": url_for("opendata.units_schema", _external=True),
+            }
+        ],
+    }
+
+
+def _conditional(kind: str, mimetype: str, filename: str) -> Response:
+    """The export with ETag and Last-Modified; 304 when the client's copy is current."""
+    exported = cached_export(kind)
+    response = Response(exported.body, mimetype=mimetype)
+    response.set_etag(exported.etag)
+    response.last_modified = exported.last_modified
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response.make_conditional(request)

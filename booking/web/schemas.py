@@ -1,0 +1,95 @@
+"""Shapes of the JSON API, from which its OpenAPI document is generated."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from booking.domain.hours import DAY_KEYS
+
+
+class ErrorBody(BaseModel):
+    """Every error of the API."""
+
+    error: str = Field(description="Code stable de l'erreur, par exemple `invalid`.")
+    message: str = Field(description="Explication en français.")
+    fields: dict[str, str] | None = Field(
+        default=None, description="Erreur de chaque champ refusé."
+    )
+
+
+class UnitSearchParams(BaseModel):
+    """Query parameters of the units search."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field(default="", max_length=100, description="Nom de l'unité ou commune.")
+    postcode: str = Field(
+        default="", pattern=r"^\d{0,5}$", description="Code postal ou son début."
+    )
+    department: str = Field(
+        default="", pattern=r"^(|\d{2,3}|2[ABab])$", description="Code du département."
+    )
+    near: str = Field(default="", description="`LAT,LON` : trier par distance à ce point.")
+    limit: int = Field(default=20, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=100_000)
+
+    @field_validator("near")
+    @classmethod
+    def _near_is_a_point(cls, value: str) -> str:
+        """`LAT,LON` with a latitude in [-90, 90] and a longitude in [-180, 180]."""
+        if value:
+            parse_point(value)
+        return value
+
+
+def parse_point(value: str) -> tuple[float, float]:
+    """(latitude, longitude) of `LAT,LON`, or ValueError with a French message."""
+    parts = value.split(",")
+    try:
+        latitude, longitude = (float(part) for part in parts)
+    except ValueError:
+        raise ValueError("attendu : latitude,longitude (par exemple 45.76,4.83)") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError("latitude entre -90 et 90, longitude entre -180 et 180")
+    return latitude, longitude
+
+
+TimeRange = tuple[str, str]
+
+
+class UnitOut(BaseModel):
+    """A unit as the API shows it."""
+
+    id: str
+    name: str
+    address: str
+    postcode: str
+    commune: str
+    department: str
+    insee: str
+    lat: float | None
+    lon: float | None
+    phone: str
+    email: str
+    url: str
+    timezone: str
+    desks: int
+    opening_hours: str = Field(description="Horaires au format OpenStreetMap `opening_hours`.")
+    hours: dict[str, list[TimeRange]] = Field(
+        description="Plages d'ouverture locales par jour : " + ", ".join(DAY_KEYS) + "."
+    )
+
+
+class UnitHitOut(UnitOut):
+    """A unit in search results."""
+
+    distance_km: float | None = Field(
+        default=None, description="Distance au point `near`, en kilomètres."
+    )
+
+
+class UnitPage(BaseModel):
+    """A page of search results."""
+
+    items: list[UnitHitOut]
+    total: int

@@ -1,0 +1,121 @@
+"""Fixtures: an app on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from booking import create_app
+from booking.domain.text import fold
+from booking.domain.zones import unit_timezone
+from booking.extensions import db
+from booking.models import OpeningRange, Unit
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = Path(__file__).resolve().parent / "data"
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, dropped at the end."""
+    server = os.environ["TEST_DATABASE_URL"]
+    name = f"booking_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield server.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=DATABASES)
+def database_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the test's app keeps its data."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def app(database_uri: str, tmp_path: Path) -> Iterator[Flask]:
+    """An application on an empty database with every table."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_uri,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "BASE_URL": "http://rdv.test",
+        }
+    )
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A runner of the app's commands."""
+    return app.test_cli_runner()
+
+
+WEEKDAYS_8_TO_12_14_TO_18 = {day: [(480, 720), (840, 1080)] for day in range(5)}
+
+
+@pytest.fixture
+def create_unit(app: Flask) -> Callable[..., Unit]:
+    """Factory of units, committed; keyword arguments override the defaults."""
+
+    def create(**overrides: Any) -> Unit:
+        hours = overrides.pop("hours", WEEKDAYS_8_TO_12_14_TO_18)
+        values: dict[str, Any] = {
+            "public_id": f"T{uuid.uuid4().hex[:8]}",
+            "name": "Gendarmerie - Brigade de Ornex",
+            "address": "124 Rue de Béjoud 01210 ORNEX",
+            "street": "124 Rue de Béjoud",
+            "postcode": "01210",
+            "commune": "Ornex",
+            "insee": "01281",
+            "department": "01",
+            "latitude": 46.27591,
+            "longitude": 6.09523,
+            "phone": "+33 4 50 40 59 30",
+            "email": "bta.ornex@gendarmerie.interieur.gouv.fr",
+            "url": "",
+        }
+        values.update(overrides)
+        values.setdefault("timezone", unit_timezone(values["department"]).key)
+        values["search_key"] = fold(f"{values['name']} {values['commune']}")
+        with app.app_context():
+            unit = Unit(**values)
+            unit.opening_ranges = [
+                OpeningRange(weekday=day, start_minute=start, end_minute=end)
+                for day, ranges in hours.items()
+                for start, end in ranges
+            ]
+            db.session.add(unit)
+            db.session.commit()
+            db.session.refresh(unit)
+            db.session.expunge(unit)
+        return unit
+
+    return create
