@@ -40,9 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=str(ROOT / "migrations"), render_item=database.render_item
-    )
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_item=database.render_item)
     database.init_app(app)
     for module in (public, api, opendata):
         app.register_blueprint(module.bp)

@@ -74,9 +74,11 @@ def _read_input(path: str) -> bytes:
         return sys.stdin.buffer.read()
     try:
         return Path(path).read_bytes()
+    except FileNotFoundError:
+        click.echo(f"Fichier introuvable : {path}. Rien n'a été modifié.", err=True)
     except OSError as error:
-        click.echo(f"Fichier illisible : {path} ({error.strerror}).", err=True)
-        sys.exit(1)
+        click.echo(f"Fichier illisible : {path} ({error}). Rien n'a été modifié.", err=True)
+    sys.exit(1)
 
 
 def init_app(app: Flask) -> None:

@@ -63,7 +63,8 @@ def _development_secret(app_env: str, instance_path: str) -> str:
     """A secret kept in the instance folder, for development only; production must set one."""
     if app_env not in {"development", "testing"}:
         raise ConfigurationError(
-            "SECRET_KEY est obligatoire hors développement (APP_ENV=development pour un poste local)"
+            "SECRET_KEY est obligatoire hors développement"
+            " (APP_ENV=development pour un poste local)"
         )
     path = Path(instance_path) / "secret_key"
     if not path.exists():

@@ -72,9 +72,7 @@ def normalise_day(ranges: Sequence[Range]) -> list[Range]:
     ordered = sorted(check_range(start, end) for start, end in ranges)
     for (_, previous_end), (start, end) in zip(ordered, ordered[1:], strict=False):
         if start < previous_end:
-            raise HoursError(
-                f"plages qui se chevauchent : {format_time(start)}–{format_time(end)}"
-            )
+            raise HoursError(f"plages qui se chevauchent : {format_time(start)}–{format_time(end)}")
     return ordered
 
 

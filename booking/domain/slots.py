@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -73,11 +74,34 @@ def _us(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-def _local_us(day: date, minute: int, tz: ZoneInfo) -> int:
+def _spans_us(intervals: Sequence[Interval]) -> list[tuple[int, int]]:
+    """Non-empty intervals as (start, end) microseconds; empty ones cover no instant."""
+    try:
+        # Inlined conversion: with hundreds of bookings per call, a function call each adds up.
+        spans = [
+            ((i.start - _EPOCH) // _MICROSECOND, (i.end - _EPOCH) // _MICROSECOND)
+            for i in intervals
+        ]
+    except TypeError as error:  # naive minus aware
+        raise ValueError("closures and bookings need aware datetimes") from error
+    return [(start, end) for start, end in spans if start < end]
+
+
+@lru_cache(maxsize=1 << 16)
+def _local_us(tz: ZoneInfo, day: date, minute: int) -> int:
     """Instant of local wall time `minute` after midnight of `day` (1440 = next midnight)."""
     # Wall-clock addition on an aware datetime keeps fold=0; the subtraction in _us then applies
-    # zoneinfo's offset for that wall time, which is what moves gap times forward.
+    # zoneinfo's offset for that wall time, which is what moves gap times forward. Cached because
+    # most units share a handful of zones, dates and opening times.
     return _us(datetime(day.year, day.month, day.day, tzinfo=tz) + timedelta(minutes=minute))
+
+
+def _from_us(instant: int, tz: ZoneInfo) -> datetime:
+    """Aware datetime in `tz` of an instant in microseconds since the epoch."""
+    seconds, micro = divmod(instant, 1_000_000)
+    # Grid instants are whole seconds (wall minutes, whole-second offsets): the fast exact path.
+    moment = datetime.fromtimestamp(seconds, tz)
+    return moment if not micro else moment + timedelta(microseconds=micro)
 
 
 def _check_hours(hours: WeeklyHours) -> None:
@@ -102,7 +126,7 @@ def _day_candidates(
     """Sorted distinct candidate starts (µs) of one local day; slots never cross a range's end."""
     starts: list[int] = []
     for first, last in ranges:
-        begin, end = _local_us(day, first, tz), _local_us(day, last, tz)
+        begin, end = _local_us(tz, day, first), _local_us(tz, day, last)
         # A range lying wholly inside a DST gap ends up with end <= begin: it yields nothing.
         starts.extend(range(begin, end - step + 1, step))
     return starts if len(ranges) < 2 else sorted(set(starts))
@@ -121,18 +145,11 @@ def candidate_starts(
     return [_from_us(start, tz) for start in _day_candidates(ranges, day, tz, step)]
 
 
-def _from_us(instant: int, tz: ZoneInfo) -> datetime:
-    """Aware datetime in `tz` of an instant in microseconds since the epoch."""
-    return (_EPOCH + timedelta(microseconds=instant)).astimezone(tz)
-
-
-def _closures(closures: Sequence[Interval]) -> tuple[list[int], list[int]]:
-    """Closures merged into disjoint sorted spans, as parallel start and end lists."""
+def _merged(spans: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Intervals merged into disjoint sorted spans, as parallel start and end lists."""
     starts: list[int] = []
     ends: list[int] = []
-    for begin, end in sorted((_us(c.start), _us(c.end)) for c in closures):
-        if end <= begin:
-            continue  # an empty closure covers no instant
+    for begin, end in sorted(spans):
         if ends and begin <= ends[-1]:
             ends[-1] = max(ends[-1], end)
         else:
@@ -141,32 +158,19 @@ def _closures(closures: Sequence[Interval]) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def _occupancy(bookings: Sequence[Interval]) -> tuple[list[int], list[int]]:
-    """Step function of bookings in progress: `counts[i]` holds on `[times[i], times[i + 1])`."""
-    deltas: dict[int, int] = {}
-    for booking in bookings:
-        begin, end = _us(booking.start), _us(booking.end)
-        if end <= begin:
-            continue
-        deltas[begin] = deltas.get(begin, 0) + 1
-        deltas[end] = deltas.get(end, 0) - 1
-    times = sorted(deltas)
-    counts: list[int] = []
-    level = 0
-    for moment in times:
-        level += deltas[moment]
-        counts.append(level)
-    return times, counts
-
-
-def _peak(times: list[int], counts: list[int], begin: int, end: int) -> int:
-    """Largest number of bookings in progress at one instant of `[begin, end)`."""
-    # Segment holding `begin` (none: 0 bookings) and every segment starting before `end`.
-    first = max(bisect_right(times, begin) - 1, 0)
-    stop = bisect_left(times, end)
-    if stop - first == 1:
-        return counts[first]
-    return max(counts[first:stop], default=0)
+def _peak(starts: list[int], ends: list[int], begin: int, end: int, limit: int) -> int:
+    """Most bookings in progress at one instant of `[begin, end)`, counting no higher than limit."""
+    # In progress at t: started at or before t minus ended at or before t (sorted lists). The
+    # count only rises at a booking start, so `begin` and the starts inside the slot suffice.
+    first = bisect_right(starts, begin)
+    busy = first - bisect_right(ends, begin)
+    stop = bisect_left(starts, end, first)
+    for index in range(first, stop):
+        if busy >= limit:
+            break
+        moment = starts[index]
+        busy = max(busy, bisect_right(starts, moment, index) - bisect_right(ends, moment))
+    return min(busy, limit)
 
 
 def _offered(
@@ -197,9 +201,12 @@ def _offered(
         return
     step = duration_minutes * _US_PER_MINUTE
     earliest = _us(now) + min_notice // _MICROSECOND
-    closure_starts, closure_ends = _closures(closures)
-    times, counts = _occupancy(bookings)
+    closure_starts, closure_ends = _merged(_spans_us(closures))
+    spans = _spans_us(bookings)
+    starts = sorted(start for start, _ in spans)
+    ends = sorted(end for _, end in spans)
     previous = -1 << 80  # earlier than any instant; guards order and uniqueness across days
+    reuse_at, reuse = previous, now  # the last slot's end, often the next slot's start
     day = lo_day
     while day <= hi_day:
         ranges = day_ranges(hours, department, day)
@@ -211,9 +218,11 @@ def _offered(
             index = bisect_right(closure_ends, begin)
             if index < len(closure_starts) and closure_starts[index] < end:
                 continue
-            busy = _peak(times, counts, begin, end) if times else 0
+            busy = _peak(starts, ends, begin, end, desks) if starts else 0
             if busy < desks:
-                yield Slot(_from_us(begin, tz), _from_us(end, tz), desks - busy)
+                start_at = reuse if begin == reuse_at else _from_us(begin, tz)
+                reuse_at, reuse = end, _from_us(end, tz)
+                yield Slot(start_at, reuse, desks - busy)
         day += _ONE_DAY
 
 

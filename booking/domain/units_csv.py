@@ -37,10 +37,7 @@ BASE_COLUMNS = (
     "url",
 )
 HOUR_COLUMNS = tuple(
-    f"{day}_plage{n}_{bound}"
-    for day in DAY_KEYS
-    for n in (1, 2, 3)
-    for bound in ("debut", "fin")
+    f"{day}_plage{n}_{bound}" for day in DAY_KEYS for n in (1, 2, 3) for bound in ("debut", "fin")
 )
 STRUCTURED_COLUMNS = BASE_COLUMNS + HOUR_COLUMNS
 FREE_TEXT_COLUMN = "horaires_accueil"
@@ -49,6 +46,7 @@ EMAIL_COLUMN = "courriel"
 FREE_TEXT_OPTIONAL = ("geocodage_epsg", "geocodage_x", "geocodage_y")
 RANGES_PER_DAY = 3
 
+_POSTCODE = re.compile(r"^\d{5}$")
 _DEPARTMENT = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-8]|98[6-8])$")
 
 # Rough boxes (lat_min, lat_max, lon_min, lon_max) of each territory, to catch swapped axes.
@@ -184,6 +182,7 @@ def read_units(data: bytes) -> ParsedDataset:
 def _detect_layout(header: list[str]) -> str:
     """`structured` or `free_text`, by the columns present; refuse an unknown or partial header."""
     names = set(header)
+    required: tuple[str, ...]
     if FREE_TEXT_COLUMN in names:
         layout, required = "free_text", BASE_COLUMNS + (FREE_TEXT_COLUMN,)
     elif names & set(HOUR_COLUMNS):
@@ -261,6 +260,7 @@ def _read_record(
         url=get("url"),
         email=get(EMAIL_COLUMN) if EMAIL_COLUMN in index else None,
     )
+    _check_postcode(record, number, problems)
     record.latitude, record.longitude = _read_coordinates(
         get("geocodage_y_GPS"), get("geocodage_x_GPS"), department, number, problems
     )
@@ -299,6 +299,25 @@ def _read_structured_hours(get: Callable[[str], str]) -> dict[int, list[Range]]:
     return hours
 
 
+def _check_postcode(record: UnitRecord, number: int, problems: list[RowProblem]) -> None:
+    """Put back a postcode swapped with the commune's name; drop one that is not a postcode."""
+    if not record.postcode or _POSTCODE.match(record.postcode):
+        return
+    if _POSTCODE.match(record.commune):
+        problems.append(
+            RowProblem(
+                number, "code_postal", "code postal et commune inversés, remis en ordre", False
+            )
+        )
+        record.postcode, record.commune = record.commune, record.postcode
+        return
+    problems.append(
+        RowProblem(
+            number, "code_postal", f"code postal invalide « {record.postcode} », ignoré", False
+        )
+    )
+    record.postcode = ""
+
 
 def _read_coordinates(
     latitude_text: str,
@@ -324,7 +343,10 @@ def _read_coordinates(
     if _inside(box, longitude, latitude):
         problems.append(
             RowProblem(
-                number, "geocodage_x_GPS", "longitude et latitude inversées, remises en ordre", False
+                number,
+                "geocodage_x_GPS",
+                "longitude et latitude inversées, remises en ordre",
+                False,
             )
         )
         return longitude, latitude

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -78,7 +79,7 @@ def get_unit(public_id: str) -> Unit:
     )
     if unit is None:
         raise UnitNotFound(public_id)
-    return unit
+    return cast(Unit, unit)
 
 
 def search_units(search: UnitSearch) -> tuple[list[UnitHit], int]:
@@ -96,7 +97,7 @@ def search_units(search: UnitSearch) -> tuple[list[UnitHit], int]:
     return _search_near(query, search.near, search.limit, search.offset)
 
 
-def _filtered(search: UnitSearch) -> Select[tuple[Unit]]:
+def _filtered(search: UnitSearch) -> Select[Unit]:
     """Active units narrowed by text, postcode and département."""
     query = select(Unit).where(Unit.active.is_(True))
     for word in search_words(search.q):
@@ -109,7 +110,7 @@ def _filtered(search: UnitSearch) -> Select[tuple[Unit]]:
 
 
 def _search_near(
-    query: Select[tuple[Unit]], point: tuple[float, float], limit: int, offset: int
+    query: Select[Unit], point: tuple[float, float], limit: int, offset: int
 ) -> tuple[list[UnitHit], int]:
     """Units with coordinates, nearest first; distances on the sphere (haversine)."""
     located = query.where(Unit.latitude.is_not(None), Unit.longitude.is_not(None)).subquery()

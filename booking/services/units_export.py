@@ -49,7 +49,9 @@ def export_csv() -> bytes:
 def dataset_version() -> tuple[int, int, datetime]:
     """Changes whenever a unit is created, edited, deactivated or reactivated."""
     count, active, latest = db.session.execute(
-        select(func.count(Unit.id), func.count(Unit.id).filter(Unit.active), func.max(Unit.updated_at))
+        select(
+            func.count(Unit.id), func.count(Unit.id).filter(Unit.active), func.max(Unit.updated_at)
+        )
     ).one()
     latest = latest or datetime(2019, 1, 1, tzinfo=UTC)
     if latest.tzinfo is None:

@@ -188,7 +188,7 @@ def _insert_units(records: list[UnitRecord], now: datetime) -> None:
         for record in records
     ]
     result = db.session.execute(insert(Unit).returning(Unit.public_id, Unit.id), rows)
-    ids = {public_id: unit_id for public_id, unit_id in result.tuples()}
+    ids = {public_id: unit_id for public_id, unit_id in result}
     ranges = [
         {"unit_id": ids[record.public_id], "weekday": day, "start_minute": start, "end_minute": end}
         for record in records
@@ -239,4 +239,3 @@ def _ranges(hours: dict[int, list[Range]]) -> list[OpeningRange]:
         for day, ranges in sorted(hours.items())
         for start, end in ranges
     ]
-

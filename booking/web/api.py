@@ -11,11 +11,16 @@ from pydantic import BaseModel, ValidationError
 from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
 from booking.errors import ApiError, french_field_errors
 from booking.models import Unit
-from booking.services.units import UnitHit, UnitNotFound, UnitSearch, get_unit, search_units
-from booking.services.units import weekly_hours
+from booking.services.units import (
+    UnitHit,
+    UnitNotFound,
+    UnitSearch,
+    get_unit,
+    search_units,
+    weekly_hours,
+)
 from booking.web import openapi
-from booking.web.schemas import ErrorBody, UnitOut, UnitPage, UnitSearchParams
-from booking.web.schemas import parse_point
+from booking.web.schemas import ErrorBody, UnitOut, UnitPage, UnitSearchParams, parse_point
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 M = TypeVar("M", bound=BaseModel)
@@ -48,7 +53,9 @@ def unit(public_id: str) -> ResponseReturnValue:
     try:
         found = get_unit(public_id)
     except UnitNotFound:
-        raise ApiError(404, "unit_not_found", "Aucune unité active ne porte cet identifiant.")
+        raise ApiError(
+            404, "unit_not_found", "Aucune unité active ne porte cet identifiant."
+        ) from None
     return jsonify(unit_json(found))
 
 

@@ -8,7 +8,14 @@ from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from booking.domain.hours import describe_fr
-from booking.services.units import UnitNotFound, UnitSearch, get_unit, search_units, weekly_hours
+from booking.services.units import (
+    UnitHit,
+    UnitNotFound,
+    UnitSearch,
+    get_unit,
+    search_units,
+    weekly_hours,
+)
 
 bp = Blueprint("public", __name__)
 
@@ -21,7 +28,8 @@ def index() -> ResponseReturnValue:
     """Home page with the unit search and its results."""
     q = request.args.get("q", "").strip()[:100]
     page = max(1, request.args.get("page", 1, type=int) or 1)
-    hits, total = [], 0
+    hits: list[UnitHit] = []
+    total = 0
     if q:
         postcode = _POSTCODE.match(q)
         hits, total = search_units(

@@ -23,9 +23,7 @@ class UnitSearchParams(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     q: str = Field(default="", max_length=100, description="Nom de l'unité ou commune.")
-    postcode: str = Field(
-        default="", pattern=r"^\d{0,5}$", description="Code postal ou son début."
-    )
+    postcode: str = Field(default="", pattern=r"^\d{0,5}$", description="Code postal ou son début.")
     department: str = Field(
         default="", pattern=r"^(|\d{2,3}|2[ABab])$", description="Code du département."
     )

@@ -97,7 +97,10 @@ def test_free_text_refuses_what_it_cannot_read(text: str) -> None:
         # weekdays alike are grouped; no holiday hours means closed on holidays
         ({d: [(480, 720), (840, 1080)] for d in range(5)}, "Mo-Fr 08:00-12:00,14:00-18:00; PH off"),
         # holiday ranges replace the weekday's
-        ({0: [(480, 720)], 6: [(540, 720)], 7: [(540, 720)]}, "Mo 08:00-12:00; Su 09:00-12:00; PH 09:00-12:00"),
+        (
+            {0: [(480, 720)], 6: [(540, 720)], 7: [(540, 720)]},
+            "Mo 08:00-12:00; Su 09:00-12:00; PH 09:00-12:00",
+        ),
         # a unit open around the clock
         ({d: [(0, 1440)] for d in range(8)}, "Mo-Su 00:00-24:00; PH 00:00-24:00"),
         # non-adjacent days with the same hours are not merged across a gap

@@ -18,10 +18,15 @@ def test_domain_imports_no_framework_in_a_fresh_interpreter() -> None:
         f"for name in {modules!r}: importlib.import_module(name)\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
-    loaded = json.loads(subprocess.run([sys.executable, "-c", code], check=True,
-                                       capture_output=True, text=True).stdout)
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        ).stdout
+    )
     forbidden = {"flask", "sqlalchemy", "flask_sqlalchemy", "werkzeug", "pydantic", "phonenumbers"}
     assert not [name for name in loaded if name.split(".")[0] in forbidden]
     project = [name for name in loaded if name.split(".")[0] == "booking"]
-    assert all(name in {"booking", "booking.domain"} or name.startswith("booking.domain.")
-               for name in project), project
+    assert all(
+        name in {"booking", "booking.domain"} or name.startswith("booking.domain.")
+        for name in project
+    ), project

@@ -29,7 +29,6 @@ ALL_DAY: WeeklyHours = {key: [(0, 1440)] for key in range(8)}
 MORNING = [(8 * 60, 12 * 60)]
 OFFICE: WeeklyHours = {key: [(8 * 60, 12 * 60), (14 * 60, 18 * 60)] for key in range(5)}
 WEEKDAYS_MORNING: WeeklyHours = {key: MORNING for key in range(5)}
-EVERY_DAY_MORNING: WeeklyHours = {key: MORNING for key in range(7)}
 TUESDAY = date(2026, 6, 9)  # an ordinary Tuesday, summer time (UTC+2), no holiday near it
 
 
@@ -386,30 +385,54 @@ def utc_starts(found: Sequence[Slot]) -> list[datetime]:
     return [s.start.astimezone(UTC) for s in found]
 
 
+def wall_time_exists(moment: datetime) -> bool:
+    """Whether the local wall time of an aware datetime is one the zone's clocks show."""
+    wall = moment.replace(tzinfo=None)
+    zone = moment.tzinfo
+    return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
+
+
 @pytest.mark.parametrize(
-    ("day", "count", "offsets"),
+    ("department", "day", "count", "offsets"),
     [
-        # spring forward: 23 hours, 02:00–03:00 does not exist
-        (date(2026, 3, 29), 23, {"+01:00": 2, "+02:00": 21}),
-        # fall back: 25 hours, 02:00–03:00 happens twice
-        (date(2026, 10, 25), 25, {"+02:00": 3, "+01:00": 22}),
+        # Paris spring forward: 23 hours, 02:00–03:00 does not exist
+        ("75", date(2026, 3, 29), 23, {"+01:00": 2, "+02:00": 21}),
+        # Paris fall back: 25 hours, 02:00–03:00 happens twice
+        ("75", date(2026, 10, 25), 25, {"+02:00": 3, "+01:00": 22}),
         # ordinary days either side
-        (date(2026, 3, 28), 24, {"+01:00": 24}),
-        (date(2026, 10, 26), 24, {"+01:00": 24}),
+        ("75", date(2026, 3, 28), 24, {"+01:00": 24}),
+        ("75", date(2026, 10, 26), 24, {"+01:00": 24}),
+        # Saint-Pierre-et-Miquelon follows the North American dates: 8 March, 1 November
+        ("975", date(2026, 3, 8), 23, {"-03:00": 2, "-02:00": 21}),
+        ("975", date(2026, 11, 1), 25, {"-02:00": 2, "-03:00": 23}),
+        # no DST overseas elsewhere
+        ("974", date(2026, 3, 29), 24, {"+04:00": 24}),
     ],
 )
-def test_all_day_unit_on_dst_days(day: date, count: int, offsets: dict[str, int]) -> None:
-    found = one_day(day, hours=ALL_DAY, duration_minutes=60)
+def test_all_day_unit_on_dst_days(
+    department: str, day: date, count: int, offsets: dict[str, int]
+) -> None:
+    found = one_day(day, hours=ALL_DAY, duration_minutes=60, department=department)
     starts = utc_starts(found)
     assert len(found) == count
     assert len(set(starts)) == count
     assert starts == sorted(starts)
     assert all(b - a == timedelta(hours=1) for a, b in zip(starts, starts[1:], strict=False))
-    assert not [s for s in found if s.start.date() == date(2026, 3, 29) and s.start.hour == 2]
+    assert all(wall_time_exists(s.start) for s in found)
     seen: dict[str, int] = {}
     for s in found:
         seen[s.start.isoformat()[-6:]] = seen.get(s.start.isoformat()[-6:], 0) + 1
     assert seen == offsets
+    grid = candidate_starts(hours=ALL_DAY, department=department, duration_minutes=60, day=day)
+    assert grid == [s.start for s in found]
+
+
+def test_no_slot_in_the_paris_gap() -> None:
+    found = one_day(date(2026, 3, 29), hours=ALL_DAY, duration_minutes=15)
+    assert len(found) == 23 * 4
+    assert not [s for s in found if s.start.hour == 2]
+    assert wall_time_exists(paris(date(2026, 3, 29), "03:00"))
+    assert not wall_time_exists(paris(date(2026, 3, 29), "02:30"))
 
 
 @pytest.mark.parametrize(
@@ -705,9 +728,7 @@ def test_properties(
             a <= start and end <= b and (start - a) % step == timedelta(0)
             for a, b in day_range_bounds(hours, department, local)
         )
-        # never a wall time that the zone skips
-        wall = slot.start.replace(tzinfo=None)
-        assert wall.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall
+        assert wall_time_exists(slot.start)  # never a wall time that the zone skips
         assert not is_public_holiday(department, local) or hours.get(PUBLIC_HOLIDAYS)
         assert start >= now + notice
         assert today <= local <= today + timedelta(days=horizon)

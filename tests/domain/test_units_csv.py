@@ -32,7 +32,17 @@ def test_dirty_file_loads_its_good_rows(
     dirty: tuple[dict[str, UnitRecord], dict[int, list[str]]],
 ) -> None:
     records, _ = dirty
-    assert sorted(records) == ["1001", "1002", "1003", "1004", "1005", "1006", "1009", "1010", "1013"]
+    assert sorted(records) == [
+        "1001",
+        "1002",
+        "1003",
+        "1004",
+        "1005",
+        "1006",
+        "1009",
+        "1010",
+        "1013",
+    ]
     assert records["1001"].name == "Gendarmerie - Brigade de Test"  # the first of two duplicates
 
 
@@ -74,7 +84,8 @@ def test_dirty_values_are_understood(
     assert records["1002"].hours == {0: [(480, 720)], 1: [(840, 1440)]}  # 8h0, 12:00, 24h00
     assert records["1003"].hours == {}  # empty hours: closed
     assert (records["1004"].latitude, records["1004"].longitude) == (46.27591, 6.09523)  # swapped
-    assert records["1005"].latitude is None and records["1005"].longitude is None
+    assert records["1005"].latitude is None
+    assert records["1005"].longitude is None
     assert records["1006"].name == "Brigade de Test"
     assert records["1013"].name == 'Gendarmerie; Brigade "Le Fort"'
     assert records["1009"].phone == "04 50"  # the importer judges phones, not the reader
@@ -82,7 +93,8 @@ def test_dirty_values_are_understood(
 
 def test_bom_and_crlf_do_not_leak_into_values() -> None:
     data = (DATA / "dirty-structured.csv").read_bytes()
-    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" in data
     parsed = read_units(data)
     assert parsed.layout == "structured"
     assert all(not record.url.endswith("\r") for _, record in parsed.records)
@@ -110,7 +122,7 @@ def test_real_free_text_sample_is_read_in_any_column_order() -> None:
     [
         (b"", "vide"),  # empty file
         (b"nom;ville\nA;B\n", "format inconnu"),  # neither layout
-        ("identifiant_public_unite;service;lundi_plage1_debut\n1;A;8h00\n".encode(), "absentes"),
+        (b"identifiant_public_unite;service;lundi_plage1_debut\n1;A;8h00\n", "absentes"),
         (b"\xff\xfe\x00i\x00d", "UTF-8"),  # UTF-16 or Latin-1 file
         (";".join(STRUCTURED_COLUMNS).encode() + b"\n" + b";" * 59 + b"\n", "aucune ligne valide"),
     ],
@@ -142,3 +154,29 @@ def test_written_file_reads_back_identically() -> None:
     assert line == 2
     assert write_units([again]) == data
     assert b";08h00;12h00;14h00;24h00;" in data
+
+
+@pytest.mark.parametrize(
+    ("postcode", "commune", "expected", "problem"),
+    [
+        ("01210", "Ornex", ("01210", "Ornex"), None),  # as it should be
+        ("Ste Lucie De Tallano", "20112", ("20112", "Ste Lucie De Tallano"), "inversés"),  # real
+        ("1210", "Ornex", ("", "Ornex"), "code postal invalide « 1210 », ignoré"),  # too short
+    ],
+)
+def test_postcode_swapped_with_commune_is_put_back(
+    postcode: str, commune: str, expected: tuple[str, str], problem: str | None
+) -> None:
+    record = UnitRecord(
+        public_id="1", name="B", department="2A", postcode=postcode, commune=commune
+    )
+    parsed = read_units(write_units([record]))
+    [(_, again)] = parsed.records
+    assert (again.postcode, again.commune) == expected
+    messages = [str(p) for p in parsed.problems]
+    if problem:
+        assert len(messages) == 1
+        assert problem in messages[0]
+        assert "code_postal" in messages[0]
+    else:
+        assert messages == []

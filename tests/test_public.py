@@ -1,0 +1,68 @@
+"""Public pages: search, a unit's page, errors in French, health."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+
+from booking.models import Unit
+
+
+@pytest.fixture
+def ornex(create_unit: Callable[..., Unit]) -> Unit:
+    """A unit open on weekdays and Sunday mornings."""
+    return create_unit(
+        public_id="1008620",
+        name="Gendarmerie - Brigade d'Ornex",
+        hours={0: [(480, 720), (840, 1080)], 6: [(540, 720)]},
+    )
+
+
+def test_home_warns_about_emergencies_and_offers_a_search(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "17" in page
+    assert "112" in page
+    assert "114" in page
+    assert '<label for="q">' in page
+
+
+@pytest.mark.usefixtures("ornex")
+@pytest.mark.parametrize("query", ["ornex", "ORNEX", "01210", "012", "brigade d ornex"])
+def test_search_finds_the_unit(client: FlaskClient, query: str) -> None:
+    page = client.get("/", query_string={"q": query}).get_data(as_text=True)
+    assert "1 unité trouvée" in page
+    assert 'href="/unites/1008620"' in page
+
+
+@pytest.mark.usefixtures("ornex")
+def test_search_without_result_says_so(client: FlaskClient) -> None:
+    page = client.get("/?q=Marseille").get_data(as_text=True)
+    assert "Aucune unité trouvée" in page
+
+
+def test_unit_page_shows_address_phone_map_and_hours_in_french(
+    client: FlaskClient, ornex: Unit
+) -> None:
+    page = client.get("/unites/1008620").get_data(as_text=True)
+    assert "Gendarmerie - Brigade d&#39;Ornex" in page
+    assert "124 Rue de Béjoud" in page
+    assert 'href="tel:+33450405930"' in page
+    assert "openstreetmap.org/?mlat=46.27591&amp;mlon=6.09523" in page
+    assert '<th scope="row">Lundi</th><td>8 h – 12 h, 14 h – 18 h</td>' in page
+    assert '<th scope="row">Mardi</th><td>fermé</td>' in page
+    assert '<th scope="row">Dimanche</th><td>9 h – 12 h</td>' in page
+
+
+def test_unknown_unit_is_a_french_404_page(client: FlaskClient) -> None:
+    response = client.get("/unites/inconnue")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_healthz(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok"}
