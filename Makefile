@@ -32,6 +32,7 @@ lint: $(STAMP)
 ## Benchmarks: print figures, never fail on speed.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_units.py
+	$(BIN)/python bench/bench_slots.py
 
 ## Rebuild data/units.csv from the public directory (see data/README.md).
 data: $(STAMP)

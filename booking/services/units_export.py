@@ -11,13 +11,11 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from booking.domain.hours import osm_opening_hours
-from booking.domain.units_csv import write_units
+from booking.domain.hours import Range, osm_opening_hours
+from booking.domain.units_csv import UnitRecord, write_units
 from booking.extensions import db
-from booking.models import Unit
-from booking.services.units import unit_record, weekly_hours
+from booking.models import OpeningRange, Unit
 
 
 @dataclass(frozen=True)
@@ -29,21 +27,80 @@ class Exported:
     last_modified: datetime
 
 
-def active_units() -> list[Unit]:
-    """Every active unit with its hours, in a stable order."""
-    return list(
-        db.session.scalars(
-            select(Unit)
-            .where(Unit.active.is_(True))
-            .order_by(Unit.public_id)
-            .options(selectinload(Unit.opening_ranges))
-        )
+_EXPORTED_COLUMNS = (
+    Unit.id,
+    Unit.public_id,
+    Unit.name,
+    Unit.address,
+    Unit.phone,
+    Unit.department,
+    Unit.insee,
+    Unit.street,
+    Unit.postcode,
+    Unit.commune,
+    Unit.longitude,
+    Unit.latitude,
+    Unit.url,
+    Unit.desks,
+    Unit.timezone,
+    Unit.updated_at,
+)
+
+
+@dataclass(frozen=True)
+class ExportedUnit:
+    """What the open data says of one unit."""
+
+    record: UnitRecord
+    desks: int
+    timezone: str
+    updated_at: datetime
+
+
+def active_units() -> list[ExportedUnit]:
+    """Every active unit with its hours, by identifier; plain rows, no ORM objects (fast)."""
+    hours: dict[int, dict[int, list[Range]]] = {}
+    ranges = db.session.execute(
+        select(
+            OpeningRange.unit_id,
+            OpeningRange.weekday,
+            OpeningRange.start_minute,
+            OpeningRange.end_minute,
+        ).order_by(OpeningRange.unit_id, OpeningRange.weekday, OpeningRange.start_minute)
     )
+    for unit_id, weekday, start, end in ranges:
+        hours.setdefault(unit_id, {}).setdefault(weekday, []).append((start, end))
+    rows = db.session.execute(
+        select(*_EXPORTED_COLUMNS).where(Unit.active.is_(True)).order_by(Unit.public_id)
+    )
+    return [
+        ExportedUnit(
+            record=UnitRecord(
+                public_id=row.public_id,
+                name=row.name,
+                address=row.address,
+                phone=row.phone,
+                department=row.department,
+                insee=row.insee,
+                street=row.street,
+                postcode=row.postcode,
+                commune=row.commune,
+                longitude=row.longitude,
+                latitude=row.latitude,
+                url=row.url,
+                hours=hours.get(row.id, {}),
+            ),
+            desks=row.desks,
+            timezone=row.timezone,
+            updated_at=row.updated_at,
+        )
+        for row in rows
+    ]
 
 
 def export_csv() -> bytes:
     """The active units in the official structured layout."""
-    return write_units(unit_record(unit) for unit in active_units())
+    return write_units(unit.record for unit in active_units())
 
 
 def dataset_version() -> tuple[int, int, datetime]:
@@ -86,29 +143,29 @@ def geojson() -> dict[str, Any]:
     """A FeatureCollection of the active units, with OSM `opening_hours`."""
     features = []
     for unit in active_units():
-        hours = weekly_hours(unit)
+        record = unit.record
         geometry = (
-            {"type": "Point", "coordinates": [unit.longitude, unit.latitude]}
-            if unit.latitude is not None and unit.longitude is not None
+            {"type": "Point", "coordinates": [record.longitude, record.latitude]}
+            if record.latitude is not None and record.longitude is not None
             else None
         )
         features.append(
             {
                 "type": "Feature",
-                "id": unit.public_id,
+                "id": record.public_id,
                 "geometry": geometry,
                 "properties": {
-                    "identifiant_public_unite": unit.public_id,
-                    "name": unit.name,
-                    "address": unit.address,
-                    "postcode": unit.postcode,
-                    "commune": unit.commune,
-                    "insee": unit.insee,
-                    "department": unit.department,
-                    "phone": unit.phone,
-                    "url": unit.url,
+                    "identifiant_public_unite": record.public_id,
+                    "name": record.name,
+                    "address": record.address,
+                    "postcode": record.postcode,
+                    "commune": record.commune,
+                    "insee": record.insee,
+                    "department": record.department,
+                    "phone": record.phone,
+                    "url": record.url,
                     "desks": unit.desks,
-                    "opening_hours": osm_opening_hours(hours),
+                    "opening_hours": osm_opening_hours(record.hours),
                     "timezone": unit.timezone,
                     "last_modified": unit.updated_at.date().isoformat(),
                 },

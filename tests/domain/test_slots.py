@@ -598,12 +598,19 @@ def spans(minutes_from: int, minutes_to: int, longest: int, most: int) -> st.Sea
 
 
 def intervals(now: datetime, raw: list[tuple[int, int, Any]]) -> list[Interval]:
-    """Intervals from spans drawn relative to now."""
+    """Intervals from spans drawn relative to now, expressed in the drawn zones."""
     out = []
     for offset, length, zone in raw:
-        start = (now + timedelta(seconds=offset)).astimezone(zone)
-        out.append(Interval(start, (start + timedelta(seconds=length)).astimezone(zone)))
+        # Offsets are added in UTC: aware arithmetic in a zone is wall-clock arithmetic.
+        start = now.astimezone(UTC) + timedelta(seconds=offset)
+        end = start + timedelta(seconds=length)
+        out.append(Interval(start.astimezone(zone), end.astimezone(zone)))
     return out
+
+
+def in_utc(spans: Sequence[Interval]) -> list[Interval]:
+    """The same intervals in UTC: within one zone, Python compares wall times and ignores fold."""
+    return [Interval(span.start.astimezone(UTC), span.end.astimezone(UTC)) for span in spans]
 
 
 def day_range_bounds(
@@ -648,6 +655,7 @@ def reference(
     last_day: date | None,
 ) -> list[tuple[datetime, int]]:
     """A slow, direct reading of §3 used as an oracle."""
+    closures, bookings = in_utc(closures), in_utc(bookings)
     today = now.astimezone(unit_timezone(department)).date()
     day = max(first_day or today, today)
     stop = min(last_day or date.max, today + timedelta(days=horizon))
@@ -734,8 +742,8 @@ def test_properties(
         assert today <= local <= today + timedelta(days=horizon)
         assert first_day is None or local >= first_day
         assert last_day is None or local <= last_day
-        assert not any(overlaps(c, start, end) for c in closures)
-        assert slot.available == desks - peak(bookings, start, end)
+        assert not any(overlaps(c, start, end) for c in in_utc(closures))
+        assert slot.available == desks - peak(in_utc(bookings), start, end)
         assert 1 <= slot.available <= desks
     first = first_offered_slot(**kwargs)
     assert first == (found[0] if found else None)
