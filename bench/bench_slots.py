@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,7 @@ def dataset_units() -> list[tuple[str, WeeklyHours]]:
     """(département, weekly hours) of every unit of data/units.csv, if the file is there."""
     if not UNITS_CSV.exists():
         return []
-    units = []
+    units: list[tuple[str, WeeklyHours]] = []
     with UNITS_CSV.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle, delimiter=";"):
             hours: dict[int, list[tuple[int, int]]] = {}
@@ -121,7 +122,7 @@ def main() -> None:
         units = synthetic_units(rng, 3111)
     firsts, wholes = [], []
     for department, hours in units:
-        arguments = {
+        arguments: dict[str, Any] = {
             "hours": hours,
             "department": department,
             "duration_minutes": rng.choice([15, 30, 45, 60]),

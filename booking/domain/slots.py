@@ -4,7 +4,13 @@ All arithmetic is done on integer microseconds since the Unix epoch (UTC): exact
 compare, and independent of the zones the caller's datetimes carry. Local wall times become
 instants with `fold=0`, as zoneinfo does: a wall time inside a spring-forward gap uses the offset
 in force before the gap, so it lands the length of the gap later (02:30 → 03:30 in Paris), and an
-ambiguous wall time of a fall-back night is its first occurrence (summer time).
+ambiguous wall time of a fall-back night is its first occurrence (summer time). A range whose end
+instant is not after its start instant (one lying wholly in a gap) offers nothing.
+
+Where §3 is silent: overlapping ranges of one day are each stepped from their own start, and
+a start they share is offered once; closures and bookings with `end <= start` cover no instant;
+`desks <= 0` offers nothing; naive datetimes, a non-positive duration and malformed hours raise
+ValueError.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+from holidays.countries.france import France
 
 from booking.domain import zones
 from booking.domain.zones import (
@@ -71,7 +72,7 @@ def test_unit_timezone(department: str, key: str) -> None:
 def test_holiday_subdivision(department: str, subdivision: str | None) -> None:
     assert holiday_subdivision(department) == subdivision
     # Every code used must be one the holidays package knows, else it would raise at run time.
-    assert subdivision is None or subdivision in holidays.France.subdivisions
+    assert subdivision is None or subdivision in France.subdivisions
 
 
 @pytest.mark.parametrize(
