@@ -12,11 +12,13 @@ from sqlalchemy import func, select
 
 from booking.domain.units_csv import DatasetError
 from booking.extensions import db
-from booking.models import Unit
+from booking.models import Reason, Unit
+from booking.services.reasons import load_reasons
 from booking.services.units_export import export_csv
 from booking.services.units_import import ImportRefused, import_units
 
 units_cli = AppGroup("units", help="Import and export the units dataset.")
+motifs_cli = AppGroup("motifs", help="Reasons for a visit.")
 
 
 @units_cli.command("import")
@@ -60,12 +62,22 @@ def export_command(path: str) -> None:
 @units_cli.command("bootstrap")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def bootstrap_command(path: str) -> None:
-    """Import PATH only when the database holds no unit yet (first start)."""
+    """First start: load the default reasons, and import PATH if there is no unit yet."""
+    if not db.session.scalar(select(func.count(Reason.code))):
+        click.echo(f"Motifs chargés : {load_reasons()}")
     if db.session.scalar(select(func.count(Unit.id))):
         click.echo("Unités déjà chargées : rien à importer.")
         return
     for line in import_units(Path(path).read_bytes()).lines()[:2]:
         click.echo(line)
+
+
+@motifs_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False), required=False)
+def load_motifs_command(path: str | None) -> None:
+    """Create or update the reasons listed in a JSON file (default: data/motifs.json)."""
+    count = load_reasons(Path(path)) if path else load_reasons()
+    click.echo(f"Motifs chargés : {count}")
 
 
 def _read_input(path: str) -> bytes:
@@ -84,3 +96,4 @@ def _read_input(path: str) -> bytes:
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(units_cli)
+    app.cli.add_command(motifs_cli)

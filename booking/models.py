@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -104,4 +105,90 @@ class OpeningRange(db.Model):  # type: ignore[name-defined,misc]
             name="opening_ranges_bounds",
         ),
         Index("ix_opening_ranges_unit", "unit_id", "weekday"),
+    )
+
+
+class Reason(db.Model):  # type: ignore[name-defined,misc]
+    """A reason for a visit (motif), with its duration and the documents to bring."""
+
+    __tablename__ = "reasons"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    duration_minutes: Mapped[int] = mapped_column(SmallInteger)
+    discreet: Mapped[bool] = mapped_column(default=False)
+    documents: Mapped[str] = mapped_column(String(1000), default="")
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "duration_minutes > 0 AND duration_minutes % 15 = 0", name="reasons_duration_quarter"
+        ),
+    )
+
+
+class Closure(db.Model):  # type: ignore[name-defined,misc]
+    """An exceptional closure of a unit: no visit in [starts_at, ends_at)."""
+
+    __tablename__ = "closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="closures_ordered"),)
+
+
+class BookingStatus(StrEnum):
+    """Where a booking stands."""
+
+    CONFIRMED = "confirmed"
+    CANCELLED_BY_CITIZEN = "cancelled_by_citizen"
+    CANCELLED_BY_UNIT = "cancelled_by_unit"
+    HONOURED = "honoured"
+    NO_SHOW = "no_show"
+
+
+class Booking(db.Model):  # type: ignore[name-defined,misc]
+    """An appointment of a citizen at a unit, for a reason."""
+
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    reason_code: Mapped[str] = mapped_column(ForeignKey("reasons.code"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(24), default=BookingStatus.CONFIRMED)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    # Only a hash of the cancel link's secret is kept: a database leak cancels nothing.
+    token_hash: Mapped[str] = mapped_column(String(64))
+    ics_uid: Mapped[str] = mapped_column(String(120), unique=True)
+    ics_sequence: Mapped[int] = mapped_column(default=0)
+    cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_error: Mapped[str] = mapped_column(String(300), default="")
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    reason: Mapped[Reason] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="bookings_ordered"),
+        CheckConstraint(
+            "status IN ('confirmed', 'cancelled_by_citizen', 'cancelled_by_unit',"
+            " 'honoured', 'no_show')",
+            name="bookings_status",
+        ),
+        Index("ix_bookings_unit_time", "unit_id", "starts_at", "ends_at"),
     )

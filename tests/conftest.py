@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from booking import create_app
 from booking.domain.text import fold
 from booking.domain.zones import unit_timezone
 from booking.extensions import db
-from booking.models import OpeningRange, Unit
+from booking.models import Booking, BookingStatus, Closure, OpeningRange, Unit
+from booking.services.reasons import load_reasons
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -59,6 +61,7 @@ def app(database_uri: str, tmp_path: Path) -> Iterator[Flask]:
     with app.app_context():
         db.drop_all()
         db.create_all()
+        load_reasons()
     yield app
     with app.app_context():
         db.session.remove()
@@ -117,5 +120,61 @@ def create_unit(app: Flask) -> Callable[..., Unit]:
             db.session.refresh(unit)
             db.session.expunge(unit)
         return unit
+
+    return create
+
+
+@pytest.fixture
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Set the service's current instant."""
+
+    def freeze(instant: datetime) -> None:
+        monkeypatch.setattr("booking.clock.now", lambda: instant)
+
+    return freeze
+
+
+@pytest.fixture
+def create_booking(app: Flask) -> Callable[..., Booking]:
+    """Factory of bookings written straight to the database."""
+
+    def create(unit: Unit, start: datetime, minutes: int = 30, **overrides: Any) -> Booking:
+        key = uuid.uuid4().hex
+        values: dict[str, Any] = {
+            "reference": key[:8].upper(),
+            "unit_id": unit.id,
+            "reason_code": "signalement",
+            "starts_at": start,
+            "ends_at": start + timedelta(minutes=minutes),
+            "status": BookingStatus.CONFIRMED,
+            "name": "Camille Martin",
+            "email": f"{key[:6]}@example.org",
+            "token_hash": key,
+            "ics_uid": f"{key}@rdv.test",
+        }
+        values.update(overrides)
+        with app.app_context():
+            booking = Booking(**values)
+            db.session.add(booking)
+            db.session.commit()
+            db.session.refresh(booking)
+            db.session.expunge(booking)
+        return booking
+
+    return create
+
+
+@pytest.fixture
+def create_closure(app: Flask) -> Callable[..., Closure]:
+    """Factory of exceptional closures."""
+
+    def create(unit: Unit, start: datetime, end: datetime, reason: str = "Travaux") -> Closure:
+        with app.app_context():
+            closure = Closure(unit_id=unit.id, starts_at=start, ends_at=end, reason=reason)
+            db.session.add(closure)
+            db.session.commit()
+            db.session.refresh(closure)
+            db.session.expunge(closure)
+        return closure
 
     return create

@@ -182,6 +182,7 @@ def test_openapi_document_describes_every_api_route(client: FlaskClient) -> None
         "near",
         "limit",
         "offset",
+        "motif",
     }
     page = search["responses"]["200"]["content"]["application/json"]["schema"]
     assert page == {"$ref": "#/components/schemas/UnitPage"}

@@ -16,13 +16,14 @@ ValueError.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from booking.domain.hours import MINUTES_PER_DAY, PUBLIC_HOLIDAYS, WeeklyHours
 from booking.domain.zones import (
     holiday_subdivision,
     is_public_holiday,
@@ -46,9 +47,6 @@ __all__ = [
     "unit_timezone",
 ]
 
-PUBLIC_HOLIDAYS: Final = 7
-MINUTES_PER_DAY: Final = 1440
-WeeklyHours = Mapping[int, Sequence[tuple[int, int]]]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)

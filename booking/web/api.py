@@ -9,8 +9,11 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 
 from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
+from booking.domain.slots import Slot
 from booking.errors import ApiError, french_field_errors
 from booking.models import Unit
+from booking.services.reasons import ReasonNotFound, get_reason, list_reasons
+from booking.services.slots import InvalidPeriod, first_slots, unit_slots
 from booking.services.units import (
     UnitHit,
     UnitNotFound,
@@ -20,19 +23,57 @@ from booking.services.units import (
     weekly_hours,
 )
 from booking.web import openapi
-from booking.web.schemas import ErrorBody, UnitOut, UnitPage, UnitSearchParams, parse_point
+from booking.web.schemas import (
+    ErrorBody,
+    MotifList,
+    SlotParams,
+    SlotsOut,
+    UnitOut,
+    UnitPage,
+    UnitSearchParams,
+    parse_point,
+)
+
+UNIT_NOT_FOUND = ("unit_not_found", "Aucune unité active ne porte cet identifiant.")
+MOTIF_NOT_FOUND = ("motif_not_found", "Aucun motif de rendez-vous ne porte ce code.")
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 M = TypeVar("M", bound=BaseModel)
 
 
+@bp.get("/motifs")
+@openapi.operation("Motifs de rendez-vous", responses={200: MotifList})
+def motifs() -> ResponseReturnValue:
+    """Every reason for a visit, in display order."""
+    return jsonify(
+        [
+            {
+                "code": reason.code,
+                "label": reason.label,
+                "duration_minutes": reason.duration_minutes,
+                "discreet": reason.discreet,
+                "documents": reason.documents,
+            }
+            for reason in list_reasons()
+        ]
+    )
+
+
 @bp.get("/units")
 @openapi.operation(
-    "Chercher des unités", query=UnitSearchParams, responses={200: UnitPage, 422: ErrorBody}
+    "Chercher des unités",
+    query=UnitSearchParams,
+    responses={200: UnitPage, 422: ErrorBody},
 )
 def units() -> ResponseReturnValue:
-    """Units by text, postcode, département, or nearest to a point."""
+    """Units by text, postcode, département, or nearest to a point; their next slot."""
     params = _query(UnitSearchParams)
+    try:
+        reason = get_reason(params.motif) if params.motif else None
+    except ReasonNotFound:
+        raise ApiError(
+            422, "invalid", "Paramètres invalides.", {"motif": "motif inconnu"}
+        ) from None
     hits, total = search_units(
         UnitSearch(
             q=params.q,
@@ -43,7 +84,12 @@ def units() -> ResponseReturnValue:
             offset=params.offset,
         )
     )
-    return jsonify({"items": [_hit_json(hit) for hit in hits], "total": total})
+    items = [_hit_json(hit) for hit in hits]
+    if reason is not None:
+        firsts = first_slots([hit.unit for hit in hits], reason)
+        for item, hit in zip(items, hits, strict=True):
+            item["next_slot"] = slot_json(firsts[hit.unit.id])
+    return jsonify({"items": items, "total": total})
 
 
 @bp.get("/units/<public_id>")
@@ -53,10 +99,35 @@ def unit(public_id: str) -> ResponseReturnValue:
     try:
         found = get_unit(public_id)
     except UnitNotFound:
-        raise ApiError(
-            404, "unit_not_found", "Aucune unité active ne porte cet identifiant."
-        ) from None
+        raise ApiError(404, *UNIT_NOT_FOUND) from None
     return jsonify(unit_json(found))
+
+
+@bp.get("/units/<public_id>/slots")
+@openapi.operation(
+    "Créneaux offerts d'une unité pour un motif",
+    query=SlotParams,
+    responses={200: SlotsOut, 404: ErrorBody, 422: ErrorBody},
+)
+def slots(public_id: str) -> ResponseReturnValue:
+    """Offered slots for local dates from..to (default: today .. today + horizon)."""
+    params = _query(SlotParams)
+    try:
+        found = unit_slots(public_id, params.motif, *params.days())
+    except UnitNotFound:
+        raise ApiError(404, *UNIT_NOT_FOUND) from None
+    except ReasonNotFound:
+        raise ApiError(404, *MOTIF_NOT_FOUND) from None
+    except InvalidPeriod as error:
+        raise ApiError(422, "invalid", "Période invalide.", {error.field: str(error)}) from None
+    return jsonify(
+        {
+            "unit_id": found.unit.public_id,
+            "motif": found.reason.code,
+            "timezone": found.unit.timezone,
+            "slots": [slot_json(slot) for slot in found.slots],
+        }
+    )
 
 
 @bp.get("/openapi.json")
@@ -93,7 +164,18 @@ def unit_json(unit: Unit) -> dict[str, Any]:
 
 def _hit_json(hit: UnitHit) -> dict[str, Any]:
     """A search result: the unit, and its distance for a `near` search."""
-    return {**unit_json(hit.unit), "distance_km": hit.distance_km}
+    return {**unit_json(hit.unit), "distance_km": hit.distance_km, "next_slot": None}
+
+
+def slot_json(slot: Slot | None) -> dict[str, Any] | None:
+    """A slot with local offsets."""
+    if slot is None:
+        return None
+    return {
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "available": slot.available,
+    }
 
 
 def _query(model: type[M]) -> M:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
 from booking.domain.hours import DAY_KEYS
 
@@ -30,6 +32,7 @@ class UnitSearchParams(BaseModel):
     near: str = Field(default="", description="`LAT,LON` : trier par distance à ce point.")
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=100_000)
+    motif: str = Field(default="", max_length=40, description="Motif : ajoute `next_slot`.")
 
     @field_validator("near")
     @classmethod
@@ -84,6 +87,9 @@ class UnitHitOut(UnitOut):
     distance_km: float | None = Field(
         default=None, description="Distance au point `near`, en kilomètres."
     )
+    next_slot: SlotOut | None = Field(
+        default=None, description="Premier créneau offert pour `motif`, si demandé."
+    )
 
 
 class UnitPage(BaseModel):
@@ -91,3 +97,71 @@ class UnitPage(BaseModel):
 
     items: list[UnitHitOut]
     total: int
+
+
+class MotifOut(BaseModel):
+    """A reason for a visit."""
+
+    code: str
+    label: str
+    duration_minutes: int
+    discreet: bool
+    documents: str = Field(description="Ce qu'il faut apporter.")
+
+
+class MotifList(RootModel[list[MotifOut]]):
+    """Every reason, in display order."""
+
+
+class SlotOut(BaseModel):
+    """An offered slot; times in ISO 8601 with the unit's local offset."""
+
+    start: datetime
+    end: datetime
+    available: int = Field(description="Places encore libres sur ce créneau.")
+
+
+def _parse_day(value: str | None) -> str | None:
+    """Check a `YYYY-MM-DD` date; a French message otherwise."""
+    if value:
+        try:
+            if len(value) != 10:
+                raise ValueError(value)
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("date attendue au format AAAA-MM-JJ") from None
+    return value or None
+
+
+class SlotParams(BaseModel):
+    """Query parameters of the slots of a unit."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    motif: str = Field(max_length=40, description="Code du motif du rendez-vous.")
+    from_: str | None = Field(
+        default=None, alias="from", description="Premier jour (AAAA-MM-JJ, heure locale)."
+    )
+    to: str | None = Field(default=None, description="Dernier jour inclus (AAAA-MM-JJ).")
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _is_a_day(cls, value: str | None) -> str | None:
+        """`YYYY-MM-DD`."""
+        return _parse_day(value)
+
+    def days(self) -> tuple[date | None, date | None]:
+        """The requested dates."""
+        return (
+            date.fromisoformat(self.from_) if self.from_ else None,
+            date.fromisoformat(self.to) if self.to else None,
+        )
+
+
+class SlotsOut(BaseModel):
+    """Offered slots of a unit for a reason, sorted."""
+
+    unit_id: str
+    motif: str
+    timezone: str
+    slots: list[SlotOut]

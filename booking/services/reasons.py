@@ -1,0 +1,50 @@
+"""Reasons for a visit (motifs): data loaded from a file, read by everyone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import Reason
+
+DEFAULT_REASONS = Path(__file__).resolve().parents[2] / "data" / "motifs.json"
+
+
+class ReasonNotFound(LookupError):
+    """No active reason has this code."""
+
+
+def load_reasons(path: Path = DEFAULT_REASONS) -> int:
+    """Create or update the reasons listed in a JSON file; return how many it lists."""
+    entries: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    existing = {reason.code: reason for reason in db.session.scalars(select(Reason))}
+    for position, entry in enumerate(entries):
+        reason = existing.get(entry["code"]) or Reason(code=entry["code"])
+        reason.label = entry["label"]
+        reason.duration_minutes = int(entry["duration_minutes"])
+        reason.discreet = bool(entry.get("discreet", False))
+        reason.documents = entry.get("documents", "")
+        reason.position = position
+        reason.active = True
+        db.session.add(reason)
+    db.session.commit()
+    return len(entries)
+
+
+def list_reasons() -> list[Reason]:
+    """Active reasons in their display order."""
+    return list(
+        db.session.scalars(select(Reason).where(Reason.active.is_(True)).order_by(Reason.position))
+    )
+
+
+def get_reason(code: str) -> Reason:
+    """The active reason with this code."""
+    reason = db.session.get(Reason, code)
+    if reason is None or not reason.active:
+        raise ReasonNotFound(code)
+    return reason

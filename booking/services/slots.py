@@ -1,0 +1,151 @@
+"""Offered slots of a unit for a reason, and the first one of many units at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from booking import clock
+from booking.domain.slots import Interval, Slot, first_offered_slot, offered_slots
+from booking.domain.zones import local_today
+from booking.extensions import db
+from booking.models import Booking, BookingStatus, Closure, Reason, Unit
+from booking.services.reasons import get_reason
+from booking.services.units import get_unit, weekly_hours
+
+
+class InvalidPeriod(ValueError):
+    """A period of dates that cannot be asked for; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How far ahead and how late a slot can be booked (SPEC §3.5)."""
+
+    min_notice: timedelta
+    horizon_days: int
+
+
+@dataclass(frozen=True)
+class UnitSlots:
+    """A unit's offered slots for a reason over a period of local dates."""
+
+    unit: Unit
+    reason: Reason
+    first_day: date
+    last_day: date
+    slots: list[Slot]
+
+
+def policy() -> Policy:
+    """The booking policy of the running configuration."""
+    config = current_app.config
+    return Policy(
+        min_notice=timedelta(minutes=config["BOOKING_MIN_NOTICE_MINUTES"]),
+        horizon_days=config["BOOKING_HORIZON_DAYS"],
+    )
+
+
+def booking_window(unit: Unit, now: datetime, rules: Policy) -> tuple[date, date]:
+    """The local dates a citizen can book at this unit: today .. today + horizon."""
+    today = local_today(unit.department, now)
+    return today, today + timedelta(days=rules.horizon_days)
+
+
+def unit_slots(
+    public_id: str,
+    reason_code: str,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    now: datetime | None = None,
+) -> UnitSlots:
+    """Offered slots of an active unit for an active reason, local dates first..last."""
+    now = now or clock.now()
+    unit = get_unit(public_id)
+    reason = get_reason(reason_code)
+    rules = policy()
+    today, horizon = booking_window(unit, now, rules)
+    first_day, last_day = first_day or today, last_day or horizon
+    if last_day < first_day:
+        raise InvalidPeriod("to", "le dernier jour précède le premier")
+    if (last_day - first_day).days > rules.horizon_days:
+        raise InvalidPeriod("to", f"au plus {rules.horizon_days + 1} jours à la fois")
+    busy = _occupancy([unit.id], now, rules)
+    slots = offered_slots(
+        hours=weekly_hours(unit),
+        department=unit.department,
+        duration_minutes=reason.duration_minutes,
+        desks=unit.desks,
+        closures=busy.closures.get(unit.id, []),
+        bookings=busy.bookings.get(unit.id, []),
+        now=now,
+        first_day=first_day,
+        last_day=last_day,
+        min_notice=rules.min_notice,
+        horizon_days=rules.horizon_days,
+    )
+    return UnitSlots(unit, reason, first_day, last_day, slots)
+
+
+def first_slots(
+    units: Sequence[Unit], reason: Reason, now: datetime | None = None
+) -> dict[int, Slot | None]:
+    """The first offered slot of each unit for a reason, with two queries for them all."""
+    now = now or clock.now()
+    rules = policy()
+    busy = _occupancy([unit.id for unit in units], now, rules)
+    return {
+        unit.id: first_offered_slot(
+            hours=weekly_hours(unit),
+            department=unit.department,
+            duration_minutes=reason.duration_minutes,
+            desks=unit.desks,
+            closures=busy.closures.get(unit.id, []),
+            bookings=busy.bookings.get(unit.id, []),
+            now=now,
+            min_notice=rules.min_notice,
+            horizon_days=rules.horizon_days,
+        )
+        for unit in units
+    }
+
+
+@dataclass
+class _Occupancy:
+    """Closures and active bookings of some units, as intervals."""
+
+    closures: dict[int, list[Interval]]
+    bookings: dict[int, list[Interval]]
+
+
+def _occupancy(unit_ids: list[int], now: datetime, rules: Policy) -> _Occupancy:
+    """What stands in the way of new bookings within the horizon (one query each)."""
+    # Two days of margin on each side cover every time zone's local dates.
+    start, end = now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2)
+    busy = _Occupancy({}, {})
+    closures = db.session.execute(
+        select(Closure.unit_id, Closure.starts_at, Closure.ends_at).where(
+            Closure.unit_id.in_(unit_ids), Closure.ends_at > start, Closure.starts_at < end
+        )
+    )
+    for unit_id, starts_at, ends_at in closures:
+        busy.closures.setdefault(unit_id, []).append(Interval(starts_at, ends_at))
+    bookings = db.session.execute(
+        select(Booking.unit_id, Booking.starts_at, Booking.ends_at).where(
+            Booking.unit_id.in_(unit_ids),
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.ends_at > start,
+            Booking.starts_at < end,
+        )
+    )
+    for unit_id, starts_at, ends_at in bookings:
+        busy.bookings.setdefault(unit_id, []).append(Interval(starts_at, ends_at))
+    return busy
