@@ -29,10 +29,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## Benchmarks: print figures, never fail on speed.
+## Benchmarks: print figures, never fail on speed. PostgreSQL too when BENCH_DATABASE_URL
+## (or TEST_DATABASE_URL) names a server, e.g. postgresql://postgres@127.0.0.1:5432/postgres.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_units.py
 	$(BIN)/python bench/bench_slots.py
+	$(BIN)/python bench/bench_next_slot.py
+	$(BIN)/python bench/bench_http.py
 
 ## Rebuild data/units.csv from the public directory (see data/README.md).
 data: $(STAMP)

@@ -56,3 +56,17 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def begin_write() -> None:
+    """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE).
+
+    A read-only transaction already open is ended first: SQLite cannot turn a reader into
+    a writer safely once another writer has committed.
+    """
+    session = db.session()
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_write() with unsaved changes in the session")
+        session.rollback()
+    session.connection(execution_options=IMMEDIATE)

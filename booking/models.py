@@ -12,11 +12,13 @@ from sqlalchemy import (
     Index,
     SmallInteger,
     String,
+    Text,
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from booking import db_rules
 from booking.extensions import db
 
 
@@ -192,3 +194,38 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
         ),
         Index("ix_bookings_unit_time", "unit_id", "starts_at", "ends_at"),
     )
+
+
+class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+    """An email waiting to be sent, written in the transaction of the change that causes it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))  # confirmation, cancellation, reminder…
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    # The whole MIME message, rendered when the change was made: sending needs nothing else.
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "dropped_at", "next_attempt_at"),)
+
+
+class RunnerHeartbeat(db.Model):  # type: ignore[name-defined,misc]
+    """The active job runner says it is alive here; /readyz reads it."""
+
+    __tablename__ = "runner_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+db_rules.attach(Booking.__table__)

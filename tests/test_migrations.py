@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from booking.db_rules import is_overbooking
 from booking.extensions import db
+
+BOOKING = (
+    "INSERT INTO bookings (reference, unit_id, reason_code, starts_at, ends_at, status, name,"
+    " email, phone, comment, token_hash, ics_uid, ics_sequence, cancel_reason, reminder_error,"
+    " created_at, updated_at) VALUES (:ref, 1, 'otv', :start, :end, 'confirmed', 'A', 'a@b.fr',"
+    " '', '', 'h', :ref, 0, '', '', :start, :start)"
+)
 
 
 def test_upgrade_from_empty_matches_the_models_and_downgrades(app: Flask) -> None:
@@ -17,9 +28,41 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(app: Flask) -> Non
         with db.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
         assert differences == []
+        _migrated_database_refuses_overbooking()
         downgrade(revision="base")
         with db.engine.connect() as connection:
             tables = db.inspect(connection).get_table_names()
         assert set(tables) <= {"alembic_version"}
         with db.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+def _migrated_database_refuses_overbooking() -> None:
+    """The desk rule's triggers come with the migrations, not only with create_all."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO units (id, public_id, name, address, street, postcode, commune,"
+                " insee, department, phone, email, url, timezone, desks, active, search_key,"
+                " hours_edited_locally, created_at, updated_at) VALUES (1, 'X', 'X', '', '', '',"
+                " '', '', '01', '', '', '', 'Europe/Paris', 1, true, '', false, :t, :t)"
+            ),
+            {"t": "2026-01-01 00:00:00"},
+        )
+        connection.execute(
+            text("INSERT INTO reasons VALUES ('otv', 'OTV', 30, false, '', 0, true)")
+        )
+        connection.execute(
+            text(BOOKING),
+            {"ref": "A", "start": "2026-12-01 08:00:00", "end": "2026-12-01 09:00:00"},
+        )
+    with pytest.raises(DBAPIError) as error, db.engine.begin() as connection:
+        connection.execute(
+            text(BOOKING),
+            {"ref": "B", "start": "2026-12-01 08:30:00", "end": "2026-12-01 09:00:00"},
+        )
+    assert is_overbooking(error.value)
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM bookings"))
+        connection.execute(text("DELETE FROM reasons"))
+        connection.execute(text("DELETE FROM units"))

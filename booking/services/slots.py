@@ -66,8 +66,12 @@ def unit_slots(
     first_day: date | None = None,
     last_day: date | None = None,
     now: datetime | None = None,
+    exclude_booking: int | None = None,
 ) -> UnitSlots:
-    """Offered slots of an active unit for an active reason, local dates first..last."""
+    """Offered slots of an active unit for an active reason, local dates first..last.
+
+    `exclude_booking` leaves one booking out of the occupancy: the one being moved.
+    """
     now = now or clock.now()
     unit = get_unit(public_id)
     reason = get_reason(reason_code)
@@ -78,7 +82,7 @@ def unit_slots(
         raise InvalidPeriod("to", "le dernier jour précède le premier")
     if (last_day - first_day).days > rules.horizon_days:
         raise InvalidPeriod("to", f"au plus {rules.horizon_days + 1} jours à la fois")
-    busy = _occupancy([unit.id], now, rules)
+    busy = _occupancy([unit.id], now, rules, exclude_booking)
     slots = offered_slots(
         hours=weekly_hours(unit),
         department=unit.department,
@@ -126,7 +130,9 @@ class _Occupancy:
     bookings: dict[int, list[Interval]]
 
 
-def _occupancy(unit_ids: list[int], now: datetime, rules: Policy) -> _Occupancy:
+def _occupancy(
+    unit_ids: list[int], now: datetime, rules: Policy, exclude_booking: int | None = None
+) -> _Occupancy:
     """What stands in the way of new bookings within the horizon (one query each)."""
     # Two days of margin on each side cover every time zone's local dates.
     start, end = now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2)
@@ -144,6 +150,7 @@ def _occupancy(unit_ids: list[int], now: datetime, rules: Policy) -> _Occupancy:
             Booking.status == BookingStatus.CONFIRMED,
             Booking.ends_at > start,
             Booking.starts_at < end,
+            Booking.id != (exclude_booking or 0),
         )
     )
     for unit_id, starts_at, ends_at in bookings:

@@ -11,7 +11,19 @@ from pydantic import BaseModel, ValidationError
 from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
 from booking.domain.slots import Slot
 from booking.errors import ApiError, french_field_errors
-from booking.models import Unit
+from booking.formatting import local
+from booking.models import Booking, Unit
+from booking.services.bookings import (
+    BookingError,
+    BookingNotFound,
+    BookingRequest,
+    InvalidBooking,
+    NotChangeable,
+    WrongToken,
+    book,
+    cancel_by_citizen,
+)
+from booking.services.notifications import manage_url
 from booking.services.reasons import ReasonNotFound, get_reason, list_reasons
 from booking.services.slots import InvalidPeriod, first_slots, unit_slots
 from booking.services.units import (
@@ -24,6 +36,9 @@ from booking.services.units import (
 )
 from booking.web import openapi
 from booking.web.schemas import (
+    BookingIn,
+    BookingOut,
+    CancelIn,
     ErrorBody,
     MotifList,
     SlotParams,
@@ -130,6 +145,67 @@ def slots(public_id: str) -> ResponseReturnValue:
     )
 
 
+@bp.post("/bookings")
+@openapi.operation(
+    "Prendre un rendez-vous",
+    body=BookingIn,
+    responses={201: BookingOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody},
+)
+def create_booking() -> ResponseReturnValue:
+    """Book an offered slot; 409 when it was taken meanwhile or the email is at its limit."""
+    body = _body(BookingIn)
+    try:
+        booking, token = book(BookingRequest(**body.model_dump()))
+    except UnitNotFound:
+        raise ApiError(404, *UNIT_NOT_FOUND) from None
+    except ReasonNotFound:
+        raise ApiError(404, *MOTIF_NOT_FOUND) from None
+    except BookingError as error:
+        raise _booking_error(error) from None
+    return jsonify(booking_json(booking, token)), 201
+
+
+@bp.post("/bookings/<reference>/cancel")
+@openapi.operation(
+    "Annuler un rendez-vous",
+    body=CancelIn,
+    responses={200: BookingOut, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody},
+)
+def cancel_booking(reference: str) -> ResponseReturnValue:
+    """Cancel with the secret of the link; the slot is free at once."""
+    body = _body(CancelIn)
+    try:
+        booking = cancel_by_citizen(reference, body.token)
+    except BookingError as error:
+        raise _booking_error(error) from None
+    return jsonify(booking_json(booking))
+
+
+def booking_json(booking: Booking, token: str = "") -> dict[str, Any]:
+    """A booking with local offsets; the cancel link only for the one who just booked."""
+    zone = booking.unit.timezone
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "unit_id": booking.unit.public_id,
+        "motif": booking.reason_code,
+        "start": local(booking.starts_at, zone).isoformat(),
+        "end": local(booking.ends_at, zone).isoformat(),
+        "cancel_url": manage_url(booking, token) if token else None,
+    }
+
+
+def _booking_error(error: BookingError) -> ApiError:
+    """The HTTP answer of a booking refusal."""
+    status = {
+        InvalidBooking: 422,
+        BookingNotFound: 404,
+        WrongToken: 403,
+        NotChangeable: 409,
+    }.get(type(error), 409)
+    return ApiError(status, error.code, error.message, error.fields or None)
+
+
 @bp.get("/openapi.json")
 def openapi_document() -> ResponseReturnValue:
     """The OpenAPI 3.1 document of this API."""
@@ -176,6 +252,19 @@ def slot_json(slot: Slot | None) -> dict[str, Any] | None:
         "end": slot.end.isoformat(),
         "available": slot.available,
     }
+
+
+def _body(model: type[M]) -> M:
+    """The JSON body validated by `model`, or a 422 naming each bad field."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(422, "invalid", "Corps JSON (objet) attendu, en UTF-8.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ApiError(
+            422, "invalid", "Certains champs sont à corriger.", french_field_errors(error)
+        ) from None
 
 
 def _query(model: type[M]) -> M:

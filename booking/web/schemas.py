@@ -165,3 +165,41 @@ class SlotsOut(BaseModel):
     motif: str
     timezone: str
     slots: list[SlotOut]
+
+
+class BookingIn(BaseModel):
+    """A booking request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: str = Field(max_length=40)
+    motif: str = Field(max_length=40)
+    start: str = Field(
+        max_length=40, description="Début du créneau, ISO 8601 avec décalage (voir /slots)."
+    )
+    name: str = Field(max_length=200, description="Nom du citoyen (2 à 100 caractères).")
+    email: str = Field(max_length=254)
+    phone: str = Field(default="", max_length=40, description="Facultatif, numéro français.")
+    comment: str = Field(default="", max_length=2000, description="Facultatif, 500 caractères.")
+
+
+class CancelIn(BaseModel):
+    """The secret of the cancel link."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(max_length=200)
+
+
+class BookingOut(BaseModel):
+    """A booking as its owner sees it."""
+
+    reference: str
+    status: str
+    unit_id: str
+    motif: str
+    start: datetime
+    end: datetime
+    cancel_url: str | None = Field(
+        default=None, description="Lien à garder : il permet d'annuler ou de déplacer."
+    )

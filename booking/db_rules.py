@@ -1,0 +1,106 @@
+"""Rules the database itself enforces: no unit ever has more bookings in progress than desks.
+
+A trigger on `bookings` refuses any insert or update that would put, at some instant, more
+confirmed bookings of a unit in progress than the unit has desks. On PostgreSQL it first
+locks the unit's row, so concurrent bookings of one unit are checked one after the other,
+whatever the number of processes or machines; on SQLite the database's single writer lock
+does the same (booking transactions start with BEGIN IMMEDIATE).
+
+The most bookings in progress during [start, end) is reached at `start` or at the start of
+another booking inside the interval, so only those instants are counted.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import DDL, Table, event
+
+OVERBOOKING = "overbooking"
+
+POSTGRESQL_FUNCTION = """
+CREATE OR REPLACE FUNCTION bookings_within_desks() RETURNS trigger AS $$
+DECLARE
+    unit_desks integer;
+    peak integer;
+BEGIN
+    IF NEW.status <> 'confirmed' THEN
+        RETURN NEW;
+    END IF;
+    SELECT desks INTO unit_desks FROM units WHERE id = NEW.unit_id FOR UPDATE;
+    SELECT coalesce(max((
+        SELECT count(*) FROM bookings AS other
+        WHERE other.unit_id = NEW.unit_id AND other.status = 'confirmed'
+          AND other.id <> NEW.id
+          AND other.starts_at <= instant.t AND other.ends_at > instant.t
+    )), 0) INTO peak
+    FROM (
+        SELECT NEW.starts_at AS t
+        UNION
+        SELECT starts_at FROM bookings
+        WHERE unit_id = NEW.unit_id AND status = 'confirmed' AND id <> NEW.id
+          AND starts_at > NEW.starts_at AND starts_at < NEW.ends_at
+    ) AS instant;
+    IF peak >= unit_desks THEN
+        RAISE EXCEPTION 'overbooking: unit % has % desks, all taken', NEW.unit_id, unit_desks
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql
+"""
+POSTGRESQL_TRIGGER = """
+CREATE TRIGGER bookings_within_desks
+BEFORE INSERT OR UPDATE OF status, starts_at, ends_at, unit_id ON bookings
+FOR EACH ROW EXECUTE FUNCTION bookings_within_desks()
+"""
+
+_SQLITE_PEAK = """
+(SELECT coalesce(max((
+    SELECT count(*) FROM bookings AS other
+    WHERE other.unit_id = NEW.unit_id AND other.status = 'confirmed' {exclude}
+      AND other.starts_at <= instant.t AND other.ends_at > instant.t
+)), 0)
+FROM (
+    SELECT NEW.starts_at AS t
+    UNION
+    SELECT starts_at FROM bookings AS b
+    WHERE b.unit_id = NEW.unit_id AND b.status = 'confirmed' {exclude_b}
+      AND b.starts_at > NEW.starts_at AND b.starts_at < NEW.ends_at
+) AS instant)
+"""
+_SQLITE_TRIGGER = """
+CREATE TRIGGER bookings_within_desks_{event}
+BEFORE {event_sql} ON bookings
+WHEN NEW.status = 'confirmed'
+BEGIN
+    SELECT RAISE(ABORT, 'overbooking')
+    WHERE {peak} >= (SELECT desks FROM units WHERE id = NEW.unit_id);
+END
+"""
+SQLITE_TRIGGERS = (
+    _SQLITE_TRIGGER.format(
+        event="insert",
+        event_sql="INSERT",
+        peak=_SQLITE_PEAK.format(exclude="", exclude_b=""),
+    ),
+    _SQLITE_TRIGGER.format(
+        event="update",
+        event_sql="UPDATE OF status, starts_at, ends_at, unit_id",
+        peak=_SQLITE_PEAK.format(exclude="AND other.id <> NEW.id", exclude_b="AND b.id <> NEW.id"),
+    ),
+)
+
+
+def attach(bookings: Table) -> None:
+    """Create the triggers whenever the table is created from the models (tests)."""
+    for statement in (POSTGRESQL_FUNCTION, POSTGRESQL_TRIGGER):
+        # DDL formats its text with %: the function's own % placeholders are doubled.
+        ddl = DDL(statement.replace("%", "%%"))  # type: ignore[no-untyped-call]
+        event.listen(bookings, "after_create", ddl.execute_if(dialect="postgresql"))
+    for statement in SQLITE_TRIGGERS:
+        ddl = DDL(statement)  # type: ignore[no-untyped-call]
+        event.listen(bookings, "after_create", ddl.execute_if(dialect="sqlite"))
+
+
+def is_overbooking(error: BaseException) -> bool:
+    """Whether a database error is the trigger refusing an overbooking."""
+    return OVERBOOKING in str(getattr(error, "orig", error))

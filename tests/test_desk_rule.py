@@ -1,0 +1,95 @@
+"""The database itself refuses overbooking, whatever code writes the rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from booking.db_rules import is_overbooking
+from booking.extensions import db
+from booking.models import Booking, BookingStatus, Unit
+
+NINE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def at(minutes: int) -> datetime:
+    """NINE plus some minutes."""
+    return NINE + timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize(
+    ("desks", "existing", "new", "refused"),
+    [
+        (1, [(0, 60)], (30, 30), True),  # inside an existing booking
+        (1, [(0, 60)], (60, 30), False),  # right after it: [start, end) touch only
+        (1, [(30, 30)], (0, 30), False),  # right before it
+        (1, [(30, 30)], (0, 60), True),  # covers it
+        (2, [(0, 60), (30, 30)], (45, 30), True),  # both desks taken at 45–60
+        (2, [(0, 30), (30, 30)], (0, 60), False),  # one at a time on each half: fits
+        (2, [(0, 60), (60, 60)], (30, 60), False),  # never more than one in progress
+        (3, [(0, 60), (0, 60)], (15, 15), False),  # third desk free
+    ],
+)
+def test_trigger_counts_bookings_in_progress(
+    app: Flask,
+    create_unit: Callable[..., Unit],
+    create_booking: Callable[..., Booking],
+    desks: int,
+    existing: list[tuple[int, int]],
+    new: tuple[int, int],
+    refused: bool,
+) -> None:
+    unit = create_unit(desks=desks)
+    for start, minutes in existing:
+        create_booking(unit, at(start), minutes=minutes)
+    if refused:
+        with pytest.raises(DBAPIError) as error:
+            create_booking(unit, at(new[0]), minutes=new[1])
+        assert is_overbooking(error.value)
+    else:
+        create_booking(unit, at(new[0]), minutes=new[1])
+
+
+def test_cancelled_bookings_do_not_count_and_cannot_come_back_over_the_limit(
+    app: Flask, create_unit: Callable[..., Unit], create_booking: Callable[..., Booking]
+) -> None:
+    unit = create_unit(desks=1)
+    first = create_booking(unit, at(0), status=BookingStatus.CANCELLED_BY_CITIZEN)
+    create_booking(unit, at(0))
+    with app.app_context():
+        row = db.session.scalar(select(Booking).where(Booking.id == first.id))
+        row.status = BookingStatus.CONFIRMED
+        with pytest.raises(DBAPIError) as error:
+            db.session.commit()
+        assert is_overbooking(error.value)
+        db.session.rollback()
+
+
+def test_moving_a_booking_onto_a_full_time_is_refused(
+    app: Flask, create_unit: Callable[..., Unit], create_booking: Callable[..., Booking]
+) -> None:
+    unit = create_unit(desks=1)
+    create_booking(unit, at(0))
+    second = create_booking(unit, at(60))
+    with app.app_context():
+        row = db.session.scalar(select(Booking).where(Booking.id == second.id))
+        row.starts_at, row.ends_at = at(15), at(45)
+        with pytest.raises(DBAPIError):
+            db.session.commit()
+        db.session.rollback()
+        row = db.session.scalar(select(Booking).where(Booking.id == second.id))
+        row.starts_at, row.ends_at = at(90), at(120)  # a free time: allowed, itself excluded
+        db.session.commit()
+
+
+def test_other_units_do_not_interfere(
+    app: Flask, create_unit: Callable[..., Unit], create_booking: Callable[..., Booking]
+) -> None:
+    one, other = create_unit(desks=1), create_unit(desks=1)
+    create_booking(one, at(0))
+    create_booking(other, at(0))
