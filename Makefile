@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	APP_ENV=development $(FLASK) db upgrade
 	APP_ENV=development $(FLASK) units bootstrap data/units.csv
+	APP_ENV=development $(FLASK) jobs run & runner=$$!; \
+	trap 'kill $$runner' EXIT INT TERM; \
 	APP_ENV=development $(BIN)/gunicorn --bind 127.0.0.1:8000 --workers 2 --threads 4 \
 		--access-logfile - wsgi:app
 

@@ -12,8 +12,10 @@ For SQLite, and for PostgreSQL when BENCH_DATABASE_URL (or TEST_DATABASE_URL) na
    warm-up, then DURATION s measured, first against /healthz, then against
    /api/v1/units/{id}/slots?motif=signalement cycling over UNITS different units;
 4. print requests/s, p50/p95/p99 latency, errors (non-2xx or exceptions), the CPU used by the
-   server and by the load generator, and the ratio slots/trivial; stop gunicorn (its process
-   group) in every case.
+   server (in all, and per request), by the load generator and by the whole machine (the
+   rest is the database server, the kernel, other programs), and the ratio slots/trivial;
+   stop gunicorn (its process group) in every case, and print the warnings and errors it
+   logged.
 
 The load generator runs on the same machine as the server and shares its cores: its CPU time
 is printed so that the figures can be read with that in mind.
@@ -78,6 +80,7 @@ class Run:
     latencies: list[float]
     client_cpu: float
     server_cpu: float
+    machine_cpu: float
     statuses: dict[int, int]
     bytes_read: int
 
@@ -219,6 +222,13 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / ticks
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds spent not idle by the whole machine since boot, all cores (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def client(
     port: int, paths: list[str], offset: int, warm_until: float, stop_at: float, out: object
 ) -> None:
@@ -283,9 +293,10 @@ def load(label: str, port: int, paths: list[str], pgid: int) -> Run:
     for process in processes:
         process.start()
     time.sleep(max(0.0, warm_until - time.monotonic()))
-    server_before = group_cpu_seconds(pgid)
+    server_before, machine_before = group_cpu_seconds(pgid), machine_busy_seconds()
     time.sleep(max(0.0, stop_at - time.monotonic()))
     server_cpu = group_cpu_seconds(pgid) - server_before
+    machine_cpu = machine_busy_seconds() - machine_before
     results = [queue.get(timeout=REQUEST_TIMEOUT + 30) for _ in processes]
     for process in processes:
         process.join(timeout=10)
@@ -303,6 +314,7 @@ def load(label: str, port: int, paths: list[str], pgid: int) -> Run:
         latencies=[latency for result in results for latency in result[2]],
         client_cpu=sum(result[3] for result in results),
         server_cpu=server_cpu,
+        machine_cpu=machine_cpu,
         statuses=statuses,
         bytes_read=sum(result[5] for result in results),
     )
@@ -318,7 +330,9 @@ def show(run: Run) -> None:
         f"  {run.label:<10} {run.rate:8.0f} req/s   p50 {run.percentile(0.50) * 1000:7.1f} ms"
         f"   p95 {run.percentile(0.95) * 1000:7.1f} ms   p99 {run.percentile(0.99) * 1000:7.1f} ms"
         f"   errors {run.errors:>4}   server CPU {run.server_cpu / run.seconds:4.2f} cores"
+        f" ({run.server_cpu / max(run.requests, 1) * 1000:5.2f} ms/request)"
         f"   load generator CPU {run.client_cpu / run.seconds:4.2f} cores"
+        f"   whole machine busy {run.machine_cpu / run.seconds:4.2f} cores"
         f"   {size:5.1f} KiB/answer   ({codes})"
     )
 

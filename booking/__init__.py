@@ -27,7 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=test_config.pop("INSTANCE_PATH", str(ROOT / "instance")),
+        instance_path=test_config.pop(
+            "INSTANCE_PATH", os.environ.get("INSTANCE_PATH") or str(ROOT / "instance")
+        ),
     )
     # Tests run in the testing environment, whatever the shell says.
     environ = None if not test_config else {**os.environ, "APP_ENV": "testing"}

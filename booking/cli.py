@@ -6,10 +6,11 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from booking import jobs
 from booking.domain.units_csv import DatasetError
 from booking.extensions import db
 from booking.models import Reason, Unit
@@ -19,6 +20,13 @@ from booking.services.units_import import ImportRefused, import_units
 
 units_cli = AppGroup("units", help="Import and export the units dataset.")
 motifs_cli = AppGroup("motifs", help="Reasons for a visit.")
+jobs_cli = AppGroup("jobs", help="Background jobs: outbox, reminders.")
+
+
+@jobs_cli.command("run")
+def run_jobs_command() -> None:
+    """Run the job runner (only one is active at a time; others stand by)."""
+    jobs.run(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 @units_cli.command("import")
@@ -97,3 +105,4 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(units_cli)
     app.cli.add_command(motifs_cli)
+    app.cli.add_command(jobs_cli)

@@ -51,6 +51,10 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     for name, text in TEXT_SETTINGS.items():
         config[name] = env.get(name, text)
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    try:
+        config["JOBS_POLL_SECONDS"] = float(env.get("JOBS_POLL_SECONDS") or 5)
+    except ValueError as error:
+        raise ConfigurationError("JOBS_POLL_SECONDS doit être un nombre de secondes") from error
     config["SMTP_STARTTLS"] = env.get("SMTP_STARTTLS", "").lower() in {"1", "true", "yes", "oui"}
     default_db = "sqlite:///" + str(Path(instance_path) / "booking.sqlite3")
     config["SQLALCHEMY_DATABASE_URI"] = database_url(env.get("DATABASE_URL") or default_db)

@@ -8,6 +8,7 @@ import ssl
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,8 @@ def enqueue(message: EmailMessage, kind: str, booking_id: int | None = None) -> 
         booking_id=booking_id,
         recipient=parseaddr(str(message["To"]))[1],
         subject=str(message["Subject"]),
-        message=message.as_string(),
+        # CRLF line ends, as SMTP wants them (smtplib does not convert bytes it is given).
+        message=message.as_string(policy=SMTP),
         next_attempt_at=utcnow(),
     )
     db.session.add(entry)
@@ -75,7 +77,7 @@ def deliver(entry: OutboxMessage) -> None:
         folder = Path(current_app.instance_path) / "emails"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{entry.id:06d}-{entry.kind}.eml"
-        path.write_text(entry.message, encoding="utf-8")
+        path.write_bytes(entry.message.encode("utf-8"))
         log.info("email %s (%s) written to %s", entry.id, entry.kind, path)
         return
     with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:

@@ -47,7 +47,13 @@ def database_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def app(database_uri: str, tmp_path: Path) -> Iterator[Flask]:
+def app_overrides() -> dict[str, Any]:
+    """Settings a test module changes (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_uri: str, tmp_path: Path, app_overrides: dict[str, Any]) -> Iterator[Flask]:
     """An application on an empty database with every table."""
     app = create_app(
         {
@@ -56,6 +62,7 @@ def app(database_uri: str, tmp_path: Path) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": database_uri,
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "BASE_URL": "http://rdv.test",
+            **app_overrides,
         }
     )
     with app.app_context():

@@ -23,7 +23,7 @@ from booking.database import begin_write
 from booking.db_rules import is_overbooking
 from booking.domain.zones import unit_timezone
 from booking.extensions import db
-from booking.models import Booking, BookingStatus, utcnow
+from booking.models import Booking, BookingStatus
 from booking.phones import e164
 from booking.services import notifications
 from booking.services.reasons import get_reason
@@ -173,6 +173,8 @@ def book(request: BookingRequest, now: datetime | None = None) -> tuple[Booking,
         token_hash=hash_token(token),
         ics_uid=uid,
         ics_sequence=0,
+        created_at=now,
+        updated_at=now,
     )
     booking.unit, booking.reason = unit, reason
     db.session.add(booking)
@@ -204,7 +206,7 @@ def cancel_by_citizen(reference: str, token: str, now: datetime | None = None) -
     _check_changeable(booking, now)
     booking.status = BookingStatus.CANCELLED_BY_CITIZEN
     booking.ics_sequence += 1
-    booking.updated_at = utcnow()
+    booking.updated_at = now
     notifications.cancellation(booking)
     db.session.commit()
     return booking
@@ -224,7 +226,7 @@ def move_booking(
     booking.ends_at = start + timedelta(minutes=booking.reason.duration_minutes)
     booking.ics_sequence += 1
     booking.reminder_sent_at = None
-    booking.updated_at = utcnow()
+    booking.updated_at = now
     _flush_or_unavailable()
     notifications.moved(booking, token)
     _commit_or_unavailable()
