@@ -386,6 +386,12 @@ def main() -> None:
     """SQLite always, PostgreSQL when a server is named."""
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]
     print(f"machine: {os.cpu_count()} logical CPUs, shared by the server and the load generator")
+    before = machine_busy_seconds()
+    time.sleep(1)
+    idle_busy = machine_busy_seconds() - before
+    if idle_busy > 0.2:
+        print(f"WARNING: the machine was already busy ({idle_busy:.2f} cores) before the runs:")
+        print("         other programs compete with the server; the figures will be low")
     with tempfile.TemporaryDirectory() as folder:
         bench(f"sqlite:///{folder}/bench.sqlite3", "SQLite")
     server = server_url()

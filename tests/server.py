@@ -1,0 +1,82 @@
+"""The app served by gunicorn in worker processes, for tests that need a real HTTP server."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.smtp import free_port, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Server:
+    """gunicorn on a free local port, on the test's database."""
+
+    def __init__(self, database_uri: str, instance: Path, workers: int = 4) -> None:
+        self.port = free_port()
+        self.log = instance.parent / f"gunicorn-{self.port}.log"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_uri,
+            "SECRET_KEY": "test-secret",
+            "INSTANCE_PATH": str(instance),
+            "BASE_URL": f"http://127.0.0.1:{self.port}",
+        }
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "wsgi:app",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--workers",
+                    str(workers),
+                    "--threads",
+                    "1",
+                ],  # fmt: skip
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for(self._ready, timeout=30, step=0.1)
+
+    def _ready(self) -> bool:
+        """The health endpoint answers."""
+        if self.process.poll() is not None:
+            raise AssertionError("gunicorn exited:\n" + self.log.read_text(errors="replace"))
+        try:
+            return self.request("GET", "/healthz")[0] == 200
+        except OSError:
+            return False
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """One request on its own connection; (status, decoded JSON or None)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            payload = json.dumps(body) if body is not None else None
+            headers = {"Content-Type": "application/json"} if payload else {}
+            connection.request(method, path, body=payload, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+            kind = response.getheader("Content-Type", "")
+            return response.status, json.loads(data) if "json" in kind else data
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        """Stop gunicorn and its workers."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
