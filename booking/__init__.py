@@ -19,8 +19,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from booking import cli, config, database, errors, models  # noqa: F401  (models: tables)
-    from booking.extensions import db, migrate
-    from booking.web import api, opendata, public
+    from booking.extensions import csrf, db, migrate
+    from booking.web import api, manage, opendata, public
 
     test_config = dict(test_config or {})
     app = Flask(
@@ -44,7 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_item=database.render_item)
     database.init_app(app)
-    for module in (public, api, opendata):
+    csrf.init_app(app)
+    csrf.exempt(api.bp)  # JSON API: no cookies, no session, nothing to forge
+    for module in (public, manage, api, opendata):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     errors.init_app(app)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from booking.jobs import heartbeat
 from booking.models import Unit
 
 
@@ -66,3 +69,20 @@ def test_healthz(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok"}
+
+
+def test_readyz_needs_a_recent_job_runner_heartbeat(
+    app: Flask, client: FlaskClient, frozen_now: Callable[[datetime], None]
+) -> None:
+    frozen_now(datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["jobs"] == "jamais vu"
+    assert response.json["database"] == "ok"
+    with app.app_context():
+        heartbeat("test:1")
+    assert client.get("/readyz").status_code == 200
+    frozen_now(datetime(2026, 11, 23, 6, 5, tzinfo=UTC))
+    late = client.get("/readyz")
+    assert late.status_code == 503
+    assert late.json["jobs"].startswith("silencieux")

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from booking.domain.hours import describe_fr
+from booking.services.health import readiness
 from booking.services.units import (
     UnitHit,
     UnitNotFound,
@@ -58,3 +59,10 @@ def unit(public_id: str) -> ResponseReturnValue:
 def healthz() -> ResponseReturnValue:
     """The process is alive."""
     return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    """Ready to serve: the database answers and the job runner was seen recently."""
+    report = readiness()
+    return report, 200 if report["status"] == "ok" else 503

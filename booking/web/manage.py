@@ -1,0 +1,126 @@
+"""The page a booking's email links to: see it, cancel it, move it. GET never changes it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+
+from booking import clock
+from booking.formatting import day_fr, local, time_fr, when_fr
+from booking.models import Booking, BookingStatus
+from booking.services.bookings import (
+    BookingError,
+    BookingNotFound,
+    WrongToken,
+    cancel_by_citizen,
+    find_booking,
+    move_booking,
+)
+from booking.services.notifications import reason_label
+from booking.services.slots import unit_slots
+from booking.web.forms import CancelForm, MoveForm
+
+bp = Blueprint("manage", __name__, url_prefix="/rendez-vous")
+
+STATUS_LABELS = {
+    BookingStatus.CONFIRMED: "confirmé",
+    BookingStatus.CANCELLED_BY_CITIZEN: "annulé à votre demande",
+    BookingStatus.CANCELLED_BY_UNIT: "annulé par l'unité",
+    BookingStatus.HONOURED: "honoré",
+    BookingStatus.NO_SHOW: "non honoré",
+}
+
+
+@bp.get("/<reference>")
+def show(reference: str) -> ResponseReturnValue:
+    """The booking, with buttons that POST (mail scanners follow links, not buttons)."""
+    token = request.args.get("token", "")
+    booking = _booking_or_404(reference, token)
+    return _page(booking, token, CancelForm(token=token), MoveForm(token=token))
+
+
+@bp.post("/<reference>/annuler")
+def cancel(reference: str) -> ResponseReturnValue:
+    """Cancel, then show the page again."""
+    form = CancelForm()
+    token = form.token.data or ""
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        cancel_by_citizen(reference, token)
+    except (BookingNotFound, WrongToken):
+        abort(404)
+    except BookingError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            "Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé.", "success"
+        )
+    return redirect(f"/rendez-vous/{reference}?token={token}", code=303)
+
+
+@bp.post("/<reference>/deplacer")
+def move(reference: str) -> ResponseReturnValue:
+    """Move to the chosen slot; on a lost race, say so and offer the others."""
+    form = MoveForm()
+    token = form.token.data or ""
+    booking = _booking_or_404(reference, token)
+    if not form.validate_on_submit():
+        return _page(booking, token, CancelForm(token=token), form, status=422)
+    try:
+        moved = move_booking(reference, token, form.start.data)
+    except BookingError as error:
+        flash(error.message, "error")
+        return _page(_booking_or_404(reference, token), token, CancelForm(token=token), form, 409)
+    flash(
+        f"Rendez-vous déplacé au {when_fr(moved.starts_at, moved.unit.timezone)}."
+        " Un courriel avec la nouvelle invitation vous est envoyé.",
+        "success",
+    )
+    return redirect(f"/rendez-vous/{reference}?token={token}", code=303)
+
+
+def _booking_or_404(reference: str, token: str) -> Booking:
+    """The booking of the link; a wrong link shows nothing of any booking."""
+    try:
+        return find_booking(reference, token)
+    except (BookingNotFound, WrongToken):
+        abort(404)
+
+
+def _page(
+    booking: Booking, token: str, cancel_form: CancelForm, move_form: MoveForm, status: int = 200
+) -> ResponseReturnValue:
+    """Render the manage page; the secret in the URL must not leak through Referer."""
+    changeable = booking.status == BookingStatus.CONFIRMED and booking.starts_at > clock.now()
+    days: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    if changeable:
+        zone = booking.unit.timezone
+        others = unit_slots(
+            booking.unit.public_id, booking.reason_code, exclude_booking=booking.id
+        ).slots
+        for slot in others:
+            if slot.start != booking.starts_at:
+                days[day_fr(slot.start, zone)].append(
+                    (local(slot.start, zone).isoformat(), time_fr(slot.start, zone))
+                )
+    response = make_response(
+        render_template(
+            "booking_manage.html",
+            booking=booking,
+            token=token,
+            when=when_fr(booking.starts_at, booking.unit.timezone),
+            reason_label=reason_label(booking),
+            status_label=STATUS_LABELS.get(BookingStatus(booking.status), booking.status),
+            changeable=changeable,
+            days=dict(days),
+            cancel_form=cancel_form,
+            move_form=move_form,
+        ),
+        status,
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
