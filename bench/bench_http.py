@@ -323,17 +323,20 @@ def load(label: str, port: int, paths: list[str], pgid: int) -> Run:
 def show(run: Run) -> None:
     """One line of figures."""
     size = run.bytes_read / run.requests / 1024 if run.requests else 0
+    rest = max(0.0, run.machine_cpu - run.server_cpu - run.client_cpu)  # database, kernel, others
     codes = ", ".join(
         f"{code or 'exception'}: {count}" for code, count in sorted(run.statuses.items())
     )
     print(
-        f"  {run.label:<10} {run.rate:8.0f} req/s   p50 {run.percentile(0.50) * 1000:7.1f} ms"
-        f"   p95 {run.percentile(0.95) * 1000:7.1f} ms   p99 {run.percentile(0.99) * 1000:7.1f} ms"
-        f"   errors {run.errors:>4}   server CPU {run.server_cpu / run.seconds:4.2f} cores"
-        f" ({run.server_cpu / max(run.requests, 1) * 1000:5.2f} ms/request)"
-        f"   load generator CPU {run.client_cpu / run.seconds:4.2f} cores"
-        f"   whole machine busy {run.machine_cpu / run.seconds:4.2f} cores"
-        f"   {size:5.1f} KiB/answer   ({codes})"
+        f"  {run.label:<8} {run.rate:7.0f} req/s   p50 {run.percentile(0.50) * 1000:6.1f} ms"
+        f"   p95 {run.percentile(0.95) * 1000:6.1f} ms   p99 {run.percentile(0.99) * 1000:6.1f} ms"
+        f"   errors {run.errors}   {size:.1f} KiB/answer   ({codes})"
+    )
+    print(
+        f"  {'':<8} CPU: server {run.server_cpu / run.seconds:.2f} cores"
+        f" ({run.server_cpu / max(run.requests, 1) * 1000:.2f} ms/request),"
+        f" load generator {run.client_cpu / run.seconds:.2f},"
+        f" rest of the machine {rest / run.seconds:.2f} (database, kernel, other programs)"
     )
 
 

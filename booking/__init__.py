@@ -20,7 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from booking import cli, config, database, errors, models  # noqa: F401  (models: tables)
     from booking.extensions import csrf, db, migrate
-    from booking.web import api, manage, opendata, public
+    from booking.web import api, journey, manage, opendata, public
 
     test_config = dict(test_config or {})
     app = Flask(
@@ -46,7 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     csrf.init_app(app)
     csrf.exempt(api.bp)  # JSON API: no cookies, no session, nothing to forge
-    for module in (public, manage, api, opendata):
+    for module in (public, journey, manage, api, opendata):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     errors.init_app(app)

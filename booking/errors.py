@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -81,6 +82,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(error: ApiError) -> ResponseReturnValue:
         return jsonify(error.body()), error.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
+        message = "Le formulaire a expiré ou n'est pas valide : rechargez la page et recommencez."
+        return render_template("error.html", status=400, message=message), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

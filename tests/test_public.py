@@ -25,11 +25,11 @@ def ornex(create_unit: Callable[..., Unit]) -> Unit:
 
 def test_home_warns_about_emergencies_and_offers_a_search(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
-    assert '<html lang="fr">' in page
+    assert '<html lang="fr"' in page
     assert "17" in page
     assert "112" in page
     assert "114" in page
-    assert '<label for="q">' in page
+    assert 'for="q"' in page
 
 
 @pytest.mark.usefixtures("ornex")

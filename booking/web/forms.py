@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField
+from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired
 
 
@@ -22,3 +22,15 @@ class MoveForm(FlaskForm):  # type: ignore[misc]
         validators=[DataRequired(message="Choisissez un créneau.")],
         validate_choice=False,
     )
+
+
+class BookingForm(FlaskForm):  # type: ignore[misc]
+    """The citizen's details; the service checks them (one set of rules for web and API)."""
+
+    name = StringField("Nom et prénom")
+    email = EmailField("Adresse électronique")
+    phone = TelField("Téléphone (facultatif)")
+    comment = TextAreaField("Précisions utiles à l'unité (facultatif)")
+    # A field that people never see nor fill; scripts that fill every field do.
+    website = StringField("Ne pas remplir ce champ")
+    start = RadioField("Autre créneau", validate_choice=False)

@@ -70,9 +70,7 @@ def test_zones_without_dst_have_one_block(zone: str, offset: str) -> None:
     ],
 )
 def test_a_client_reading_our_vtimezone_gets_the_same_instant(moment: datetime) -> None:
-    ics = invitation(
-        appointment(start=moment, end=moment + timedelta(minutes=30)), "REQUEST"
-    )
+    ics = invitation(appointment(start=moment, end=moment + timedelta(minutes=30)), "REQUEST")
     calendar = Calendar.from_ical(ics)
     zone = calendar.walk("VTIMEZONE")[0].to_tz()
     [event] = calendar.walk("VEVENT")

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Vendor pinned front-end assets from the npm registry (run by hand when upgrading; the
+# result is committed, so neither `make run` nor CI needs npm):
+#   - the State design system (DSFR), a subset of its dist/ into static/dsfr/;
+#   - axe-core, for the accessibility audit of the browser tests, into tests/e2e/vendor/.
+# The DSFR's code is under Licence Ouverte 2.0; its terms of use reserve it to the French
+# administration's services (doc/legal/cgu.md of the package).
+set -euo pipefail
+DSFR_VERSION=1.15.3
+AXE_VERSION=4.14.1
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+# `npm pack` fetches the published tarball without running any install script; the licence
+# acceptance the DSFR's installer asks for is given for the record all the same.
+export DSFR_ACCEPT_LICENSE=1
+npm pack --silent "@gouvfr/dsfr@${DSFR_VERSION}" "axe-core@${AXE_VERSION}" >/dev/null
+mkdir dsfr axe
+tar xzf "gouvfr-dsfr-${DSFR_VERSION}.tgz" -C dsfr
+tar xzf "axe-core-${AXE_VERSION}.tgz" -C axe
+
+target="$root/static/dsfr"
+rm -rf "$target"
+mkdir -p "$target/fonts" "$target/favicon"
+dist=dsfr/package/dist
+cp "$dist/dsfr.min.css" "$dist/dsfr.module.min.js" "$dist/dsfr.nomodule.min.js" "$target/"
+cp "$dist"/fonts/Marianne-{Regular,Bold,Medium,Light}.woff2 "$dist"/fonts/Marianne-Regular_Italic.woff2 "$target/fonts/"
+cp "$dist"/favicon/{favicon.svg,favicon.ico,apple-touch-icon.png} "$target/favicon/"
+cp dsfr/package/LICENSE.md "$target/LICENSE.md"
+echo "$DSFR_VERSION" > "$target/VERSION"
+
+mkdir -p "$root/tests/e2e/vendor"
+cp axe/package/axe.min.js "$root/tests/e2e/vendor/axe.min.js"
+cp axe/package/LICENSE "$root/tests/e2e/vendor/axe-LICENSE"
+echo "DSFR ${DSFR_VERSION} → static/dsfr, axe-core ${AXE_VERSION} → tests/e2e/vendor"
