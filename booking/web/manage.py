@@ -24,6 +24,7 @@ from booking.web.forms import CancelForm, MoveForm
 
 bp = Blueprint("manage", __name__, url_prefix="/rendez-vous")
 
+MOVE_DAYS = 5
 STATUS_LABELS = {
     BookingStatus.CONFIRMED: "confirmé",
     BookingStatus.CANCELLED_BY_CITIZEN: "annulé à votre demande",
@@ -102,6 +103,8 @@ def _page(
             booking.unit.public_id, booking.reason_code, exclude_booking=booking.id
         ).slots
         for slot in others:
+            if len(days) == MOVE_DAYS and day_fr(slot.start, zone) not in days:
+                break  # a few days of choices; the journey's pages show the rest
             if slot.start != booking.starts_at:
                 days[day_fr(slot.start, zone)].append(
                     (local(slot.start, zone).isoformat(), time_fr(slot.start, zone))
