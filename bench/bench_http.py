@@ -8,8 +8,9 @@ For SQLite, and for PostgreSQL when BENCH_DATABASE_URL (or TEST_DATABASE_URL) na
 2. start `gunicorn wsgi:app --workers 2 --threads 4` (the `make run` setting) on a free
    127.0.0.1 port, with APP_ENV=production, and wait for /healthz (deadline 30 s);
 3. run a closed-loop load generator: CLIENTS processes, one keep-alive http.client connection
-   each, every one sending its next request as soon as the previous answer is read; WARMUP s of
-   warm-up, then DURATION s measured, first against /healthz, then against
+   each (renewed every REQUESTS_PER_CONNECTION requests, so that the connections spread over
+   the workers), every one sending its next request as soon as the previous answer is read;
+   WARMUP s of warm-up, then DURATION s measured, first against /healthz, then against
    /api/v1/units/{id}/slots?motif=signalement cycling over UNITS different units;
 4. print requests/s, p50/p95/p99 latency, errors (non-2xx or exceptions), the CPU used by the
    server (in all, and per request), by the load generator and by the whole machine (the
@@ -61,6 +62,9 @@ CLIENTS = int(os.environ.get("BENCH_HTTP_CLIENTS", "16"))
 DURATION = float(os.environ.get("BENCH_HTTP_DURATION", "10"))
 WARMUP = float(os.environ.get("BENCH_HTTP_WARMUP", "2"))
 MAX_REQUESTS_PER_CLIENT = 200_000  # a bound on top of the duration
+# A connection stays with the worker that accepted it: renewing it now and then spreads the
+# clients over the workers instead of leaving the first draw in place for the whole run.
+REQUESTS_PER_CONNECTION = 100
 REQUEST_TIMEOUT = 15.0  # seconds, per socket operation
 WORKERS, THREADS = 2, 4
 UNITS = 300  # distinct units queried by the slots run
@@ -80,6 +84,7 @@ class Run:
     latencies: list[float]
     client_cpu: float
     server_cpu: float
+    worker_cpu: list[float]
     machine_cpu: float
     statuses: dict[int, int]
     bytes_read: int
@@ -205,10 +210,10 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """User + system CPU seconds of the live processes of a process group (Linux /proc)."""
+def group_cpu_seconds(pgid: int) -> dict[int, float]:
+    """User + system CPU seconds of each live process of a process group (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    found: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -218,8 +223,8 @@ def group_cpu_seconds(pgid: int) -> float:
             continue
         # After the command: state ppid pgrp session ... utime (12th) stime (13th).
         if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
 
 
 def machine_busy_seconds() -> float:
@@ -239,7 +244,7 @@ def client(
     cpu_start: float | None = None
     connection: http.client.HTTPConnection | None = None
     index = offset
-    for _ in range(MAX_REQUESTS_PER_CLIENT):
+    for serial in range(1, MAX_REQUESTS_PER_CLIENT + 1):
         began = time.monotonic()
         if began >= stop_at:
             break
@@ -255,7 +260,7 @@ def client(
             response = connection.getresponse()
             body = response.read()
             status = response.status
-            if response.will_close:
+            if response.will_close or serial % REQUESTS_PER_CONNECTION == 0:
                 connection.close()
                 connection = None
         except (OSError, http.client.HTTPException):
@@ -295,7 +300,12 @@ def load(label: str, port: int, paths: list[str], pgid: int) -> Run:
     time.sleep(max(0.0, warm_until - time.monotonic()))
     server_before, machine_before = group_cpu_seconds(pgid), machine_busy_seconds()
     time.sleep(max(0.0, stop_at - time.monotonic()))
-    server_cpu = group_cpu_seconds(pgid) - server_before
+    server_after = group_cpu_seconds(pgid)
+    per_process = sorted(
+        (server_after[pid] - server_before.get(pid, 0.0) for pid in server_after if pid != pgid),
+        reverse=True,
+    )
+    server_cpu = sum(server_after.values()) - sum(server_before.values())
     machine_cpu = machine_busy_seconds() - machine_before
     results = [queue.get(timeout=REQUEST_TIMEOUT + 30) for _ in processes]
     for process in processes:
@@ -314,6 +324,7 @@ def load(label: str, port: int, paths: list[str], pgid: int) -> Run:
         latencies=[latency for result in results for latency in result[2]],
         client_cpu=sum(result[3] for result in results),
         server_cpu=server_cpu,
+        worker_cpu=per_process,
         machine_cpu=machine_cpu,
         statuses=statuses,
         bytes_read=sum(result[5] for result in results),
@@ -334,7 +345,8 @@ def show(run: Run) -> None:
     )
     print(
         f"  {'':<8} CPU: server {run.server_cpu / run.seconds:.2f} cores"
-        f" ({run.server_cpu / max(run.requests, 1) * 1000:.2f} ms/request),"
+        f" ({run.server_cpu / max(run.requests, 1) * 1000:.2f} ms/request; workers"
+        f" {'/'.join(f'{cpu / run.seconds:.2f}' for cpu in run.worker_cpu)}),"
         f" load generator {run.client_cpu / run.seconds:.2f},"
         f" rest of the machine {rest / run.seconds:.2f} (database, kernel, other programs)"
     )

@@ -19,8 +19,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from booking import cli, config, database, errors, models  # noqa: F401  (models: tables)
-    from booking.extensions import csrf, db, migrate
-    from booking.web import api, journey, manage, opendata, public
+    from booking.extensions import csrf, db, limiter, login_manager, migrate
+    from booking.web import api, journey, manage, opendata, public, staff
 
     test_config = dict(test_config or {})
     app = Flask(
@@ -46,7 +46,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     csrf.init_app(app)
     csrf.exempt(api.bp)  # JSON API: no cookies, no session, nothing to forge
-    for module in (public, journey, manage, api, opendata):
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    for module in (public, journey, manage, api, opendata, staff):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     errors.init_app(app)

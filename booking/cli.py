@@ -15,12 +15,14 @@ from booking.domain.units_csv import DatasetError
 from booking.extensions import db
 from booking.models import Reason, Unit
 from booking.services.reasons import load_reasons
+from booking.services.staff import StaffError, create_staff
 from booking.services.units_export import export_csv
 from booking.services.units_import import ImportRefused, import_units
 
 units_cli = AppGroup("units", help="Import and export the units dataset.")
 motifs_cli = AppGroup("motifs", help="Reasons for a visit.")
 jobs_cli = AppGroup("jobs", help="Background jobs: outbox, reminders.")
+staff_cli = AppGroup("staff", help="Staff accounts.")
 
 
 @jobs_cli.command("run")
@@ -80,6 +82,23 @@ def bootstrap_command(path: str) -> None:
         click.echo(line)
 
 
+@staff_cli.command("create")
+@click.option("--email", required=True, help="The agent's email (their login).")
+@click.option("--password", required=True, help="At least 12 characters.")
+@click.option("--unit", "units", multiple=True, help="A unit identifier; repeat for several.")
+@click.option("--admin", is_flag=True, help="Administrator of every unit.")
+def create_staff_command(email: str, password: str, units: tuple[str, ...], admin: bool) -> None:
+    """Create a staff account attached to units."""
+    try:
+        user = create_staff(email, password, list(units), admin)
+    except StaffError as error:
+        db.session.rollback()
+        click.echo(f"Compte non créé : {error}.", err=True)
+        sys.exit(1)
+    role = "administrateur" if admin else "agent de " + ", ".join(units)
+    click.echo(f"Compte créé : {user.email} ({role}).")
+
+
 @motifs_cli.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False), required=False)
 def load_motifs_command(path: str | None) -> None:
@@ -106,3 +125,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(units_cli)
     app.cli.add_command(motifs_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(staff_cli)

@@ -60,6 +60,15 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     config["SQLALCHEMY_DATABASE_URI"] = database_url(env.get("DATABASE_URL") or default_db)
     config["SECRET_KEY"] = env.get("SECRET_KEY") or _development_secret(app_env, instance_path)
     config["JSON_SORT_KEYS"] = False
+    # Session cookies: not readable by scripts, not sent cross-site, HTTPS-only behind HTTPS.
+    secure = config["BASE_URL"].startswith("https://")
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_SECURE"] = secure
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+    config["REMEMBER_COOKIE_SECURE"] = secure
+    config["PERMANENT_SESSION_LIFETIME"] = 12 * 3600
+    config["RATELIMIT_HEADERS_ENABLED"] = True
     return config
 
 

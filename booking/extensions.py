@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and wired in create_app."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -13,3 +16,10 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "staff.login"
+login_manager.login_message = "Connectez-vous pour accéder à l'espace des agents."
+login_manager.session_protection = "strong"
+# Limits count per client address; RATELIMIT_STORAGE_URI (redis://…) shares them between
+# processes, the default memory:// counts per process.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

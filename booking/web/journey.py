@@ -53,7 +53,7 @@ def slots(public_id: str) -> ResponseReturnValue:
 
 
 @bp.route("/unites/<public_id>/rendez-vous", methods=["GET", "POST"])
-@csrf.exempt  # type: ignore[untyped-decorator]  # the form checks its own CSRF token
+@csrf.exempt  # the form checks its own CSRF token, so an expired one keeps what was typed
 def details(public_id: str) -> ResponseReturnValue:
     """The short form; a lost race keeps what was typed and offers the day's other slots."""
     motif = request.args.get("motif", "")

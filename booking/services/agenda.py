@@ -1,0 +1,247 @@
+"""A unit's day at the desk: the agenda, visits honoured or missed, cancellations, feeds."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from booking import clock
+from booking.database import begin_write
+from booking.domain.calendar import Appointment, feed
+from booking.extensions import db
+from booking.formatting import local
+from booking.models import Booking, BookingStatus, CalendarFeed, StaffUser, Unit
+from booking.services import audit, notifications
+from booking.services.bookings import BookingError, BookingNotFound, NotChangeable
+from booking.services.staff import NoAccess
+
+VISIT_OUTCOMES = {BookingStatus.HONOURED, BookingStatus.NO_SHOW}
+FEED_PAST_DAYS = 7
+FEED_FUTURE_DAYS = 60
+
+
+@dataclass(frozen=True)
+class DayAgenda:
+    """The bookings of one local day of a unit, in order, with counts per status."""
+
+    unit: Unit
+    day: date
+    bookings: list[Booking]
+    counts: dict[str, int]
+
+
+def day_bounds(unit: Unit, day: date) -> tuple[datetime, datetime]:
+    """The instants that start and end a local day of the unit (23 or 25 h on DST days)."""
+    zone = ZoneInfo(unit.timezone)
+    start = datetime.combine(day, time(), zone)
+    end = datetime.combine(day + timedelta(days=1), time(), zone)
+    return start, end
+
+
+def unit_today(unit: Unit) -> date:
+    """The unit's local date now."""
+    return local(clock.now(), unit.timezone).date()
+
+
+def day_agenda(unit: Unit, day: date) -> DayAgenda:
+    """Every booking starting that local day, cancelled ones included (the desk should know)."""
+    start, end = day_bounds(unit, day)
+    bookings = list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.unit_id == unit.id, Booking.starts_at >= start, Booking.starts_at < end)
+            .options(joinedload(Booking.reason))
+            .order_by(Booking.starts_at, Booking.id)
+        )
+    )
+    return DayAgenda(unit, day, bookings, dict(Counter(b.status for b in bookings)))
+
+
+def _booking_of(unit: Unit, reference: str) -> Booking:
+    """A booking of this unit (another unit's reference is simply not found)."""
+    booking = db.session.scalar(
+        select(Booking)
+        .where(Booking.unit_id == unit.id, Booking.reference == reference.upper())
+        .options(joinedload(Booking.reason), joinedload(Booking.unit))
+    )
+    if booking is None:
+        raise BookingNotFound("Aucun rendez-vous de cette unité ne porte cette référence.")
+    return cast(Booking, booking)
+
+
+def record_visit(actor: StaffUser, unit: Unit, reference: str, outcome: str) -> Booking:
+    """Mark a visit honoured or missed (a wrong mark can be corrected)."""
+    if outcome not in VISIT_OUTCOMES:
+        raise BookingError("Statut inconnu.")
+    begin_write()
+    booking = _booking_of(unit, reference)
+    if booking.status not in {BookingStatus.CONFIRMED, *VISIT_OUTCOMES}:
+        raise NotChangeable("Ce rendez-vous est annulé.")
+    before = booking.status
+    booking.status = outcome
+    booking.updated_at = clock.now()
+    audit.record(actor, "visite", unit, booking.reference, {"statut": before}, {"statut": outcome})
+    db.session.commit()
+    return booking
+
+
+def cancel_by_unit(actor: StaffUser, unit: Unit, reference: str, reason: str) -> Booking:
+    """Cancel with a reason that the citizen receives, with the CANCEL invitation."""
+    reason = " ".join(reason.split())
+    if not 3 <= len(reason) <= 300:
+        raise BookingError("Indiquez la raison de l'annulation (3 à 300 caractères).")
+    begin_write()
+    booking = _booking_of(unit, reference)
+    cancel_for_unit(actor, booking, reason)
+    db.session.commit()
+    return booking
+
+
+def cancel_for_unit(actor: StaffUser, booking: Booking, reason: str) -> None:
+    """Cancel one confirmed booking in the current transaction, email and audit included."""
+    if booking.status != BookingStatus.CONFIRMED:
+        raise NotChangeable("Ce rendez-vous n'est plus confirmé.")
+    booking.status = BookingStatus.CANCELLED_BY_UNIT
+    booking.cancel_reason = reason
+    booking.ics_sequence += 1
+    booking.updated_at = clock.now()
+    notifications.cancellation(booking, by_unit_reason=reason)
+    audit.record(
+        actor,
+        "annulation par l'unité",
+        booking.unit,
+        booking.reference,
+        {"statut": "confirmed"},
+        {"statut": booking.status, "raison": reason},
+    )
+
+
+def agenda_csv(agenda: DayAgenda) -> bytes:
+    """The day as a CSV for a spreadsheet (`;`, UTF-8 with BOM so that Excel reads accents)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["heure", "fin", "motif", "nom", "telephone", "courriel", "commentaire",
+                     "statut", "reference"])  # fmt: skip
+    zone = agenda.unit.timezone
+    for booking in agenda.bookings:
+        writer.writerow(
+            [
+                local(booking.starts_at, zone).strftime("%H:%M"),
+                local(booking.ends_at, zone).strftime("%H:%M"),
+                booking.reason.label,
+                booking.name,
+                booking.phone,
+                booking.email,
+                booking.comment,
+                booking.status,
+                booking.reference,
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def new_feed_token(actor: StaffUser, unit: Unit) -> str:
+    """A new secret for the unit's calendar feed; any previous one stops working."""
+    begin_write()
+    now = clock.now()
+    for old in db.session.scalars(
+        select(CalendarFeed).where(
+            CalendarFeed.unit_id == unit.id, CalendarFeed.revoked_at.is_(None)
+        )
+    ):
+        old.revoked_at = now
+    token = secrets.token_urlsafe(32)
+    db.session.add(CalendarFeed(unit_id=unit.id, token_hash=_hash(token), created_at=now))
+    audit.record(actor, "flux agenda régénéré", unit)
+    db.session.commit()
+    return token
+
+
+def revoke_feed(actor: StaffUser, unit: Unit) -> None:
+    """Stop the unit's calendar feed."""
+    begin_write()
+    for old in db.session.scalars(
+        select(CalendarFeed).where(
+            CalendarFeed.unit_id == unit.id, CalendarFeed.revoked_at.is_(None)
+        )
+    ):
+        old.revoked_at = clock.now()
+    audit.record(actor, "flux agenda révoqué", unit)
+    db.session.commit()
+
+
+def has_feed(unit: Unit) -> bool:
+    """Whether the unit has a live feed token."""
+    return (
+        db.session.scalar(
+            select(CalendarFeed.id).where(
+                CalendarFeed.unit_id == unit.id, CalendarFeed.revoked_at.is_(None)
+            )
+        )
+        is not None
+    )
+
+
+def feed_ics(public_id: str, token: str) -> bytes:
+    """The read-only feed (`METHOD:PUBLISH`) of a unit, for a live token of that very unit.
+
+    Events carry the reference and the reason (neutral when discreet), not the citizen's
+    name: a calendar client often lives with a third party.
+    """
+    unit = db.session.scalar(select(Unit).where(Unit.public_id == public_id))
+    live = db.session.scalar(
+        select(CalendarFeed).where(
+            CalendarFeed.token_hash == _hash(token), CalendarFeed.revoked_at.is_(None)
+        )
+    )
+    if unit is None or live is None or not hmac.compare_digest(str(live.unit_id), str(unit.id)):
+        raise NoAccess(public_id)
+    now = clock.now()
+    bookings = db.session.scalars(
+        select(Booking)
+        .where(
+            Booking.unit_id == unit.id,
+            Booking.status.in_([BookingStatus.CONFIRMED, *VISIT_OUTCOMES]),
+            Booking.starts_at >= now - timedelta(days=FEED_PAST_DAYS),
+            Booking.starts_at < now + timedelta(days=FEED_FUTURE_DAYS),
+        )
+        .options(joinedload(Booking.reason))
+        .order_by(Booking.starts_at)
+    )
+    events = [
+        Appointment(
+            uid=booking.ics_uid,
+            sequence=booking.ics_sequence,
+            start=booking.starts_at,
+            end=booking.ends_at,
+            timezone=unit.timezone,
+            summary=f"{notifications.reason_label(booking)} – {booking.reference}",
+            description="Coordonnées du visiteur : agenda de l'unité (accès agent).",
+            location=unit.address,
+            latitude=unit.latitude,
+            longitude=unit.longitude,
+            organizer_email="ne-pas-repondre@" + (unit.email.rpartition("@")[2] or "invalid"),
+            organizer_name=unit.name,
+            attendee_email=f"{booking.reference.lower()}@rendez-vous.invalid",
+            attendee_name=booking.reference,
+            stamp=booking.updated_at,
+        )
+        for booking in bookings
+    ]
+    return feed(events, f"Rendez-vous – {unit.name}")
+
+
+def _hash(token: str) -> str:
+    """SHA-256 of a feed secret."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,40 @@
+"""The audit log: every staff change to a booking or a unit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from booking import clock
+from booking.extensions import db
+from booking.models import AuditEntry, StaffUser, Unit
+
+
+def record(
+    actor: StaffUser | None,
+    action: str,
+    unit: Unit | None,
+    target: str = "",
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Add an entry to the caller's transaction (it commits with the change it describes)."""
+    db.session.add(
+        AuditEntry(
+            at=clock.now(),
+            actor_id=actor.id if actor else None,
+            actor_email=actor.email if actor else "ligne de commande",
+            unit_id=unit.id if unit else None,
+            action=action,
+            target=target,
+            before=_json(before),
+            after=_json(after),
+        )
+    )
+
+
+def _json(value: Any) -> str:
+    """Compact, readable JSON (empty when there is nothing to say)."""
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

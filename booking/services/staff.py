@@ -1,0 +1,83 @@
+"""Staff accounts and what each one may reach."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from booking import clock
+from booking.extensions import db
+from booking.models import StaffUser, Unit
+from booking.services import audit
+
+MIN_PASSWORD_LENGTH = 12
+# Checked when the email is unknown too, so that timing does not tell which emails exist.
+_DUMMY_HASH = generate_password_hash("pas-un-vrai-mot-de-passe")
+
+
+class StaffError(ValueError):
+    """An account that cannot be created as asked; the message is French."""
+
+
+class NoAccess(LookupError):
+    """The unit does not exist, or this staff member may not see it (they look the same)."""
+
+
+def create_staff(email: str, password: str, unit_ids: list[str], admin: bool = False) -> StaffUser:
+    """Create an account (scrypt-hashed password) attached to units."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise StaffError(f"adresse électronique invalide : {email}") from error
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(f"le mot de passe doit avoir au moins {MIN_PASSWORD_LENGTH} caractères")
+    if db.session.scalar(select(StaffUser).where(StaffUser.email == email)):
+        raise StaffError(f"un compte existe déjà pour {email}")
+    units = list(db.session.scalars(select(Unit).where(Unit.public_id.in_(unit_ids))))
+    missing = sorted(set(unit_ids) - {unit.public_id for unit in units})
+    if missing:
+        raise StaffError("unités inconnues : " + ", ".join(missing))
+    if not units and not admin:
+        raise StaffError("un agent doit appartenir à au moins une unité (--unit), sauf --admin")
+    user = StaffUser(
+        email=email,
+        password_hash=generate_password_hash(password),
+        is_admin=admin,
+        units=units,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(None, "compte créé", None, email, after={"unites": unit_ids, "admin": admin})
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> StaffUser | None:
+    """The active account with these credentials, or None."""
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = clock.now()
+    db.session.commit()
+    return cast(StaffUser, user)
+
+
+def load_staff(user_id: str) -> StaffUser | None:
+    """The account of a session."""
+    if not user_id.isdigit():
+        return None
+    return cast(StaffUser | None, db.session.get(StaffUser, int(user_id)))
+
+
+def reachable_unit(user: StaffUser, public_id: str) -> Unit:
+    """A unit this staff member may see and change; NoAccess otherwise."""
+    unit = db.session.scalar(select(Unit).where(Unit.public_id == public_id))
+    if unit is None or not (user.is_admin or unit in user.units):
+        raise NoAccess(public_id)
+    return cast(Unit, unit)

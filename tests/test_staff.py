@@ -1,0 +1,359 @@
+"""The staff workspace: accounts, the agenda, visits, cancellations, settings, feed, audit."""
+
+from __future__ import annotations
+
+import email
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email import policy
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from icalendar import Calendar
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import AuditEntry, Booking, OutboxMessage, Unit
+from booking.services.staff import create_staff
+
+MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+TUESDAY_9 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # 09:00 in Paris
+PASSWORD = "correct horse battery staple"
+
+
+def csrf(page: str) -> str:
+    """The CSRF token of a page's form."""
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    assert match
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, mail: str, password: str = PASSWORD):  # noqa: ANN201
+    """Sign in through the login form."""
+    page = client.get("/staff/login").get_data(as_text=True)
+    return client.post(
+        "/staff/login", data={"csrf_token": csrf(page), "email": mail, "password": password}
+    )
+
+
+def token(client: FlaskClient, path: str) -> str:
+    """A CSRF token from a page of the workspace."""
+    return csrf(client.get(path).get_data(as_text=True))
+
+
+@pytest.fixture
+def units(
+    app: Flask, create_unit: Callable[..., Unit], frozen_now: Callable[[datetime], None]
+) -> tuple[Unit, Unit]:
+    """Units A (Ornex, two desks) and B (Gex), an agent of A, an administrator."""
+    frozen_now(MONDAY_7AM)
+    a = create_unit(public_id="UNIT-A", name="Brigade d'Ornex", desks=2)
+    b = create_unit(public_id="UNIT-B", name="Brigade de Gex-Secret", commune="Gex")
+    with app.app_context():
+        create_staff("agent.a@gendarmerie.interieur.gouv.fr", PASSWORD, ["UNIT-A"])
+        create_staff("admin@gendarmerie.interieur.gouv.fr", PASSWORD, [], admin=True)
+    return a, b
+
+
+@pytest.fixture
+def agent(client: FlaskClient, units: tuple[Unit, Unit]) -> FlaskClient:
+    """A client signed in as the agent of unit A."""
+    assert sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr").status_code == 303
+    return client
+
+
+def outbox(app: Flask) -> list[OutboxMessage]:
+    """Queued emails."""
+    with app.app_context():
+        found = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        db.session.expunge_all()
+        return found
+
+
+def status_of(app: Flask, reference: str) -> str:
+    """A booking's status."""
+    with app.app_context():
+        return db.session.scalar(select(Booking.status).where(Booking.reference == reference))
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+def test_cli_creates_an_agent_and_refuses_bad_requests(
+    app: Flask, runner: FlaskCliRunner, create_unit: Callable[..., Unit]
+) -> None:
+    create_unit(public_id="U1")
+    ok = runner.invoke(args=["staff", "create", "--email", "a@b.fr", "--password", PASSWORD,
+                             "--unit", "U1"])  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert "Compte créé : a@b.fr (agent de U1)" in ok.output
+    for args, message in [
+        (["--email", "a@b.fr", "--password", PASSWORD, "--unit", "U1"], "existe déjà"),
+        (["--email", "c@b.fr", "--password", "court", "--unit", "U1"], "12 caractères"),
+        (["--email", "c@b.fr", "--password", PASSWORD, "--unit", "NOPE"], "unités inconnues"),
+        (["--email", "c@b.fr", "--password", PASSWORD], "au moins une unité"),
+        (["--email", "pas-une-adresse", "--password", PASSWORD, "--admin"], "invalide"),
+    ]:
+        result = runner.invoke(args=["staff", "create", *args])
+        assert result.exit_code == 1
+        assert message in result.output
+    with app.app_context():
+        stored = db.session.scalar(select(Booking.__table__.c.id).limit(1))
+        assert stored is None
+        from booking.models import StaffUser
+
+        user = db.session.scalar(select(StaffUser))
+        assert user.password_hash.startswith("scrypt:")
+        assert PASSWORD not in user.password_hash
+
+
+@pytest.mark.usefixtures("units")
+def test_login_refuses_wrong_passwords_in_french_then_lets_the_agent_in(
+    client: FlaskClient,
+) -> None:
+    assert client.get("/staff/").status_code == 302  # to the login page
+    wrong = sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr", "mauvais mot de passe")
+    assert wrong.status_code == 401
+    assert "Adresse ou mot de passe incorrect" in wrong.get_data(as_text=True)
+    assert sign_in(client, "nobody@example.org").status_code == 401
+    assert sign_in(client, "AGENT.A@gendarmerie.interieur.gouv.fr").status_code == 303
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "Brigade d&#39;Ornex" in page
+    assert "Gex-Secret" not in page
+    client.post("/staff/logout", data={"csrf_token": csrf(page)})
+    assert client.get("/staff/").status_code == 302
+
+
+@pytest.mark.usefixtures("units")
+def test_login_attempts_are_rate_limited(client: FlaskClient) -> None:
+    statuses = [sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr", "x").status_code
+                for _ in range(12)]  # fmt: skip
+    assert statuses[:10] == [401] * 10
+    assert statuses[10:] == [429, 429]
+    assert sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr").status_code == 429
+
+
+def test_session_cookie_is_hardened(agent: FlaskClient) -> None:
+    cookie = agent.get_cookie("session")
+    assert cookie is not None
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"
+
+
+# --- the day at the desk ----------------------------------------------------------------
+
+
+@pytest.fixture
+def day(units: tuple[Unit, Unit], create_booking: Callable[..., Booking]) -> list[Booking]:
+    """Three visits on Tuesday at unit A, one at unit B."""
+    a, b = units
+    return [
+        create_booking(a, TUESDAY_9 + timedelta(hours=2), name="Zoé Tardive", comment="Vélo volé"),
+        create_booking(a, TUESDAY_9, name="Albert Matinal", phone="+33612345678"),
+        create_booking(a, TUESDAY_9, reason_code="radicalisation", minutes=60, name="Discret"),
+        create_booking(b, TUESDAY_9, name="Bérénice De-Gex"),
+    ]
+
+
+def test_agenda_lists_the_day_in_order_with_details_and_counts(
+    agent: FlaskClient, day: list[Booking]
+) -> None:
+    page = agent.get("/staff/units/UNIT-A/agenda?date=2026-11-24").get_data(as_text=True)
+    assert page.index("Albert Matinal") < page.index("Zoé Tardive")
+    assert "9 h 00 – 9 h 30" in page
+    assert "+33612345678" in page
+    assert "Vélo volé" in page
+    assert "3 rendez-vous · attendu : 3" in page
+    assert "De-Gex" not in page
+    assert 'href="/staff/units/UNIT-A/agenda?date=2026-11-23"' in page
+    assert 'href="/staff/units/UNIT-A/agenda?date=2026-11-25"' in page
+
+
+def test_marking_visits_and_cancelling_with_a_reason(
+    app: Flask, agent: FlaskClient, day: list[Booking]
+) -> None:
+    form = token(agent, "/staff/units/UNIT-A/agenda?date=2026-11-24")
+    late, early = day[0], day[1]
+    response = agent.post(f"/staff/units/UNIT-A/bookings/{early.reference}/visit",
+                          data={"csrf_token": form, "outcome": "honoured"})  # fmt: skip
+    assert response.status_code == 303
+    assert status_of(app, early.reference) == "honoured"
+    agent.post(f"/staff/units/UNIT-A/bookings/{early.reference}/visit",
+               data={"csrf_token": form, "outcome": "no_show"})  # a correction  # fmt: skip
+    assert status_of(app, early.reference) == "no_show"
+    short = agent.post(f"/staff/units/UNIT-A/bookings/{late.reference}/cancel",
+                       data={"csrf_token": form, "reason": ""}, follow_redirects=True)  # fmt: skip
+    assert "Indiquez la raison" in short.get_data(as_text=True)
+    assert status_of(app, late.reference) == "confirmed"
+    reason = "Enquêteur indisponible ce jour-là"
+    agent.post(f"/staff/units/UNIT-A/bookings/{late.reference}/cancel",
+               data={"csrf_token": form, "reason": reason})  # fmt: skip
+    assert status_of(app, late.reference) == "cancelled_by_unit"
+    [message] = [m for m in outbox(app) if m.kind == "cancellation"]
+    parsed = email.message_from_string(message.message, policy=policy.default)
+    text = next(p for p in parsed.walk() if p.get_content_type() == "text/plain").get_content()
+    assert "Enquêteur indisponible ce jour-là" in text
+    assert "http://rdv.test/unites/UNIT-A" in text  # to book again
+    [part] = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
+    assert str(Calendar.from_ical(part.get_content())["method"]) == "CANCEL"
+
+
+def test_agenda_csv_of_the_day(agent: FlaskClient, day: list[Booking]) -> None:
+    response = agent.get("/staff/units/UNIT-A/agenda.csv?date=2026-11-24")
+    assert response.mimetype == "text/csv"
+    lines = response.data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("heure;fin;motif;nom;telephone;courriel;commentaire")
+    assert len(lines) == 4
+    assert lines[1].startswith("09:00;09:30;")
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def hours_form(csrf_token: str, **ranges: tuple[str, str]) -> dict[str, str]:
+    """Settings form data: desks 2 and ranges named like h-0-1 (Monday, first range)."""
+    data = {"csrf_token": csrf_token, "desks": "2"}
+    for name, (start, end) in ranges.items():
+        data[f"{name.replace('_', '-')}-start"] = start
+        data[f"{name.replace('_', '-')}-end"] = end
+    return data
+
+
+def test_hours_change_shows_in_slots_and_open_data_at_once(
+    app: Flask, agent: FlaskClient, units: tuple[Unit, Unit]
+) -> None:
+    form = token(agent, "/staff/units/UNIT-A/settings")
+    data = hours_form(form, h_1_1=("13:00", "17:00"), h_7_1=("09:00", "12:00"))
+    response = agent.post("/staff/units/UNIT-A/settings", data=data)
+    assert response.status_code == 303
+    slots = agent.get("/api/v1/units/UNIT-A/slots?motif=otv&from=2026-11-24&to=2026-11-24").json
+    assert slots["slots"][0]["start"] == "2026-11-24T13:00:00+01:00"
+    monday = agent.get("/api/v1/units/UNIT-A/slots?motif=otv&from=2026-11-30&to=2026-11-30").json
+    assert monday["slots"] == []  # Monday now closed
+    csv_line = next(line for line in agent.get("/opendata/units.csv").data.decode().splitlines()
+                    if line.startswith("UNIT-A;"))  # fmt: skip
+    assert ";13h00;17h00;" in csv_line
+    with app.app_context():
+        assert db.session.scalar(
+            select(Unit.hours_edited_locally).where(Unit.public_id == "UNIT-A")
+        )
+
+
+def test_bad_hours_are_refused_with_french_messages(agent: FlaskClient, units: object) -> None:
+    form = token(agent, "/staff/units/UNIT-A/settings")
+    response = agent.post("/staff/units/UNIT-A/settings",
+                          data=hours_form(form, h_0_1=("12:00", "08:00"), h_0_2=("25:00", "26:00"),
+                                          h_1_1=("09:00", "")))  # fmt: skip
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Lundi, plage 1" in page
+    assert "Lundi, plage 2" in page
+    assert "Mardi, plage 1" in page
+
+
+def test_hours_change_lists_affected_visits_then_cancels_them_once_confirmed(
+    app: Flask, agent: FlaskClient, day: list[Booking]
+) -> None:
+    form = token(agent, "/staff/units/UNIT-A/settings")
+    data = hours_form(form, **{f"h_{d}_1": ("10:30", "18:00") for d in range(5)})
+    preview = agent.post("/staff/units/UNIT-A/settings", data=data)
+    page = preview.get_data(as_text=True)
+    assert "Ce changement annule 2 rendez-vous" in page  # the two at 09:00; 11:00 still fits
+    assert "Albert Matinal" in page
+    assert "Zoé Tardive" not in page
+    assert status_of(app, day[1].reference) == "confirmed"  # nothing done yet
+    agent.post("/staff/units/UNIT-A/settings", data={**data, "confirm": "1"})
+    assert status_of(app, day[1].reference) == "cancelled_by_unit"
+    assert status_of(app, day[0].reference) == "confirmed"
+    assert len([m for m in outbox(app) if m.kind == "cancellation"]) == 2
+
+
+def test_fewer_desks_cancel_the_latest_booked_over_the_new_number(
+    app: Flask, agent: FlaskClient, day: list[Booking]
+) -> None:
+    form = token(agent, "/staff/units/UNIT-A/settings")
+    data = {**hours_form(form, **{f"h_{d}_1": ("08:00", "12:00") for d in range(5)}),
+            "desks": "1", "confirm": "1"}  # fmt: skip
+    agent.post("/staff/units/UNIT-A/settings", data=data)
+    # Albert (booked first) keeps 09:00; the discreet visit booked after him loses it.
+    assert status_of(app, day[1].reference) == "confirmed"
+    assert status_of(app, day[2].reference) == "cancelled_by_unit"
+
+
+def test_closure_cancels_the_visits_inside_it_after_confirmation(
+    app: Flask, agent: FlaskClient, day: list[Booking]
+) -> None:
+    form = token(agent, "/staff/units/UNIT-A/settings")
+    data = {"csrf_token": form, "start": "2026-11-24T10:30", "end": "2026-11-24T18:00",
+            "reason": "Formation de l'équipe"}  # fmt: skip
+    preview = agent.post("/staff/units/UNIT-A/closures", data=data).get_data(as_text=True)
+    assert "Ce changement annule 1 rendez-vous" in preview
+    assert "Zoé Tardive" in preview
+    agent.post("/staff/units/UNIT-A/closures", data={**data, "confirm": "1"})
+    assert status_of(app, day[0].reference) == "cancelled_by_unit"
+    slots = agent.get("/api/v1/units/UNIT-A/slots?motif=otv&from=2026-11-24&to=2026-11-24").json
+    assert slots["slots"][-1]["start"] < "2026-11-24T10:30"
+    page = agent.get("/staff/units/UNIT-A/settings").get_data(as_text=True)
+    closure_id = re.search(r"/closures/(\d+)/delete", page).group(1)
+    agent.post(f"/staff/units/UNIT-A/closures/{closure_id}/delete",
+               data={"csrf_token": csrf(page)})  # fmt: skip
+    assert "Aucune fermeture prévue" in agent.get("/staff/units/UNIT-A/settings").get_data(
+        as_text=True
+    )
+
+
+# --- calendar feed and audit ------------------------------------------------------------
+
+
+def test_calendar_feed_is_read_only_neutral_and_revocable(
+    agent: FlaskClient, day: list[Booking]
+) -> None:
+    form = token(agent, "/staff/units/UNIT-A/agenda")
+    page = agent.post("/staff/units/UNIT-A/feed", data={"csrf_token": form}).get_data(as_text=True)
+    address = re.search(r'value="(http://[^"]+agenda\.ics\?token=[^"]+)"', page).group(1)
+    path = address.removeprefix("http://localhost")
+    anonymous = FlaskClient(agent.application, use_cookies=False)
+    feed = anonymous.get(path)
+    assert feed.status_code == 200
+    calendar = Calendar.from_ical(feed.data)
+    assert str(calendar["method"]) == "PUBLISH"
+    text = feed.data.decode()
+    assert "Albert" not in text
+    assert "Zoé" not in text
+    assert "radicalisation" not in text.lower()
+    assert "Rendez-vous à la gendarmerie" in text
+    assert len(calendar.walk("VEVENT")) == 3
+    other_unit = path.replace("UNIT-A", "UNIT-B")
+    assert anonymous.get(other_unit).status_code == 404  # A's secret does not open B
+    agent.post("/staff/units/UNIT-A/feed", data={"csrf_token": form})  # regenerate
+    assert anonymous.get(path).status_code == 404
+    agent.post("/staff/units/UNIT-A/feed/revoke", data={"csrf_token": form})
+    assert anonymous.get(path).status_code == 404
+
+
+def test_every_change_is_in_the_audit_log_for_administrators_only(
+    app: Flask, client: FlaskClient, day: list[Booking]
+) -> None:
+    sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr")
+    form = token(client, "/staff/units/UNIT-A/agenda")
+    client.post(f"/staff/units/UNIT-A/bookings/{day[1].reference}/visit",
+                data={"csrf_token": form, "outcome": "honoured"})  # fmt: skip
+    client.post(f"/staff/units/UNIT-A/bookings/{day[0].reference}/cancel",
+                data={"csrf_token": form, "reason": "Absence imprévue"})  # fmt: skip
+    assert client.get("/staff/audit").status_code == 404
+    with app.app_context():
+        entries = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    actions = [(e.actor_email, e.action, e.target) for e in entries if e.unit_id]
+    assert actions == [
+        ("agent.a@gendarmerie.interieur.gouv.fr", "visite", day[1].reference),
+        ("agent.a@gendarmerie.interieur.gouv.fr", "annulation par l'unité", day[0].reference),
+    ]
+    assert '"honoured"' in entries[-2].after
+    assert '"confirmed"' in entries[-2].before
+    client.post("/staff/logout", data={"csrf_token": form})
+    sign_in(client, "admin@gendarmerie.interieur.gouv.fr")
+    page = client.get("/staff/audit").get_data(as_text=True)
+    assert "Absence imprévue" in page
+    assert "agent.a@gendarmerie.interieur.gouv.fr" in page
