@@ -18,7 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Imported here so that `booking.domain` stays importable without the framework.
     from flask import Flask
 
-    from booking import cli, config, database, errors, models  # noqa: F401  (models: tables)
+    from booking import cli, config, database, errors, models, security  # noqa: F401
     from booking.extensions import csrf, db, limiter, login_manager, migrate
     from booking.web import api, journey, manage, opendata, public, staff
 
@@ -52,4 +52,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     cli.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     return app

@@ -15,6 +15,13 @@ INTEGER_SETTINGS = {
     "PERSONAL_DATA_RETENTION_DAYS": 90,
     "SMTP_PORT": 25,
 }
+RATE_LIMITS = {
+    # Per client address (and per email for bookings); Flask-Limiter's syntax.
+    "RATE_LIMIT_SEARCH": "120 per minute",
+    "RATE_LIMIT_BOOKING": "20 per minute;200 per hour",
+    "RATE_LIMIT_BOOKING_EMAIL": "10 per hour",
+    "RATE_LIMIT_CANCEL": "30 per minute",
+}
 TEXT_SETTINGS = {
     "BASE_URL": "http://127.0.0.1:8000",
     "SMTP_HOST": "",
@@ -48,8 +55,9 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
             config[name] = int(raw) if raw else default
         except ValueError as error:
             raise ConfigurationError(f"{name} doit être un nombre entier, pas « {raw} »") from error
-    for name, text in TEXT_SETTINGS.items():
+    for name, text in {**TEXT_SETTINGS, **RATE_LIMITS}.items():
         config[name] = env.get(name, text)
+    config["TRUSTED_PROXIES"] = int(env.get("TRUSTED_PROXIES") or 0)
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
     try:
         config["JOBS_POLL_SECONDS"] = float(env.get("JOBS_POLL_SECONDS") or 5)

@@ -11,8 +11,10 @@ from pydantic import BaseModel, ValidationError
 from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
 from booking.domain.slots import Slot
 from booking.errors import ApiError, french_field_errors
+from booking.extensions import limiter
 from booking.formatting import local
 from booking.models import Booking, Unit
+from booking.security import email_key, limit
 from booking.services.bookings import (
     BookingError,
     BookingNotFound,
@@ -75,6 +77,7 @@ def motifs() -> ResponseReturnValue:
 
 
 @bp.get("/units")
+@limiter.shared_limit(lambda: limit("SEARCH"), scope="search")
 @openapi.operation(
     "Chercher des unités",
     query=UnitSearchParams,
@@ -119,6 +122,7 @@ def unit(public_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/units/<public_id>/slots")
+@limiter.shared_limit(lambda: limit("SEARCH"), scope="search")
 @openapi.operation(
     "Créneaux offerts d'une unité pour un motif",
     query=SlotParams,
@@ -146,6 +150,8 @@ def slots(public_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/bookings")
+@limiter.shared_limit(lambda: limit("BOOKING"), scope="booking")
+@limiter.shared_limit(lambda: limit("BOOKING_EMAIL"), scope="booking_email", key_func=email_key)
 @openapi.operation(
     "Prendre un rendez-vous",
     body=BookingIn,
@@ -166,6 +172,7 @@ def create_booking() -> ResponseReturnValue:
 
 
 @bp.post("/bookings/<reference>/cancel")
+@limiter.shared_limit(lambda: limit("CANCEL"), scope="cancel")
 @openapi.operation(
     "Annuler un rendez-vous",
     body=CancelIn,

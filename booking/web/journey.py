@@ -11,9 +11,10 @@ from flask.typing import ResponseReturnValue
 
 from booking import clock
 from booking.domain.slots import Slot
-from booking.extensions import csrf
+from booking.extensions import csrf, limiter
 from booking.formatting import day_fr, local, time_fr, when_fr
 from booking.models import Reason, Unit
+from booking.security import email_key, limit
 from booking.services.bookings import (
     BookingError,
     BookingRequest,
@@ -35,6 +36,7 @@ NEARBY_UNITS = 5
 
 
 @bp.get("/unites/<public_id>/creneaux")
+@limiter.shared_limit(lambda: limit("SEARCH"), scope="search")
 def slots(public_id: str) -> ResponseReturnValue:
     """Offered slots for a reason, a week at a time, grouped by day, as buttons."""
     week = max(0, min(request.args.get("semaine", 0, type=int) or 0, 4))
@@ -54,6 +56,10 @@ def slots(public_id: str) -> ResponseReturnValue:
 
 @bp.route("/unites/<public_id>/rendez-vous", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own CSRF token, so an expired one keeps what was typed
+@limiter.shared_limit(lambda: limit("BOOKING"), scope="booking", methods=["POST"])
+@limiter.shared_limit(
+    lambda: limit("BOOKING_EMAIL"), scope="booking_email", methods=["POST"], key_func=email_key
+)
 def details(public_id: str) -> ResponseReturnValue:
     """The short form; a lost race keeps what was typed and offers the day's other slots."""
     motif = request.args.get("motif", "")

@@ -8,8 +8,10 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask.typing import ResponseReturnValue
 
 from booking import clock
+from booking.extensions import limiter
 from booking.formatting import day_fr, local, time_fr, when_fr
 from booking.models import Booking, BookingStatus
+from booking.security import limit
 from booking.services.bookings import (
     BookingError,
     BookingNotFound,
@@ -43,6 +45,7 @@ def show(reference: str) -> ResponseReturnValue:
 
 
 @bp.post("/<reference>/annuler")
+@limiter.shared_limit(lambda: limit("CANCEL"), scope="cancel")
 def cancel(reference: str) -> ResponseReturnValue:
     """Cancel, then show the page again."""
     form = CancelForm()
@@ -63,6 +66,7 @@ def cancel(reference: str) -> ResponseReturnValue:
 
 
 @bp.post("/<reference>/deplacer")
+@limiter.shared_limit(lambda: limit("CANCEL"), scope="cancel")
 def move(reference: str) -> ResponseReturnValue:
     """Move to the chosen slot; on a lost race, say so and offer the others."""
     form = MoveForm()

@@ -8,8 +8,10 @@ from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from booking.domain.hours import describe_fr
+from booking.extensions import limiter
 from booking.formatting import when_fr
 from booking.models import Reason
+from booking.security import limit
 from booking.services.health import readiness
 from booking.services.reasons import ReasonNotFound, get_reason, list_reasons
 from booking.services.slots import first_slots
@@ -30,6 +32,7 @@ _POSTCODE = re.compile(r"^\s*(\d{2,5})\s*$")
 
 
 @bp.get("/")
+@limiter.shared_limit(lambda: limit("SEARCH"), scope="search")
 def index() -> ResponseReturnValue:
     """Home page: the emergency notice, the search, and its results with next slots."""
     q = request.args.get("q", "").strip()[:100]

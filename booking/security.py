@@ -1,0 +1,60 @@
+"""HTTP hardening: security headers, the client address behind a trusted proxy, rate limits."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# No inline script or style anywhere: the pages load their code and styles from the site.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def init_app(app: Flask) -> None:
+    """Trust X-Forwarded-* only from the configured number of proxies; add the headers."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Without this, every client would share the proxy's address in the rate limits; with
+        # it and no proxy in front, a client could forge its address: hence a setting.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+    app.after_request(_headers)
+
+
+def _headers(response: Response) -> Response:
+    """Security headers on every answer."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure or current_app.config["BASE_URL"].startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def limit(name: str) -> str:
+    """A rate limit from the configuration (`RATE_LIMIT_<NAME>`), read at request time."""
+    return str(current_app.config[f"RATE_LIMIT_{name}"])
+
+
+def email_key() -> str:
+    """Count bookings per email address as well as per client address."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    email = str((data or {}).get("email", "")).strip().lower()
+    return f"email:{email}"

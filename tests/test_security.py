@@ -1,0 +1,129 @@
+"""Security headers, secrets, trusted proxies and rate limits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from booking.config import ConfigurationError, load_config
+from booking.models import Unit
+
+MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+def test_pages_carry_a_strict_content_security_policy(client: FlaskClient) -> None:
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in policy
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response.headers  # plain HTTP here
+    page = response.get_data(as_text=True)
+    assert "<script>" not in page
+    assert "style=" not in page
+
+
+class TestOverHttps:
+    """Behind HTTPS: HSTS and secure cookies."""
+
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        """The public address is HTTPS."""
+        return {"BASE_URL": "https://rdv.example.gouv.fr", "SESSION_COOKIE_SECURE": True}
+
+    def test_hsts(self, client: FlaskClient) -> None:
+        assert "max-age=" in client.get("/").headers["Strict-Transport-Security"]
+
+
+def test_secret_key_is_required_outside_development(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="SECRET_KEY est obligatoire"):
+        load_config(str(tmp_path), {"APP_ENV": "production"})
+    assert load_config(str(tmp_path), {"APP_ENV": "production", "SECRET_KEY": "x"})["SECRET_KEY"]
+    development = load_config(str(tmp_path), {"APP_ENV": "development"})
+    assert development["SECRET_KEY"] == (tmp_path / "secret_key").read_text()
+
+
+class TestRateLimits:
+    """Low limits, to see them act."""
+
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        """Three searches a minute; two bookings an hour per email."""
+        return {"RATE_LIMIT_SEARCH": "3 per minute", "RATE_LIMIT_BOOKING_EMAIL": "2 per hour"}
+
+    def test_search_is_limited_with_a_french_429(self, client: FlaskClient) -> None:
+        statuses = [client.get("/api/v1/units?q=x").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        refused = client.get("/api/v1/units?q=x")
+        assert refused.json["error"] == "too_many_requests"
+        assert "patientez" in refused.json["message"]
+        assert int(refused.headers["Retry-After"]) > 0
+        assert client.get("/?q=ornex").status_code == 429  # the page shares the search limit
+
+    def test_bookings_are_limited_per_email(
+        self,
+        client: FlaskClient,
+        create_unit: Callable[..., Unit],
+        frozen_now: Callable[[datetime], None],
+    ) -> None:
+        frozen_now(MONDAY_7AM)
+        create_unit(public_id="ORNEX")
+        body = {"unit_id": "ORNEX", "motif": "otv", "start": "2026-12-01T10:00:00+01:00",
+                "name": "Bot", "email": "bot@example.org"}  # fmt: skip
+        statuses = [client.post("/api/v1/bookings", json=body).status_code for _ in range(3)]
+        assert statuses[2] == 429
+        other = client.post("/api/v1/bookings", json={**body, "email": "person@example.org"})
+        assert other.status_code != 429
+
+
+class TestBehindAProxy:
+    """One trusted proxy: its X-Forwarded-For names the client."""
+
+    @pytest.fixture
+    def app_overrides(self) -> dict[str, Any]:
+        """One proxy in front; two searches a minute."""
+        return {"TRUSTED_PROXIES": 1, "RATE_LIMIT_SEARCH": "2 per minute"}
+
+    def test_clients_are_told_apart_by_the_proxys_header(self, client: FlaskClient) -> None:
+        def search(address: str) -> int:
+            return client.get("/api/v1/units", headers={"X-Forwarded-For": address}).status_code
+
+        assert [search("203.0.113.1") for _ in range(3)] == [200, 200, 429]
+        assert search("203.0.113.2") == 200  # another citizen is not punished
+
+
+def test_without_a_trusted_proxy_the_header_is_ignored(app: Flask) -> None:
+    app.config["RATE_LIMIT_SEARCH"] = "2 per minute"
+    client = app.test_client()
+    statuses = [
+        client.get("/api/v1/units", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]  # forged addresses do not escape the limit
+
+
+def test_booking_secrets_never_reach_the_logs(
+    client: FlaskClient,
+    create_unit: Callable[..., Unit],
+    frozen_now: Callable[[datetime], None],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    frozen_now(MONDAY_7AM)
+    create_unit(public_id="ORNEX")
+    caplog.set_level(logging.DEBUG)
+    created = client.post("/api/v1/bookings", json={
+        "unit_id": "ORNEX", "motif": "otv", "start": "2026-12-01T10:00:00+01:00",
+        "name": "Camille Martin", "email": "camille@example.org"}).json  # fmt: skip
+    token = created["cancel_url"].split("token=")[1]
+    client.get(f"/rendez-vous/{created['reference']}?token={token}")
+    assert token not in caplog.text
+    assert "camille@example.org" not in caplog.text
