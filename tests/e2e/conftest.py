@@ -70,19 +70,40 @@ def new_page(browser: Browser, live: Server) -> Iterator[Callable[..., Page]]:
     contexts = []
 
     def make(**options: Any) -> Page:
-        settings = {**PHONE, "locale": "fr-FR", "bypass_csp": True, **options}
+        settings = {**PHONE, "locale": "fr-FR", **options}
         context = browser.new_context(base_url=f"http://127.0.0.1:{live.port}", **settings)
+        # axe-core is served from the site's own origin, so the strict CSP stays enforced.
+        context.route("**/__axe__.js", lambda route: route.fulfill(path=str(AXE)))
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda message: _watch_csp(message.text))
+        return page
 
     yield make
     for context in contexts:
         context.close()
 
 
+CSP_VIOLATIONS: list[str] = []
+
+
+def _watch_csp(text: str) -> None:
+    """Remember what the browser refused under the Content-Security-Policy."""
+    if "Content Security Policy" in text:
+        CSP_VIOLATIONS.append(text)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation() -> Iterator[None]:
+    """Every browser test also checks that the strict CSP blocked nothing of the site."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
+
+
 def audit(page: Page) -> list[str]:
     """axe-core's serious and critical WCAG 2.1 A/AA violations on the current page."""
-    page.add_script_tag(path=str(AXE))
+    page.add_script_tag(url="/__axe__.js")
     result = page.evaluate(
         """async () => {
             const r = await axe.run(document, {runOnly: {type: 'tag',

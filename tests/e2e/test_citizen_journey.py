@@ -170,10 +170,12 @@ def test_cancellation_from_the_emails_link(new_page: Callable[..., Page], app: F
 def test_the_audit_does_catch_violations(new_page: Callable[..., Page]) -> None:
     """The audit is not a rubber stamp: an unlabelled field and a low contrast fail it."""
     page = new_page()
-    page.set_content(
+    bad = (
         '<html lang="fr"><body><main><input type="text">'
         '<p style="color:#bbb;background:#fff">Texte pâle</p></main></body></html>'
     )
+    page.route("**/mauvaise-page", lambda route: route.fulfill(body=bad, content_type="text/html"))
+    page.goto("/mauvaise-page")
     found = " ".join(audit(page))
     assert "label" in found
     assert "color-contrast" in found
