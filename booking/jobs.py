@@ -29,6 +29,7 @@ from booking.mail import deliver, mark_failed
 from booking.models import Booking, BookingStatus, OutboxMessage, RunnerHeartbeat
 from booking.services import notifications
 from booking.services.bookings import link_token
+from booking.services.privacy import purge_personal_data
 
 log = logging.getLogger(__name__)
 
@@ -230,5 +231,6 @@ def run(app: Flask) -> None:
     scheduler.add_job(in_context, "interval", args=[heartbeat, holder], seconds=poll, **options)
     scheduler.add_job(in_context, "interval", args=[send_outbox], seconds=poll, **options)
     scheduler.add_job(in_context, "interval", args=[queue_reminders], seconds=60, **options)
+    scheduler.add_job(in_context, "interval", args=[purge_personal_data], hours=1, **options)
     scheduler.add_job(watch, "interval", seconds=min(poll, 1.0), **options)
     scheduler.start()

@@ -104,6 +104,12 @@ def unit(public_id: str) -> ResponseReturnValue:
     )
 
 
+@bp.get("/donnees-personnelles")
+def privacy() -> ResponseReturnValue:
+    """Legal notice and personal data: what is collected, why, for how long, your rights."""
+    return render_template("privacy.html")
+
+
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     """The process is alive."""

@@ -1,0 +1,47 @@
+"""Personal data: erased after the retention period, counts kept; a page says so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from booking.extensions import db
+from booking.models import Booking, OutboxMessage, Unit
+from booking.services.privacy import purge_personal_data
+
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+def test_old_bookings_lose_their_personal_data_but_stay_counted(
+    app: Flask, create_unit: Callable[..., Unit], create_booking: Callable[..., Booking]
+) -> None:
+    unit = create_unit()
+    old = create_booking(unit, NOW - timedelta(days=91), name="Ancien", phone="+33612345678",
+                         comment="vol")  # fmt: skip
+    recent = create_booking(unit, NOW - timedelta(days=89), name="Récent")
+    with app.app_context():
+        sent = NOW - timedelta(days=91)
+        db.session.add(OutboxMessage(kind="confirmation", booking_id=old.id, recipient=old.email,
+                                     subject="s", message="Ancien", sent_at=sent))  # fmt: skip
+        db.session.commit()
+        assert purge_personal_data(NOW) == 1
+        assert purge_personal_data(NOW) == 0  # once
+        erased = db.session.get(Booking, old.id)
+        assert (erased.name, erased.email, erased.phone, erased.comment) == ("", "", "", "")
+        assert erased.anonymised_at == NOW
+        assert erased.status == "confirmed"
+        assert erased.reason_code == "signalement"
+        assert db.session.get(Booking, recent.id).name == "Récent"
+        assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+        assert db.session.scalar(select(func.count(Booking.id))) == 2
+
+
+def test_privacy_page(client: FlaskClient) -> None:
+    page = client.get("/donnees-personnelles").get_data(as_text=True)
+    assert "effacées 90 jours après" in page
+    assert "CNIL" in page
+    assert 'href="/donnees-personnelles"' in client.get("/").get_data(as_text=True)
