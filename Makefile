@@ -19,8 +19,7 @@ run: $(STAMP)
 	APP_ENV=development $(FLASK) units bootstrap data/units.csv
 	APP_ENV=development $(FLASK) jobs run & runner=$$!; \
 	trap 'kill $$runner' EXIT INT TERM; \
-	APP_ENV=development $(BIN)/gunicorn --bind 127.0.0.1:8000 --workers 2 --threads 4 \
-		--access-logfile - wsgi:app
+	APP_ENV=development $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 ## The whole test suite (also on PostgreSQL when TEST_DATABASE_URL is set).
 test: $(STAMP) browser

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Imported here so that `booking.domain` stays importable without the framework.
     from flask import Flask
 
-    from booking import cli, config, database, errors, models, security  # noqa: F401
+    from booking import cli, config, database, errors, logs, models, security  # noqa: F401
     from booking.extensions import csrf, db, limiter, login_manager, migrate
     from booking.web import api, journey, manage, opendata, public, staff
 
@@ -39,7 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(uri)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(app.config["LOG_FORMAT"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_item=database.render_item)
@@ -53,4 +52,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    logs.init_app(app)
     return app

@@ -1,0 +1,81 @@
+"""Structured logs: one JSON object a line, each with the request's id; no personal data.
+
+Request lines carry the path without its query string (manage links hold a secret there),
+and never an email address or a name.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from contextvars import ContextVar
+
+from flask import Flask, Response, g, request
+
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+log = logging.getLogger("booking.requests")
+
+
+class JsonFormatter(logging.Formatter):
+    """`{"time", "level", "logger", "message", "request_id", …}`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One line of JSON."""
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": REQUEST_ID.get(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(log_format: str) -> None:
+    """Root logging to standard error, as JSON (`json`) or readable text (`text`)."""
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+def init_app(app: Flask) -> None:
+    """Give each request an id (kept from a proxy's X-Request-ID) and log it when answered."""
+
+    @app.before_request
+    def start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        REQUEST_ID.set(incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex)
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = REQUEST_ID.get()
+        elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
+        log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 1),
+                    "endpoint": request.endpoint or "",
+                }
+            },
+        )
+        return response

@@ -1,0 +1,24 @@
+"""gunicorn settings (`gunicorn --config gunicorn.conf.py wsgi:app`); environment overrides.
+
+Stateless web workers: everything shared lives in PostgreSQL (data, sessions are signed
+cookies) and Redis (rate limits, RATELIMIT_STORAGE_URI). The job runner is a separate
+process (`flask --app wsgi jobs run`), never started here.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", min(4, 2 * multiprocessing.cpu_count())))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# The app logs each request itself, without query strings (manage links carry a secret).
+accesslog = None
+errorlog = "-"
+# Behind a reverse proxy on another host, list its address (gunicorn's own X-Forwarded-*
+# filter); the app's TRUSTED_PROXIES says how many proxies to believe.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# No --preload: each worker opens its own database connections (never shared across fork).
+preload_app = False
