@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	APP_ENV=development $(FLASK) db upgrade
 	APP_ENV=development $(FLASK) units bootstrap data/units.csv
-	APP_ENV=development $(FLASK) jobs run & runner=$$!; \
+	mkdir -p instance/prometheus
+	export APP_ENV=development PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/instance/prometheus; \
+	$(FLASK) jobs run & runner=$$!; \
 	trap 'kill $$runner' EXIT INT TERM; \
-	APP_ENV=development $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 ## The whole test suite (also on PostgreSQL when TEST_DATABASE_URL is set).
 test: $(STAMP) browser

@@ -22,3 +22,26 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # No --preload: each worker opens its own database connections (never shared across fork).
 preload_app = False
+
+# Prometheus multiprocess mode: the workers, and the job runner of the same machine when
+# given the same PROMETHEUS_MULTIPROC_DIR, write their samples to a shared folder that
+# /metrics adds up.
+metrics_folder = os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", os.path.join(os.getcwd(), "instance", "prometheus")
+)
+
+
+def on_starting(server):  # noqa: ANN001, ANN201
+    """Create the metrics folder; drop the files of processes that no longer run."""
+    os.makedirs(metrics_folder, exist_ok=True)
+    for name in os.listdir(metrics_folder):
+        pid = name.rsplit("_", 1)[-1].removesuffix(".db")
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            os.remove(os.path.join(metrics_folder, name))
+
+
+def child_exit(server, worker):  # noqa: ANN001, ANN201
+    """Forget the live gauges of a worker that exited."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -17,7 +17,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Imported here so that `booking.domain` stays importable without the framework.
     from flask import Flask
 
-    from booking import cli, config, database, errors, logs, models, security  # noqa: F401
+    from booking import cli, config, database, errors, logs, metrics, models, security  # noqa: F401
     from booking.extensions import csrf, db, limiter, login_manager, migrate
     from booking.web import api, journey, manage, opendata, public, staff
 
@@ -53,4 +53,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     logs.init_app(app)
+    metrics.init_app(app)
     return app

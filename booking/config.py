@@ -58,6 +58,7 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     for name, text in {**TEXT_SETTINGS, **RATE_LIMITS}.items():
         config[name] = env.get(name, text)
     config["TRUSTED_PROXIES"] = int(env.get("TRUSTED_PROXIES") or 0)
+    config["METRICS_ALLOWED_NETWORKS"] = env.get("METRICS_ALLOWED_NETWORKS", "").split()
     default_format = "text" if app_env in {"development", "testing"} else "json"
     config["LOG_FORMAT"] = env.get("LOG_FORMAT") or default_format
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")

@@ -26,6 +26,7 @@ from booking import clock
 from booking.database import begin_write
 from booking.extensions import db
 from booking.mail import deliver, mark_failed
+from booking.metrics import EMAILS
 from booking.models import Booking, BookingStatus, OutboxMessage, RunnerHeartbeat
 from booking.services import notifications
 from booking.services.bookings import link_token
@@ -66,8 +67,10 @@ def send_outbox(now: datetime | None = None) -> int:
         except (smtplib.SMTPException, OSError) as error:
             log.warning("email %s (%s) not sent: %s", entry_id, entry.kind, error)
             _finish(entry_id, failure=error, now=now)
+            EMAILS.labels("failed").inc()
             continue
         _finish(entry_id, sent=now)
+        EMAILS.labels("sent").inc()
         sent += 1
     return sent
 

@@ -18,7 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 class Server:
     """gunicorn on a free local port, on the test's database."""
 
-    def __init__(self, database_uri: str, instance: Path, workers: int = 4) -> None:
+    def __init__(
+        self,
+        database_uri: str,
+        instance: Path,
+        workers: int = 4,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.log = instance.parent / f"gunicorn-{self.port}.log"
         env = {
@@ -27,6 +33,7 @@ class Server:
             "SECRET_KEY": "test-secret",
             "INSTANCE_PATH": str(instance),
             "BASE_URL": f"http://127.0.0.1:{self.port}",
+            **(extra_env or {}),
         }
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(

@@ -13,6 +13,7 @@ from booking.domain.slots import Slot
 from booking.errors import ApiError, french_field_errors
 from booking.extensions import limiter
 from booking.formatting import local
+from booking.metrics import BOOKINGS, CANCELLATIONS
 from booking.models import Booking, Unit
 from booking.security import email_key, limit
 from booking.services.bookings import (
@@ -168,6 +169,7 @@ def create_booking() -> ResponseReturnValue:
         raise ApiError(404, *MOTIF_NOT_FOUND) from None
     except BookingError as error:
         raise _booking_error(error) from None
+    BOOKINGS.labels("api").inc()
     return jsonify(booking_json(booking, token)), 201
 
 
@@ -185,6 +187,7 @@ def cancel_booking(reference: str) -> ResponseReturnValue:
         booking = cancel_by_citizen(reference, body.token)
     except BookingError as error:
         raise _booking_error(error) from None
+    CANCELLATIONS.labels("citizen").inc()
     return jsonify(booking_json(booking))
 
 

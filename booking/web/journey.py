@@ -13,6 +13,7 @@ from booking import clock
 from booking.domain.slots import Slot
 from booking.extensions import csrf, limiter
 from booking.formatting import day_fr, local, time_fr, when_fr
+from booking.metrics import BOOKINGS
 from booking.models import Reason, Unit
 from booking.security import email_key, limit
 from booking.services.bookings import (
@@ -96,6 +97,7 @@ def details(public_id: str) -> ResponseReturnValue:
             if isinstance(error, SlotUnavailable):
                 alternatives = _same_day(public_id, motif, start)
         else:
+            BOOKINGS.labels("web").inc()
             return redirect(
                 url_for("journey.confirmed", reference=booking.reference, token=token), code=303
             )

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from booking import clock
 from booking.extensions import limiter
 from booking.formatting import day_fr, local, time_fr, when_fr
+from booking.metrics import CANCELLATIONS
 from booking.models import Booking, BookingStatus
 from booking.security import limit
 from booking.services.bookings import (
@@ -59,6 +60,7 @@ def cancel(reference: str) -> ResponseReturnValue:
     except BookingError as error:
         flash(error.message, "error")
     else:
+        CANCELLATIONS.labels("citizen").inc()
         flash(
             "Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé.", "success"
         )

@@ -25,6 +25,7 @@ from booking.domain.hours import (
 )
 from booking.extensions import db, limiter, login_manager
 from booking.formatting import local, time_fr, when_fr
+from booking.metrics import CANCELLATIONS
 from booking.models import AuditEntry, StaffUser, Unit
 from booking.services import agenda as agenda_service
 from booking.services import unit_settings
@@ -162,6 +163,7 @@ def cancel(public_id: str, reference: str) -> ResponseReturnValue:
     except BookingError as error:
         flash(error.message, "error")
         return _back_to_agenda(unit)
+    CANCELLATIONS.labels("unit").inc()
     flash(f"Rendez-vous de {booking.name} annulé ; la personne est prévenue.", "success")
     return _back_to_agenda(unit, booking.starts_at)
 

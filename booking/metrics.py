@@ -1,0 +1,106 @@
+"""Prometheus metrics, right under several gunicorn workers (multiprocess mode).
+
+With PROMETHEUS_MULTIPROC_DIR set (gunicorn.conf.py does it), every worker and the job
+runner of the machine write their samples there and `/metrics` adds them up. Outbox
+figures are read from the database at scrape time, so they hold across machines too.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from booking import clock
+from booking.extensions import db
+from booking.models import OutboxMessage
+
+bp = Blueprint("metrics", __name__)
+
+BOOKINGS = Counter("booking_bookings_total", "Rendez-vous pris", ["channel"])
+CANCELLATIONS = Counter("booking_cancellations_total", "Rendez-vous annulés", ["by"])
+EMAILS = Counter("booking_emails_total", "Courriels traités par le job runner", ["outcome"])
+LATENCY = Histogram(
+    "booking_request_seconds",
+    "Durée des requêtes HTTP",
+    ["endpoint", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+class OutboxCollector(Collector):
+    """Pending emails and the age of the oldest one, from the database."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """Two gauges, read when scraped."""
+        pending, oldest = db.session.execute(
+            select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at)).where(
+                OutboxMessage.sent_at.is_(None), OutboxMessage.dropped_at.is_(None)
+            )
+        ).one()
+        age = 0.0
+        if oldest is not None:
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=clock.now().tzinfo)
+            age = max(0.0, (clock.now() - oldest).total_seconds())
+        yield GaugeMetricFamily("booking_outbox_pending", "Courriels en attente", value=pending)
+        yield GaugeMetricFamily(
+            "booking_outbox_oldest_seconds", "Âge du plus ancien courriel en attente", value=age
+        )
+
+
+def init_app(app: Flask) -> None:
+    """Time every request; serve /metrics to the allowed addresses."""
+
+    @app.before_request
+    def start() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def observe(response: Response) -> Response:
+        started = g.get("metrics_started")
+        if started is not None and request.endpoint != "metrics.metrics":
+            LATENCY.labels(
+                request.endpoint or "inconnu", request.method, str(response.status_code)
+            ).observe(time.perf_counter() - started)
+        return response
+
+    app.register_blueprint(bp)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """The Prometheus exposition, for the monitoring network only."""
+    if not _allowed(request.remote_addr or ""):
+        abort(404)
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        for metric in (BOOKINGS, CANCELLATIONS, EMAILS, LATENCY):
+            registry.register(metric)
+    registry.register(OutboxCollector())
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _allowed(address: str) -> bool:
+    """Loopback and the networks listed in METRICS_ALLOWED_NETWORKS."""
+    networks = ["127.0.0.0/8", "::1/128", *current_app.config["METRICS_ALLOWED_NETWORKS"]]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)

@@ -1,0 +1,69 @@
+"""Prometheus metrics add up the samples of every gunicorn worker."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from booking.models import Unit
+from tests.server import Server
+
+ALWAYS_OPEN = {day: [(0, 1440)] for day in range(8)}
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample of an exposition."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        match = re.match(rf"^{name}\{{(.*)\}} (\S+)$", line) or re.match(rf"^{name} (\S+)$", line)
+        if not match:
+            continue
+        if match.lastindex == 1 and not labels:
+            return float(match.group(1))
+        if match.lastindex == 2 and ",".join(sorted(match.group(1).split(","))) == wanted:
+            return float(match.group(2))
+    raise AssertionError(f"{name}{labels} not found")
+
+
+def test_counts_add_up_over_four_workers(
+    app: Flask, database_uri: str, tmp_path: Path, create_unit: Callable[..., Unit]
+) -> None:
+    create_unit(public_id="ORNEX", desks=5, hours=ALWAYS_OPEN)
+    server = Server(
+        database_uri,
+        tmp_path / "instance",
+        workers=4,
+        extra_env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus")},
+    )
+    (tmp_path / "prometheus").mkdir(exist_ok=True)
+    try:
+        for _ in range(40):
+            assert server.request("GET", "/api/v1/motifs")[0] == 200
+        _, slots = server.request("GET", "/api/v1/units/ORNEX/slots?motif=otv")
+        for n, slot in enumerate(slots["slots"][:3]):
+            status, _ = server.request("POST", "/api/v1/bookings", {
+                "unit_id": "ORNEX", "motif": "otv", "start": slot["start"],
+                "name": f"Personne {n}", "email": f"p{n}@example.org"})  # fmt: skip
+            assert status == 201
+        status, body = server.request("GET", "/metrics")
+        assert status == 200
+        text = body.decode()
+        assert sample(text, "booking_request_seconds_count", endpoint="api.motifs",
+                      method="GET", status="200") == 40  # fmt: skip
+        assert sample(text, "booking_bookings_total", channel="api") == 3
+        assert sample(text, "booking_outbox_pending") == 3
+        assert sample(text, "booking_outbox_oldest_seconds") >= 0
+        pids = {name.rsplit("_", 1)[-1] for name in
+                (p.stem for p in (tmp_path / "prometheus").glob("histogram_*.db"))}  # fmt: skip
+        assert len(pids) > 1  # several workers did answer
+    finally:
+        server.stop()
+
+
+def test_metrics_are_not_public(client: FlaskClient) -> None:
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 404
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 200
