@@ -58,6 +58,12 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     for name, text in {**TEXT_SETTINGS, **RATE_LIMITS}.items():
         config[name] = env.get(name, text)
     config["TRUSTED_PROXIES"] = int(env.get("TRUSTED_PROXIES") or 0)
+    # Benchmarks on loopback switch the limits off (RATELIMIT_ENABLED=false); nothing else should.
+    config["RATELIMIT_ENABLED"] = env.get("RATELIMIT_ENABLED", "true").lower() not in {
+        "0",
+        "false",
+        "no",
+    }
     config["METRICS_ALLOWED_NETWORKS"] = env.get("METRICS_ALLOWED_NETWORKS", "").split()
     default_format = "text" if app_env in {"development", "testing"} else "json"
     config["LOG_FORMAT"] = env.get("LOG_FORMAT") or default_format
