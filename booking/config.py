@@ -13,6 +13,7 @@ INTEGER_SETTINGS = {
     "BOOKING_MAX_ACTIVE_PER_EMAIL": 2,
     "BOOKING_REMINDER_HOURS": 24,
     "PERSONAL_DATA_RETENTION_DAYS": 90,
+    "BOOKING_HOLD_MINUTES": 30,
     "SMTP_PORT": 25,
 }
 RATE_LIMITS = {
@@ -73,6 +74,13 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     except ValueError as error:
         raise ConfigurationError("JOBS_POLL_SECONDS doit être un nombre de secondes") from error
     config["SMTP_STARTTLS"] = env.get("SMTP_STARTTLS", "").lower() in {"1", "true", "yes", "oui"}
+    # A booking holds its slot until the citizen confirms from the email (anti-bot mode).
+    config["BOOKING_EMAIL_VERIFICATION"] = env.get("BOOKING_EMAIL_VERIFICATION", "").lower() in {
+        "1",
+        "true",
+        "yes",
+        "oui",
+    }
     default_db = "sqlite:///" + str(Path(instance_path) / "booking.sqlite3")
     config["SQLALCHEMY_DATABASE_URI"] = database_url(env.get("DATABASE_URL") or default_db)
     config["SECRET_KEY"] = env.get("SECRET_KEY") or _development_secret(app_env, instance_path)

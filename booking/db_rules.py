@@ -1,7 +1,9 @@
 """Rules the database itself enforces: no unit ever has more bookings in progress than desks.
 
 A trigger on `bookings` refuses any insert or update that would put, at some instant, more
-confirmed bookings of a unit in progress than the unit has desks. On PostgreSQL it first
+active bookings (confirmed, or held while the citizen confirms their email) of a unit in
+progress than the unit has desks. A hold past its expiry still counts until it is marked
+expired (by the job runner, or by the next booking of the unit). On PostgreSQL it first
 locks the unit's row, so concurrent bookings of one unit are checked one after the other,
 whatever the number of processes or machines; on SQLite the database's single writer lock
 does the same (booking transactions start with BEGIN IMMEDIATE).
@@ -22,13 +24,13 @@ DECLARE
     unit_desks integer;
     peak integer;
 BEGIN
-    IF NEW.status <> 'confirmed' THEN
+    IF NEW.status NOT IN ('confirmed', 'pending') THEN
         RETURN NEW;
     END IF;
     SELECT desks INTO unit_desks FROM units WHERE id = NEW.unit_id FOR UPDATE;
     SELECT coalesce(max((
         SELECT count(*) FROM bookings AS other
-        WHERE other.unit_id = NEW.unit_id AND other.status = 'confirmed'
+        WHERE other.unit_id = NEW.unit_id AND other.status IN ('confirmed', 'pending')
           AND other.id <> NEW.id
           AND other.starts_at <= instant.t AND other.ends_at > instant.t
     )), 0) INTO peak
@@ -36,7 +38,7 @@ BEGIN
         SELECT NEW.starts_at AS t
         UNION
         SELECT starts_at FROM bookings
-        WHERE unit_id = NEW.unit_id AND status = 'confirmed' AND id <> NEW.id
+        WHERE unit_id = NEW.unit_id AND status IN ('confirmed', 'pending') AND id <> NEW.id
           AND starts_at > NEW.starts_at AND starts_at < NEW.ends_at
     ) AS instant;
     IF peak >= unit_desks THEN
@@ -56,21 +58,21 @@ FOR EACH ROW EXECUTE FUNCTION bookings_within_desks()
 _SQLITE_PEAK = """
 (SELECT coalesce(max((
     SELECT count(*) FROM bookings AS other
-    WHERE other.unit_id = NEW.unit_id AND other.status = 'confirmed' {exclude}
+    WHERE other.unit_id = NEW.unit_id AND other.status IN ('confirmed', 'pending') {exclude}
       AND other.starts_at <= instant.t AND other.ends_at > instant.t
 )), 0)
 FROM (
     SELECT NEW.starts_at AS t
     UNION
     SELECT starts_at FROM bookings AS b
-    WHERE b.unit_id = NEW.unit_id AND b.status = 'confirmed' {exclude_b}
+    WHERE b.unit_id = NEW.unit_id AND b.status IN ('confirmed', 'pending') {exclude_b}
       AND b.starts_at > NEW.starts_at AND b.starts_at < NEW.ends_at
 ) AS instant)
 """
 _SQLITE_TRIGGER = """
 CREATE TRIGGER bookings_within_desks_{event}
 BEFORE {event_sql} ON bookings
-WHEN NEW.status = 'confirmed'
+WHEN NEW.status IN ('confirmed', 'pending')
 BEGIN
     SELECT RAISE(ABORT, 'overbooking')
     WHERE {peak} >= (SELECT desks FROM units WHERE id = NEW.unit_id);

@@ -29,7 +29,7 @@ from booking.mail import deliver, mark_failed
 from booking.metrics import EMAILS
 from booking.models import Booking, BookingStatus, OutboxMessage, RunnerHeartbeat
 from booking.services import notifications
-from booking.services.bookings import link_token
+from booking.services.bookings import expire_holds, link_token
 from booking.services.privacy import purge_personal_data
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,14 @@ def queue_reminders(now: datetime | None = None) -> int:
     return len(due)
 
 
+def release_expired_holds(now: datetime | None = None) -> int:
+    """Free the slots of holds nobody confirmed in time (email-verification mode)."""
+    begin_write()
+    released = expire_holds(now or clock.now())
+    db.session.commit()
+    return released
+
+
 def heartbeat(holder: str, now: datetime | None = None) -> None:
     """Say that the active runner is alive (read by /readyz)."""
     now = now or clock.now()
@@ -233,6 +241,7 @@ def run(app: Flask) -> None:
     options = {"coalesce": True, "max_instances": 1, "next_run_time": clock.now()}
     scheduler.add_job(in_context, "interval", args=[heartbeat, holder], seconds=poll, **options)
     scheduler.add_job(in_context, "interval", args=[send_outbox], seconds=poll, **options)
+    scheduler.add_job(in_context, "interval", args=[release_expired_holds], seconds=poll, **options)
     scheduler.add_job(in_context, "interval", args=[queue_reminders], seconds=60, **options)
     scheduler.add_job(in_context, "interval", args=[purge_personal_data], hours=1, **options)
     scheduler.add_job(watch, "interval", seconds=min(poll, 1.0), **options)

@@ -155,6 +155,13 @@ class BookingStatus(StrEnum):
     CANCELLED_BY_UNIT = "cancelled_by_unit"
     HONOURED = "honoured"
     NO_SHOW = "no_show"
+    # BOOKING_EMAIL_VERIFICATION: a hold until the citizen confirms from the email.
+    PENDING = "pending"
+    EXPIRED = "expired"
+
+
+# The bookings that occupy a desk.
+ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.PENDING)
 
 
 class Booking(db.Model):  # type: ignore[name-defined,misc]
@@ -181,6 +188,7 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminder_error: Mapped[str] = mapped_column(String(300), default="")
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -191,7 +199,7 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
         CheckConstraint("starts_at < ends_at", name="bookings_ordered"),
         CheckConstraint(
             "status IN ('confirmed', 'cancelled_by_citizen', 'cancelled_by_unit',"
-            " 'honoured', 'no_show')",
+            " 'honoured', 'no_show', 'pending', 'expired')",
             name="bookings_status",
         ),
         Index("ix_bookings_unit_time", "unit_id", "starts_at", "ends_at"),

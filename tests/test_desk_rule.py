@@ -93,3 +93,19 @@ def test_other_units_do_not_interfere(
     one, other = create_unit(desks=1), create_unit(desks=1)
     create_booking(one, at(0))
     create_booking(other, at(0))
+
+
+def test_holds_occupy_a_desk_and_expired_ones_do_not(
+    app: Flask, create_unit: Callable[..., Unit], create_booking: Callable[..., Booking]
+) -> None:
+    unit = create_unit(desks=1)
+    create_booking(unit, at(0), status=BookingStatus.EXPIRED)
+    held = create_booking(unit, at(0), status=BookingStatus.PENDING)
+    with pytest.raises(DBAPIError) as error:
+        create_booking(unit, at(0))
+    assert is_overbooking(error.value)
+    with app.app_context():
+        row = db.session.scalar(select(Booking).where(Booking.id == held.id))
+        row.status = BookingStatus.EXPIRED
+        db.session.commit()
+    create_booking(unit, at(0))

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
@@ -27,7 +27,7 @@ from booking.models import Booking, BookingStatus
 from booking.phones import e164
 from booking.services import notifications
 from booking.services.reasons import get_reason
-from booking.services.slots import unit_slots
+from booking.services.slots import occupies_desk, unit_slots
 from booking.services.units import get_unit
 
 # No 0/O, 1/I/L: a reference read over the phone or copied by hand stays unambiguous.
@@ -155,8 +155,10 @@ def book(request: BookingRequest, now: datetime | None = None) -> tuple[Booking,
     contact = validate_contact(
         request.name, request.email, request.phone, request.comment, unit.department
     )
+    expire_holds(now, unit.id)
     _check_email_limit(contact.email, now)
     _check_offered(unit.public_id, reason.code, start, now)
+    verify = current_app.config["BOOKING_EMAIL_VERIFICATION"]
     uid = f"{uuid.uuid4()}@{_host()}"
     token = link_token(uid)
     booking = Booking(
@@ -165,7 +167,10 @@ def book(request: BookingRequest, now: datetime | None = None) -> tuple[Booking,
         reason_code=reason.code,
         starts_at=start,
         ends_at=start + timedelta(minutes=reason.duration_minutes),
-        status=BookingStatus.CONFIRMED,
+        status=BookingStatus.PENDING if verify else BookingStatus.CONFIRMED,
+        hold_expires_at=(
+            now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"]) if verify else None
+        ),
         name=contact.name,
         email=contact.email,
         phone=contact.phone,
@@ -179,9 +184,47 @@ def book(request: BookingRequest, now: datetime | None = None) -> tuple[Booking,
     booking.unit, booking.reason = unit, reason
     db.session.add(booking)
     _flush_or_unavailable()
-    notifications.confirmation(booking, token)
+    if verify:
+        notifications.verification(booking, token)
+    else:
+        notifications.confirmation(booking, token)
     _commit_or_unavailable()
     return booking, token
+
+
+def confirm_booking(reference: str, token: str, now: datetime | None = None) -> Booking:
+    """The citizen confirms a held booking from the email, before the hold expires."""
+    now = now or clock.now()
+    begin_write()
+    booking = find_booking(reference, token)
+    if booking.status == BookingStatus.CONFIRMED:
+        return booking
+    if booking.status != BookingStatus.PENDING:
+        raise NotChangeable("Ce rendez-vous n'est plus en attente de confirmation.")
+    if booking.hold_expires_at is None or booking.hold_expires_at <= now:
+        booking.status = BookingStatus.EXPIRED
+        db.session.commit()
+        raise NotChangeable(
+            "Le délai de confirmation est dépassé et le créneau a été libéré :"
+            " reprenez rendez-vous."
+        )
+    booking.status = BookingStatus.CONFIRMED
+    booking.hold_expires_at = None
+    booking.updated_at = now
+    notifications.confirmation(booking, token)
+    db.session.commit()
+    return booking
+
+
+def expire_holds(now: datetime, unit_id: int | None = None) -> int:
+    """Mark expired the holds nobody confirmed in time (in the caller's write transaction)."""
+    query = update(Booking).where(
+        Booking.status == BookingStatus.PENDING, Booking.hold_expires_at <= now
+    )
+    if unit_id is not None:
+        query = query.where(Booking.unit_id == unit_id)
+    result = db.session.execute(query.values(status=BookingStatus.EXPIRED, updated_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def find_booking(reference: str, token: str) -> Booking:
@@ -203,11 +246,13 @@ def cancel_by_citizen(reference: str, token: str, now: datetime | None = None) -
     now = now or clock.now()
     begin_write()
     booking = find_booking(reference, token)
-    _check_changeable(booking, now)
+    _check_changeable(booking, now, holds_too=True)
+    held = booking.status == BookingStatus.PENDING
     booking.status = BookingStatus.CANCELLED_BY_CITIZEN
     booking.ics_sequence += 1
     booking.updated_at = now
-    notifications.cancellation(booking)
+    if not held:  # a hold never had an invitation to withdraw
+        notifications.cancellation(booking)
     db.session.commit()
     return booking
 
@@ -249,9 +294,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _check_changeable(booking: Booking, now: datetime) -> None:
-    """Only a confirmed booking that has not started can be cancelled or moved."""
-    if booking.status != BookingStatus.CONFIRMED:
+def _check_changeable(booking: Booking, now: datetime, holds_too: bool = False) -> None:
+    """Only a confirmed booking (or a hold, to cancel it) that has not started can change."""
+    allowed = (
+        {BookingStatus.CONFIRMED, BookingStatus.PENDING} if holds_too else {BookingStatus.CONFIRMED}
+    )
+    if booking.status not in allowed:
         raise NotChangeable("Ce rendez-vous est déjà annulé ou terminé.")
     if booking.starts_at <= now:
         raise NotChangeable("Ce rendez-vous a déjà commencé : il ne peut plus être modifié.")
@@ -268,7 +316,7 @@ def _check_email_limit(email: str, now: datetime) -> None:
     active = db.session.scalar(
         select(func.count(Booking.id)).where(
             func.lower(Booking.email) == email.lower(),
-            Booking.status == BookingStatus.CONFIRMED,
+            occupies_desk(now),
             Booking.ends_at > now,
         )
     )

@@ -86,6 +86,23 @@ def moved(booking: Booking, token: str) -> None:
     _send_request(booking, token, "moved", "Rendez-vous déplacé")
 
 
+def verification(booking: Booking, token: str) -> None:
+    """Held: the citizen must confirm from this email before the hold expires."""
+    zone = booking.unit.timezone
+    message = compose(
+        to=booking.email,
+        to_name=booking.name,
+        subject=f"À confirmer : rendez-vous le {_short_when(booking)} – {booking.unit.name}",
+        template="verification",
+        context=_context(
+            booking,
+            manage_url=manage_url(booking, token),
+            deadline=time_fr(booking.hold_expires_at or booking.created_at, zone),
+        ),
+    )
+    enqueue(message, "verification", booking.id)
+
+
 def reminder(booking: Booking, token: str) -> None:
     """The reminder before the appointment (no invitation: the event is already there)."""
     message = compose(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from booking import clock
 from booking.domain.slots import Interval, Slot, first_offered_slot, offered_slots
@@ -122,6 +122,14 @@ def first_slots(
     }
 
 
+def occupies_desk(now: datetime) -> ColumnElement[bool]:
+    """A confirmed booking, or a hold whose citizen may still confirm it."""
+    return or_(
+        Booking.status == BookingStatus.CONFIRMED,
+        and_(Booking.status == BookingStatus.PENDING, Booking.hold_expires_at > now),
+    )
+
+
 @dataclass
 class _Occupancy:
     """Closures and active bookings of some units, as intervals."""
@@ -147,7 +155,7 @@ def _occupancy(
     bookings = db.session.execute(
         select(Booking.unit_id, Booking.starts_at, Booking.ends_at).where(
             Booking.unit_id.in_(unit_ids),
-            Booking.status == BookingStatus.CONFIRMED,
+            occupies_desk(now),
             Booking.ends_at > start,
             Booking.starts_at < end,
             Booking.id != (exclude_booking or 0),

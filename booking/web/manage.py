@@ -18,6 +18,7 @@ from booking.services.bookings import (
     BookingNotFound,
     WrongToken,
     cancel_by_citizen,
+    confirm_booking,
     find_booking,
     move_booking,
 )
@@ -34,6 +35,8 @@ STATUS_LABELS = {
     BookingStatus.CANCELLED_BY_UNIT: "annulé par l'unité",
     BookingStatus.HONOURED: "honoré",
     BookingStatus.NO_SHOW: "non honoré",
+    BookingStatus.PENDING: "à confirmer",
+    BookingStatus.EXPIRED: "non confirmé à temps",
 }
 
 
@@ -64,6 +67,26 @@ def cancel(reference: str) -> ResponseReturnValue:
         flash(
             "Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé.", "success"
         )
+    return redirect(f"/rendez-vous/{reference}?token={token}", code=303)
+
+
+@bp.post("/<reference>/confirmer")
+@limiter.shared_limit(lambda: limit("CANCEL"), scope="cancel")
+def confirm(reference: str) -> ResponseReturnValue:
+    """Confirm a held booking (email-verification mode)."""
+    form = CancelForm()
+    token = form.token.data or ""
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        confirm_booking(reference, token)
+    except (BookingNotFound, WrongToken):
+        abort(404)
+    except BookingError as error:
+        flash(error.message, "error")
+    else:
+        flash("Votre rendez-vous est confirmé. L'invitation pour votre agenda vous est envoyée.",
+              "success")  # fmt: skip
     return redirect(f"/rendez-vous/{reference}?token={token}", code=303)
 
 
@@ -101,7 +124,13 @@ def _page(
     booking: Booking, token: str, cancel_form: CancelForm, move_form: MoveForm, status: int = 200
 ) -> ResponseReturnValue:
     """Render the manage page; the secret in the URL must not leak through Referer."""
-    changeable = booking.status == BookingStatus.CONFIRMED and booking.starts_at > clock.now()
+    now = clock.now()
+    changeable = booking.status == BookingStatus.CONFIRMED and booking.starts_at > now
+    held = (
+        booking.status == BookingStatus.PENDING
+        and booking.hold_expires_at is not None
+        and booking.hold_expires_at > now
+    )
     days: dict[str, list[tuple[str, str]]] = defaultdict(list)
     if changeable:
         zone = booking.unit.timezone
@@ -122,8 +151,13 @@ def _page(
             token=token,
             when=when_fr(booking.starts_at, booking.unit.timezone),
             reason_label=reason_label(booking),
-            status_label=STATUS_LABELS.get(BookingStatus(booking.status), booking.status),
+            status_label=STATUS_LABELS[
+                BookingStatus.EXPIRED
+                if booking.status == BookingStatus.PENDING and not held
+                else BookingStatus(booking.status)
+            ],
             changeable=changeable,
+            held=held,
             days=dict(days),
             cancel_form=cancel_form,
             move_form=move_form,

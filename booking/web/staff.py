@@ -41,6 +41,8 @@ STATUS_LABELS = {
     "no_show": "absent",
     "cancelled_by_citizen": "annulé par le citoyen",
     "cancelled_by_unit": "annulé par l'unité",
+    "pending": "à confirmer par courriel",
+    "expired": "non confirmé à temps",
 }
 
 

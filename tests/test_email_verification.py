@@ -1,0 +1,123 @@
+"""BOOKING_EMAIL_VERIFICATION: a booking holds its slot until confirmed from the email."""
+
+from __future__ import annotations
+
+import email
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email import policy
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.jobs import release_expired_holds
+from booking.models import Booking, OutboxMessage, Unit
+from booking.services.bookings import NotChangeable, confirm_booking
+
+MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+SLOT = "2026-11-24T10:00:00+01:00"
+
+
+@pytest.fixture
+def app_overrides() -> dict[str, Any]:
+    """The verification mode, with 30-minute holds."""
+    return {"BOOKING_EMAIL_VERIFICATION": True, "BOOKING_HOLD_MINUTES": 30}
+
+
+@pytest.fixture
+def unit(create_unit: Callable[..., Unit], frozen_now: Callable[[datetime], None]) -> Unit:
+    """One desk; Monday 07:00."""
+    frozen_now(MONDAY_7AM)
+    return create_unit(public_id="ORNEX", desks=1)
+
+
+def request(mail: str = "camille@example.org") -> dict[str, str]:
+    """A booking request for the slot."""
+    return {"unit_id": "ORNEX", "motif": "otv", "start": SLOT, "name": "Camille Martin",
+            "email": mail}  # fmt: skip
+
+
+def outbox(app: Flask) -> list[OutboxMessage]:
+    """Queued emails."""
+    with app.app_context():
+        found = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        db.session.expunge_all()
+        return found
+
+
+def confirm(client: FlaskClient, link: str) -> str:
+    """Press the confirm button of the manage page; the page shown after."""
+    page = client.get(link).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    reference = link.split("/rendez-vous/")[1].split("?")[0]
+    secret = link.split("token=")[1]
+    response = client.post(
+        f"/rendez-vous/{reference}/confirmer", data={"csrf_token": token, "token": secret}
+    )
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("unit")
+def test_a_hold_keeps_the_slot_until_confirmed_then_the_invitation_leaves(
+    app: Flask, client: FlaskClient
+) -> None:
+    created = client.post("/api/v1/bookings", json=request())
+    assert created.status_code == 201
+    assert created.json["status"] == "pending"
+    [verification] = outbox(app)
+    assert verification.kind == "verification"
+    message = email.message_from_string(verification.message, policy=policy.default)
+    assert message["Subject"].startswith("À confirmer : rendez-vous le mardi 24 novembre 2026")
+    assert not [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    assert client.post("/api/v1/bookings", json=request("b@example.org")).status_code == 409
+    link = created.json["cancel_url"].removeprefix("http://rdv.test")
+    page = confirm(client, link)
+    assert "Votre rendez-vous est confirmé" in page
+    with app.app_context():
+        assert db.session.scalar(select(Booking.status)) == "confirmed"
+    kinds = [entry.kind for entry in outbox(app)]
+    assert kinds == ["verification", "confirmation"]
+
+
+def test_an_unconfirmed_hold_expires_and_frees_the_slot(
+    app: Flask, client: FlaskClient, unit: Unit, frozen_now: Callable[[datetime], None]
+) -> None:
+    first = client.post("/api/v1/bookings", json=request()).json
+    frozen_now(MONDAY_7AM + timedelta(minutes=31))
+    link = first["cancel_url"].removeprefix("http://rdv.test")
+    page = client.get(link).get_data(as_text=True)
+    assert "non confirmé à temps" in page
+    assert "Confirmer mon rendez-vous" not in page
+    with app.app_context(), pytest.raises(NotChangeable, match="délai de confirmation"):
+        confirm_booking(first["reference"], first["cancel_url"].split("token=")[1])
+    slots = client.get("/api/v1/units/ORNEX/slots?motif=otv&from=2026-11-24&to=2026-11-24").json
+    assert SLOT in [slot["start"] for slot in slots["slots"]]  # offered again
+    second = client.post("/api/v1/bookings", json=request("b@example.org"))
+    assert second.status_code == 201
+    with app.app_context():
+        statuses = dict(db.session.execute(select(Booking.email, Booking.status)).all())
+    assert statuses == {"camille@example.org": "expired", "b@example.org": "pending"}
+
+
+def test_the_job_runner_releases_expired_holds(app: Flask, client: FlaskClient, unit: Unit) -> None:
+    client.post("/api/v1/bookings", json=request())
+    with app.app_context():
+        assert release_expired_holds(MONDAY_7AM + timedelta(minutes=29)) == 0
+        assert release_expired_holds(MONDAY_7AM + timedelta(minutes=31)) == 1
+        assert db.session.scalar(select(Booking.status)) == "expired"
+
+
+@pytest.mark.usefixtures("unit")
+def test_holds_count_in_the_per_email_limit(client: FlaskClient) -> None:
+    for start in ("2026-11-24T10:00:00+01:00", "2026-11-24T11:00:00+01:00"):
+        body = {**request(), "start": start}
+        assert client.post("/api/v1/bookings", json=body).status_code == 201
+    third = client.post(
+        "/api/v1/bookings", json={**request(), "start": "2026-11-25T10:00:00+01:00"}
+    )
+    assert third.json["error"] == "limit_reached"
