@@ -58,3 +58,10 @@ def email_key() -> str:
     data = request.get_json(silent=True) if request.is_json else request.form
     email = str((data or {}).get("email", "")).strip().lower()
     return f"email:{email}"
+
+
+def keep_private(response: Response) -> Response:
+    """A page whose URL holds a secret: no Referer to other sites, no copy in any cache."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -339,21 +340,18 @@ def _check_offered(
 
 def _flush_or_unavailable() -> None:
     """Write now, so that the database's desk rule speaks before anything else is done."""
-    try:
-        db.session.flush()
-    except DBAPIError as error:
-        db.session.rollback()
-        if is_overbooking(error):
-            raise SlotUnavailable(
-                "Ce créneau vient d'être pris : choisissez-en un autre."
-            ) from error
-        raise
+    _or_unavailable(db.session.flush)
 
 
 def _commit_or_unavailable() -> None:
     """Commit; a late refusal by the desk rule is a lost race, not an error."""
+    _or_unavailable(db.session.commit)
+
+
+def _or_unavailable(write: Callable[[], None]) -> None:
+    """Run a write; the desk rule's refusal becomes SlotUnavailable (a 409), not a 500."""
     try:
-        db.session.commit()
+        write()
     except DBAPIError as error:
         db.session.rollback()
         if is_overbooking(error):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -84,17 +85,9 @@ def unit_slots(
         raise InvalidPeriod("to", f"au plus {rules.horizon_days + 1} jours à la fois")
     busy = _occupancy([unit.id], now, rules, exclude_booking)
     slots = offered_slots(
-        hours=weekly_hours(unit),
-        department=unit.department,
-        duration_minutes=reason.duration_minutes,
-        desks=unit.desks,
-        closures=busy.closures.get(unit.id, []),
-        bookings=busy.bookings.get(unit.id, []),
-        now=now,
+        **_engine_arguments(unit, reason, busy, now, rules),
         first_day=first_day,
         last_day=last_day,
-        min_notice=rules.min_notice,
-        horizon_days=rules.horizon_days,
     )
     return UnitSlots(unit, reason, first_day, last_day, slots)
 
@@ -107,18 +100,25 @@ def first_slots(
     rules = policy()
     busy = _occupancy([unit.id for unit in units], now, rules)
     return {
-        unit.id: first_offered_slot(
-            hours=weekly_hours(unit),
-            department=unit.department,
-            duration_minutes=reason.duration_minutes,
-            desks=unit.desks,
-            closures=busy.closures.get(unit.id, []),
-            bookings=busy.bookings.get(unit.id, []),
-            now=now,
-            min_notice=rules.min_notice,
-            horizon_days=rules.horizon_days,
-        )
+        unit.id: first_offered_slot(**_engine_arguments(unit, reason, busy, now, rules))
         for unit in units
+    }
+
+
+def _engine_arguments(
+    unit: Unit, reason: Reason, busy: _Occupancy, now: datetime, rules: Policy
+) -> dict[str, Any]:
+    """What the slot engine needs to know of one unit, as plain values."""
+    return {
+        "hours": weekly_hours(unit),
+        "department": unit.department,
+        "duration_minutes": reason.duration_minutes,
+        "desks": unit.desks,
+        "closures": busy.closures.get(unit.id, []),
+        "bookings": busy.bookings.get(unit.id, []),
+        "now": now,
+        "min_notice": rules.min_notice,
+        "horizon_days": rules.horizon_days,
     }
 
 

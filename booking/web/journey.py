@@ -15,7 +15,7 @@ from booking.extensions import csrf, limiter
 from booking.formatting import day_fr, local, time_fr, when_fr
 from booking.metrics import BOOKINGS
 from booking.models import Reason, Unit
-from booking.security import email_key, limit
+from booking.security import email_key, keep_private, limit
 from booking.services.bookings import (
     BookingError,
     BookingRequest,
@@ -138,9 +138,7 @@ def confirmed(reference: str) -> ResponseReturnValue:
             when=when_fr(booking.starts_at, booking.unit.timezone),
         )
     )
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return keep_private(response)
 
 
 def _slots_or_404(public_id: str, motif: str, week: int) -> UnitSlots:

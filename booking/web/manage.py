@@ -12,7 +12,7 @@ from booking.extensions import limiter
 from booking.formatting import day_fr, local, time_fr, when_fr
 from booking.metrics import CANCELLATIONS
 from booking.models import Booking, BookingStatus
-from booking.security import limit
+from booking.security import keep_private, limit
 from booking.services.bookings import (
     BookingError,
     BookingNotFound,
@@ -164,6 +164,4 @@ def _page(
         ),
         status,
     )
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return keep_private(response)

@@ -27,6 +27,7 @@ from booking.extensions import db, limiter, login_manager
 from booking.formatting import local, time_fr, when_fr
 from booking.metrics import CANCELLATIONS
 from booking.models import AuditEntry, StaffUser, Unit
+from booking.security import keep_private
 from booking.services import agenda as agenda_service
 from booking.services import unit_settings
 from booking.services.bookings import BookingError
@@ -266,9 +267,7 @@ def feed(public_id: str) -> ResponseReturnValue:
     except NoAccess:
         abort(404)
     response = Response(body, mimetype="text/calendar")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return keep_private(response)
 
 
 @bp.get("/audit")
