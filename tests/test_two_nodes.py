@@ -94,3 +94,25 @@ def test_two_nodes_two_runners(
     assert status == 201
     wait_for(lambda: len(smtp.messages) >= 3, timeout=30)
     assert len(subjects(smtp)) == 3
+
+
+def test_rate_limits_are_shared_between_nodes_through_redis(
+    app: Flask, database_uri: str, tmp_path: Path
+) -> None:
+    """With RATELIMIT_STORAGE_URI on Redis, a client cannot dodge a limit by switching node."""
+    import redis
+
+    store = f"redis://127.0.0.1:6379/{7 + (hash(str(tmp_path)) % 8)}"
+    redis.Redis.from_url(store).flushdb()
+    env = {"RATELIMIT_STORAGE_URI": store, "RATE_LIMIT_SEARCH": "5 per minute"}
+    first = Server(database_uri, tmp_path / "node-1", workers=2, extra_env=env)
+    second = Server(database_uri, tmp_path / "node-2", workers=2, extra_env=env)
+    try:
+        statuses = [
+            (first if n % 2 else second).request("GET", "/api/v1/units?q=x")[0] for n in range(7)
+        ]
+    finally:
+        first.stop()
+        second.stop()
+        redis.Redis.from_url(store).flushdb()
+    assert statuses == [200] * 5 + [429] * 2
