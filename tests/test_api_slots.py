@@ -6,9 +6,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from booking.extensions import db
 from booking.models import Booking, BookingStatus, Closure, Unit
+from booking.services.reasons import get_reason
+from booking.services.slots import all_first_slots, first_slots
 
 # Monday 23 November 2026, 07:00 in Paris (UTC+1).
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -178,3 +183,24 @@ def test_search_shows_each_units_next_slot(
     bad = client.get("/api/v1/units?motif=inconnu")
     assert bad.status_code == 422
     assert bad.json["fields"]["motif"] == "motif inconnu"
+
+
+def test_all_units_at_once_gives_the_same_first_slots(
+    app: Flask,
+    unit: Unit,
+    create_unit: Callable[..., Unit],
+    create_booking: Callable[..., Booking],
+    create_closure: Callable[..., Closure],
+) -> None:
+    gex = create_unit(public_id="GEX", hours={2: [(840, 1080)]}, desks=1)
+    create_booking(gex, datetime(2026, 11, 25, 13, 0, tzinfo=UTC))  # its first slot, taken
+    create_closure(unit, MONDAY_7AM, MONDAY_7AM + timedelta(days=1))
+    create_unit(public_id="CLOSED", active=False)
+    with app.app_context():
+        reason = get_reason("otv")
+        units = list(db.session.scalars(select(Unit).where(Unit.active.is_(True))))
+        expected = first_slots(units, reason)
+        found = all_first_slots(reason)
+    assert found == expected
+    assert len(found) == 2
+    assert found[gex.id].start.isoformat() == "2026-11-25T14:30:00+01:00"

@@ -14,7 +14,7 @@ from booking import clock
 from booking.domain.slots import Interval, Slot, first_offered_slot, offered_slots
 from booking.domain.zones import local_today
 from booking.extensions import db
-from booking.models import Booking, BookingStatus, Closure, Reason, Unit
+from booking.models import Booking, BookingStatus, Closure, OpeningRange, Reason, Unit
 from booking.services.reasons import get_reason
 from booking.services.units import get_unit, weekly_hours
 
@@ -85,32 +85,74 @@ def unit_slots(
         raise InvalidPeriod("to", f"au plus {rules.horizon_days + 1} jours à la fois")
     busy = _occupancy([unit.id], now, rules, exclude_booking)
     slots = offered_slots(
-        **_engine_arguments(unit, reason, busy, now, rules),
+        **_engine_arguments(UnitView.of(unit), reason, busy, now, rules),
         first_day=first_day,
         last_day=last_day,
     )
     return UnitSlots(unit, reason, first_day, last_day, slots)
 
 
+@dataclass(frozen=True)
+class UnitView:
+    """What the slot engine needs of a unit, without the ORM (thousands load fast)."""
+
+    id: int
+    department: str
+    desks: int
+    hours: dict[int, list[tuple[int, int]]]
+
+    @classmethod
+    def of(cls, unit: Unit) -> UnitView:
+        """The view of a loaded unit."""
+        return cls(unit.id, unit.department, unit.desks, weekly_hours(unit))
+
+
 def first_slots(
     units: Sequence[Unit], reason: Reason, now: datetime | None = None
 ) -> dict[int, Slot | None]:
     """The first offered slot of each unit for a reason, with two queries for them all."""
+    return _first_slots([UnitView.of(unit) for unit in units], reason, now)
+
+
+def all_first_slots(reason: Reason, now: datetime | None = None) -> dict[int, Slot | None]:
+    """The first offered slot of every active unit: plain rows, four queries in all."""
+    hours: dict[int, dict[int, list[tuple[int, int]]]] = {}
+    ranges = db.session.execute(
+        select(
+            OpeningRange.unit_id,
+            OpeningRange.weekday,
+            OpeningRange.start_minute,
+            OpeningRange.end_minute,
+        ).order_by(OpeningRange.unit_id, OpeningRange.weekday, OpeningRange.start_minute)
+    )
+    for unit_id, weekday, start, end in ranges:
+        hours.setdefault(unit_id, {}).setdefault(weekday, []).append((start, end))
+    rows = db.session.execute(
+        select(Unit.id, Unit.department, Unit.desks).where(Unit.active.is_(True))
+    )
+    views = [UnitView(i, department, desks, hours.get(i, {})) for i, department, desks in rows]
+    return _first_slots(views, reason, now, every_unit=True)
+
+
+def _first_slots(
+    views: list[UnitView], reason: Reason, now: datetime | None, every_unit: bool = False
+) -> dict[int, Slot | None]:
+    """The first offered slot of each unit."""
     now = now or clock.now()
     rules = policy()
-    busy = _occupancy([unit.id for unit in units], now, rules)
+    busy = _occupancy(None if every_unit else [view.id for view in views], now, rules)
     return {
-        unit.id: first_offered_slot(**_engine_arguments(unit, reason, busy, now, rules))
-        for unit in units
+        view.id: first_offered_slot(**_engine_arguments(view, reason, busy, now, rules))
+        for view in views
     }
 
 
 def _engine_arguments(
-    unit: Unit, reason: Reason, busy: _Occupancy, now: datetime, rules: Policy
+    unit: UnitView, reason: Reason, busy: _Occupancy, now: datetime, rules: Policy
 ) -> dict[str, Any]:
     """What the slot engine needs to know of one unit, as plain values."""
     return {
-        "hours": weekly_hours(unit),
+        "hours": unit.hours,
         "department": unit.department,
         "duration_minutes": reason.duration_minutes,
         "desks": unit.desks,
@@ -139,26 +181,28 @@ class _Occupancy:
 
 
 def _occupancy(
-    unit_ids: list[int], now: datetime, rules: Policy, exclude_booking: int | None = None
+    unit_ids: list[int] | None,
+    now: datetime,
+    rules: Policy,
+    exclude_booking: int | None = None,
 ) -> _Occupancy:
-    """What stands in the way of new bookings within the horizon (one query each)."""
+    """What stands in the way of new bookings within the horizon, for some units or all."""
     # Two days of margin on each side cover every time zone's local dates.
     start, end = now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2)
     busy = _Occupancy({}, {})
+    closure_filter = [Closure.ends_at > start, Closure.starts_at < end]
+    booking_filter = [Booking.ends_at > start, Booking.starts_at < end]
+    if unit_ids is not None:
+        closure_filter.append(Closure.unit_id.in_(unit_ids))
+        booking_filter.append(Booking.unit_id.in_(unit_ids))
     closures = db.session.execute(
-        select(Closure.unit_id, Closure.starts_at, Closure.ends_at).where(
-            Closure.unit_id.in_(unit_ids), Closure.ends_at > start, Closure.starts_at < end
-        )
+        select(Closure.unit_id, Closure.starts_at, Closure.ends_at).where(*closure_filter)
     )
     for unit_id, starts_at, ends_at in closures:
         busy.closures.setdefault(unit_id, []).append(Interval(starts_at, ends_at))
     bookings = db.session.execute(
         select(Booking.unit_id, Booking.starts_at, Booking.ends_at).where(
-            Booking.unit_id.in_(unit_ids),
-            occupies_desk(now),
-            Booking.ends_at > start,
-            Booking.starts_at < end,
-            Booking.id != (exclude_booking or 0),
+            *booking_filter, occupies_desk(now), Booking.id != (exclude_booking or 0)
         )
     )
     for unit_id, starts_at, ends_at in bookings:
