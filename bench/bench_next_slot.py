@@ -49,6 +49,8 @@ from booking.models import Booking, BookingStatus, OpeningRange, Unit  # noqa: E
 from booking.services.reasons import get_reason, load_reasons  # noqa: E402
 from booking.services.slots import (  # noqa: E402
     all_first_slots as every_first_slot,
+)
+from booking.services.slots import (
     first_slots,
     policy,
     unit_slots,

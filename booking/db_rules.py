@@ -106,3 +106,47 @@ def attach(bookings: Table) -> None:
 def is_overbooking(error: BaseException) -> bool:
     """Whether a database error is the trigger refusing an overbooking."""
     return OVERBOOKING in str(getattr(error, "orig", error))
+
+
+# Every change to what decides a unit's slots raises `units.changes` (cached answers check it).
+COUNTED_TABLES = ("bookings", "closures", "opening_ranges")
+POSTGRESQL_COUNTER_FUNCTION = """
+CREATE OR REPLACE FUNCTION units_count_change() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        UPDATE units SET changes = changes + 1 WHERE id = OLD.unit_id;
+    ELSE
+        UPDATE units SET changes = changes + 1 WHERE id = NEW.unit_id;
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql
+"""
+
+
+def postgresql_counter_trigger(table: str) -> str:
+    """The AFTER trigger of one table."""
+    return (
+        f"CREATE TRIGGER {table}_count_change AFTER INSERT OR UPDATE OR DELETE ON {table}"
+        " FOR EACH ROW EXECUTE FUNCTION units_count_change()"
+    )
+
+
+def sqlite_counter_triggers(table: str) -> list[str]:
+    """The AFTER triggers of one table (SQLite has one per event)."""
+    return [
+        f"CREATE TRIGGER {table}_count_{event.lower()} AFTER {event} ON {table} BEGIN"
+        f" UPDATE units SET changes = changes + 1 WHERE id = {row}.unit_id; END"
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+    ]
+
+
+def attach_change_counters(*tables: Table) -> None:
+    """Create the counters' triggers whenever the tables are created from the models."""
+    for table in tables:
+        statements = [(POSTGRESQL_COUNTER_FUNCTION, "postgresql")]
+        statements.append((postgresql_counter_trigger(table.name), "postgresql"))
+        statements += [(sql, "sqlite") for sql in sqlite_counter_triggers(table.name)]
+        for statement, dialect in statements:
+            ddl = DDL(statement)  # type: ignore[no-untyped-call]
+            event.listen(table, "after_create", ddl.execute_if(dialect=dialect))

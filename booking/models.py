@@ -77,6 +77,9 @@ class Unit(db.Model):  # type: ignore[name-defined,misc]
     search_key: Mapped[str] = mapped_column(String(400), default="")
     # Staff changed the hours here: a re-import reports the conflict and keeps them.
     hours_edited_locally: Mapped[bool] = mapped_column(default=False)
+    # Raised by the database on any change to the unit's bookings, closures or hours:
+    # cached slot answers compare it (see db_rules).
+    changes: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -311,3 +314,4 @@ class CalendarFeed(db.Model):  # type: ignore[name-defined,misc]
 
 
 db_rules.attach(Booking.__table__)
+db_rules.attach_change_counters(Booking.__table__, Closure.__table__, OpeningRange.__table__)

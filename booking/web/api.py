@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 
+from booking import clock
 from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
 from booking.domain.slots import Slot
 from booking.errors import ApiError, french_field_errors
@@ -51,6 +53,7 @@ from booking.web.schemas import (
     UnitSearchParams,
     parse_point,
 )
+from booking.web.slot_cache import cached_answer
 
 UNIT_NOT_FOUND = ("unit_not_found", "Aucune unité active ne porte cet identifiant.")
 MOTIF_NOT_FOUND = ("motif_not_found", "Aucun motif de rendez-vous ne porte ce code.")
@@ -132,22 +135,27 @@ def unit(public_id: str) -> ResponseReturnValue:
 def slots(public_id: str) -> ResponseReturnValue:
     """Offered slots for local dates from..to (default: today .. today + horizon)."""
     params = _query(SlotParams)
-    try:
-        found = unit_slots(public_id, params.motif, *params.days())
-    except UnitNotFound:
-        raise ApiError(404, *UNIT_NOT_FOUND) from None
-    except ReasonNotFound:
-        raise ApiError(404, *MOTIF_NOT_FOUND) from None
-    except InvalidPeriod as error:
-        raise ApiError(422, "invalid", "Période invalide.", {error.field: str(error)}) from None
-    return jsonify(
-        {
+    now = clock.now()
+
+    def render() -> bytes:
+        try:
+            found = unit_slots(public_id, params.motif, *params.days(), now=now)
+        except UnitNotFound:
+            raise ApiError(404, *UNIT_NOT_FOUND) from None
+        except ReasonNotFound:
+            raise ApiError(404, *MOTIF_NOT_FOUND) from None
+        except InvalidPeriod as error:
+            raise ApiError(422, "invalid", "Période invalide.", {error.field: str(error)}) from None
+        body = {
             "unit_id": found.unit.public_id,
             "motif": found.reason.code,
             "timezone": found.unit.timezone,
             "slots": [slot_json(slot) for slot in found.slots],
         }
-    )
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    body = cached_answer(public_id, params.motif, params.days(), now, render)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.post("/bookings")

@@ -1,0 +1,75 @@
+"""Kept slot answers never outlive a change, whoever makes it (the database counts them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from booking.extensions import db
+from booking.models import Unit
+
+MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+TUESDAY = "/api/v1/units/ORNEX/slots?motif=otv&from=2026-11-24&to=2026-11-24"
+TEN = "2026-11-24T10:00:00+01:00"
+
+
+@pytest.fixture
+def unit(create_unit: Callable[..., Unit], frozen_now: Callable[[datetime], None]) -> Unit:
+    """One desk; the clock stays at Monday 07:00 for the whole test (one cache minute)."""
+    frozen_now(MONDAY_7AM)
+    return create_unit(public_id="ORNEX", desks=1)
+
+
+def starts(client: FlaskClient) -> list[str]:
+    """Offered starts on Tuesday."""
+    return [slot["start"] for slot in client.get(TUESDAY).json["slots"]]
+
+
+@pytest.mark.usefixtures("unit")
+def test_answers_are_kept_while_nothing_changes(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import booking.web.api as api
+
+    calls = []
+    original = api.unit_slots
+    monkeypatch.setattr(api, "unit_slots", lambda *a, **k: calls.append(1) or original(*a, **k))
+    first, second = client.get(TUESDAY), client.get(TUESDAY)
+    assert first.data == second.data
+    assert len(calls) == 1
+
+
+@pytest.mark.usefixtures("unit")
+def test_a_booking_and_its_cancellation_show_at_once(client: FlaskClient) -> None:
+    assert TEN in starts(client)
+    created = client.post("/api/v1/bookings", json={"unit_id": "ORNEX", "motif": "otv",
+                          "start": TEN, "name": "Camille", "email": "c@example.org"}).json  # fmt: skip
+    assert TEN not in starts(client)
+    token = created["cancel_url"].split("token=")[1]
+    client.post(f"/api/v1/bookings/{created['reference']}/cancel", json={"token": token})
+    assert TEN in starts(client)
+
+
+def test_a_change_written_behind_the_apps_back_shows_too(
+    app: Flask, client: FlaskClient, unit: Unit
+) -> None:
+    assert TEN in starts(client)
+    with app.app_context():
+        db.session.execute(
+            text(
+                "INSERT INTO closures (unit_id, starts_at, ends_at, reason, created_at)"
+                " VALUES (:u, :s, :e, 'Travaux', :s)"
+            ),
+            {"u": unit.id, "s": datetime(2026, 11, 24, 8, 30), "e": datetime(2026, 11, 24, 10, 0)},
+        )
+        db.session.commit()
+    assert TEN not in starts(client)  # 09:30–11:00 in Paris is closed
+    with app.app_context():
+        db.session.execute(text("DELETE FROM opening_ranges WHERE unit_id = :u"), {"u": unit.id})
+        db.session.commit()
+    assert starts(client) == []
