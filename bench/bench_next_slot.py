@@ -47,14 +47,8 @@ from booking.domain.slots import Interval, offered_slots  # noqa: E402
 from booking.extensions import db  # noqa: E402
 from booking.models import Booking, BookingStatus, OpeningRange, Unit  # noqa: E402
 from booking.services.reasons import get_reason, load_reasons  # noqa: E402
-from booking.services.slots import (  # noqa: E402
-    all_first_slots as every_first_slot,
-)
-from booking.services.slots import (
-    first_slots,
-    policy,
-    unit_slots,
-)
+from booking.services.slots import all_first_slots as every_first_slot  # noqa: E402
+from booking.services.slots import first_slots, policy, unit_slots  # noqa: E402
 from booking.services.units import weekly_hours  # noqa: E402
 from booking.services.units_import import import_units  # noqa: E402
 

@@ -47,8 +47,9 @@ def test_answers_are_kept_while_nothing_changes(
 @pytest.mark.usefixtures("unit")
 def test_a_booking_and_its_cancellation_show_at_once(client: FlaskClient) -> None:
     assert TEN in starts(client)
-    created = client.post("/api/v1/bookings", json={"unit_id": "ORNEX", "motif": "otv",
-                          "start": TEN, "name": "Camille", "email": "c@example.org"}).json  # fmt: skip
+    body = {"unit_id": "ORNEX", "motif": "otv", "start": TEN, "name": "Camille",
+            "email": "c@example.org"}  # fmt: skip
+    created = client.post("/api/v1/bookings", json=body).json
     assert TEN not in starts(client)
     token = created["cancel_url"].split("token=")[1]
     client.post(f"/api/v1/bookings/{created['reference']}/cancel", json={"token": token})
