@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_slots.py
 	$(BIN)/python bench/bench_next_slot.py
 	$(BIN)/python bench/bench_http.py
+	$(BIN)/python bench/bench_load.py
 
 ## Rebuild data/units.csv from the public directory (see data/README.md).
 data: $(STAMP)
