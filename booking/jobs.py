@@ -11,7 +11,6 @@ import fcntl
 import logging
 import os
 import signal
-import smtplib
 import socket
 import time
 from datetime import datetime, timedelta
@@ -58,13 +57,13 @@ def send_outbox(now: datetime | None = None) -> int:
         entry = db.session.get(OutboxMessage, entry_id)
         if entry is None or entry.sent_at or entry.dropped_at:
             continue
-        stale = _stale_reminder(entry, now)
+        stale = _stale_reminder(entry, max(now, clock.now()))
         if stale:
             _finish(entry_id, dropped=now, error=stale)
             continue
         try:
             deliver(entry)
-        except (smtplib.SMTPException, OSError) as error:
+        except Exception as error:  # noqa: BLE001  (one bad message must not hold the others)
             log.warning("email %s (%s) not sent: %s", entry_id, entry.kind, error)
             _finish(entry_id, failure=error, now=now)
             EMAILS.labels("failed").inc()
@@ -84,6 +83,8 @@ def _stale_reminder(entry: OutboxMessage, now: datetime) -> str:
         return "rendez-vous annulé avant l'envoi du rappel"
     if booking.starts_at <= now:
         return "rendez-vous commencé avant l'envoi du rappel"
+    if booking.updated_at > entry.created_at:
+        return "rendez-vous modifié depuis : un nouveau rappel suivra"
     return ""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app, render_template
 
+from booking import clock
 from booking.extensions import db
 from booking.models import OutboxMessage, utcnow
 
@@ -57,14 +58,16 @@ def compose(
 
 def enqueue(message: EmailMessage, kind: str, booking_id: int | None = None) -> OutboxMessage:
     """Add the message to the outbox in the caller's transaction (committed with the change)."""
+    now = clock.now()
     entry = OutboxMessage(
+        created_at=now,
         kind=kind,
         booking_id=booking_id,
         recipient=parseaddr(str(message["To"]))[1],
         subject=str(message["Subject"]),
         # CRLF line ends, as SMTP wants them (smtplib does not convert bytes it is given).
         message=message.as_string(policy=SMTP),
-        next_attempt_at=utcnow(),
+        next_attempt_at=now,
     )
     db.session.add(entry)
     return entry

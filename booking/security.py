@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -55,9 +57,9 @@ def limit(name: str) -> str:
 
 def email_key() -> str:
     """Count bookings per email address as well as per client address."""
-    data = request.get_json(silent=True) if request.is_json else request.form
-    email = str((data or {}).get("email", "")).strip().lower()
-    return f"email:{email}"
+    data: Any = request.get_json(silent=True) if request.is_json else request.form
+    email = data.get("email", "") if hasattr(data, "get") else ""
+    return f"email:{str(email).strip().lower()}"
 
 
 def keep_private(response: Response) -> Response:

@@ -172,9 +172,17 @@ def test_agenda_lists_the_day_in_order_with_details_and_counts(
 
 
 def test_marking_visits_and_cancelling_with_a_reason(
-    app: Flask, agent: FlaskClient, day: list[Booking]
+    app: Flask, agent: FlaskClient, day: list[Booking], frozen_now: Callable[[datetime], None]
 ) -> None:
     form = token(agent, "/staff/units/UNIT-A/agenda?date=2026-11-24")
+    ahead = agent.post(
+        f"/staff/units/UNIT-A/bookings/{day[1].reference}/visit",
+        data={"csrf_token": form, "outcome": "no_show"},
+        follow_redirects=True,
+    )
+    assert "le jour même" in ahead.get_data(as_text=True)  # not on Monday for Tuesday
+    assert status_of(app, day[1].reference) == "confirmed"
+    frozen_now(TUESDAY_9 + timedelta(minutes=5))
     late, early = day[0], day[1]
     response = agent.post(f"/staff/units/UNIT-A/bookings/{early.reference}/visit",
                           data={"csrf_token": form, "outcome": "honoured"})  # fmt: skip
@@ -334,8 +342,9 @@ def test_calendar_feed_is_read_only_neutral_and_revocable(
 
 
 def test_every_change_is_in_the_audit_log_for_administrators_only(
-    app: Flask, client: FlaskClient, day: list[Booking]
+    app: Flask, client: FlaskClient, day: list[Booking], frozen_now: Callable[[datetime], None]
 ) -> None:
+    frozen_now(TUESDAY_9)
     sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr")
     form = token(client, "/staff/units/UNIT-A/agenda")
     client.post(f"/staff/units/UNIT-A/bookings/{day[1].reference}/visit",

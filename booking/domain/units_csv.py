@@ -137,7 +137,10 @@ def read_units(data: bytes) -> ParsedDataset:
             f"le fichier n'est pas encodé en UTF-8 (octet illisible en position {error.start}) ;"
             " enregistrez-le en UTF-8 et recommencez"
         ) from error
-    lines = text.splitlines()
+    # Only CR and LF end a row: str.splitlines() would also split on U+2028 inside a value.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[-1]:
+        lines.pop()
     if not lines or not lines[0].strip():
         raise DatasetError("le fichier est vide ou sa première ligne (l'en-tête) est vide")
     header = [name.strip().strip('"').strip() for name in lines[0].split(";")]

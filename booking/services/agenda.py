@@ -21,7 +21,14 @@ from booking.database import begin_write
 from booking.domain.calendar import Appointment, feed
 from booking.extensions import db
 from booking.formatting import local
-from booking.models import Booking, BookingStatus, CalendarFeed, StaffUser, Unit
+from booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    CalendarFeed,
+    StaffUser,
+    Unit,
+)
 from booking.services import audit, notifications
 from booking.services.bookings import BookingError, BookingNotFound, NotChangeable
 from booking.services.staff import NoAccess
@@ -88,6 +95,8 @@ def record_visit(actor: StaffUser, unit: Unit, reference: str, outcome: str) -> 
     booking = _booking_of(unit, reference)
     if booking.status not in {BookingStatus.CONFIRMED, *VISIT_OUTCOMES}:
         raise NotChangeable("Ce rendez-vous est annulé.")
+    if local(booking.starts_at, unit.timezone).date() > unit_today(unit):
+        raise NotChangeable("Une visite se note le jour même, pas à l'avance.")
     before = booking.status
     booking.status = outcome
     booking.updated_at = clock.now()
@@ -109,9 +118,10 @@ def cancel_by_unit(actor: StaffUser, unit: Unit, reference: str, reason: str) ->
 
 
 def cancel_for_unit(actor: StaffUser, booking: Booking, reason: str) -> None:
-    """Cancel one confirmed booking in the current transaction, email and audit included."""
-    if booking.status != BookingStatus.CONFIRMED:
+    """Cancel one active booking (or hold) in the transaction, email and audit included."""
+    if booking.status not in ACTIVE_STATUSES:
         raise NotChangeable("Ce rendez-vous n'est plus confirmé.")
+    before = booking.status
     booking.status = BookingStatus.CANCELLED_BY_UNIT
     booking.cancel_reason = reason
     booking.ics_sequence += 1
@@ -122,7 +132,7 @@ def cancel_for_unit(actor: StaffUser, booking: Booking, reason: str) -> None:
         "annulation par l'unité",
         booking.unit,
         booking.reference,
-        {"statut": "confirmed"},
+        {"statut": before},
         {"statut": booking.status, "raison": reason},
     )
 

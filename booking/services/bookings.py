@@ -27,9 +27,9 @@ from booking.extensions import db
 from booking.models import Booking, BookingStatus
 from booking.phones import e164
 from booking.services import notifications
-from booking.services.reasons import get_reason
+from booking.services.reasons import ReasonNotFound, get_reason
 from booking.services.slots import occupies_desk, unit_slots
-from booking.services.units import get_unit
+from booking.services.units import UnitNotFound, get_unit
 
 # No 0/O, 1/I/L: a reference read over the phone or copied by hand stays unambiguous.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -111,7 +111,10 @@ def validate_contact(name: str, email: str, phone: str, comment: str, department
     if not 2 <= len(name) <= 100:
         errors["name"] = "Indiquez votre nom (2 à 100 caractères)."
     try:
-        email = validate_email(email.strip(), check_deliverability=False).normalized
+        # An SMTPUTF8 address could not be written in a plain message: refused up front.
+        email = validate_email(
+            email.strip(), check_deliverability=False, allow_smtputf8=False
+        ).normalized
     except EmailNotValidError:
         errors["email"] = "Adresse électronique invalide (exemple : prenom.nom@exemple.fr)."
     phone = phone.strip()
@@ -135,7 +138,7 @@ def parse_start(value: str) -> datetime:
         start = datetime.fromisoformat(value.strip())
     except ValueError:
         start = None
-    if start is None or start.tzinfo is None:
+    if start is None or start.tzinfo is None or not 2000 <= start.year <= 2100:
         raise InvalidBooking(
             "Certains champs sont à corriger.",
             {
@@ -213,7 +216,7 @@ def confirm_booking(reference: str, token: str, now: datetime | None = None) -> 
     booking.hold_expires_at = None
     booking.updated_at = now
     notifications.confirmation(booking, token)
-    db.session.commit()
+    _commit_or_unavailable()
     return booking
 
 
@@ -332,8 +335,12 @@ def _check_offered(
     public_id: str, reason_code: str, start: datetime, now: datetime, exclude: int | None = None
 ) -> None:
     """The start must be one of the slots offered now (the database re-checks the desks)."""
-    day = start.astimezone(unit_timezone(get_unit(public_id).department)).date()
-    offered = unit_slots(public_id, reason_code, day, day, now=now, exclude_booking=exclude).slots
+    try:
+        day = start.astimezone(unit_timezone(get_unit(public_id).department)).date()
+        found = unit_slots(public_id, reason_code, day, day, now=now, exclude_booking=exclude)
+    except (UnitNotFound, ReasonNotFound):
+        raise SlotUnavailable("Cette unité ne propose plus ce rendez-vous.") from None
+    offered = found.slots
     if not any(slot.start == start for slot in offered):
         raise SlotUnavailable("Ce créneau n'est plus disponible : choisissez-en un autre.")
 

@@ -29,7 +29,9 @@ class NoAccess(LookupError):
 def create_staff(email: str, password: str, unit_ids: list[str], admin: bool = False) -> StaffUser:
     """Create an account (scrypt-hashed password) attached to units."""
     try:
-        email = validate_email(email, check_deliverability=False).normalized.lower()
+        email = validate_email(
+            email, check_deliverability=False, allow_smtputf8=False
+        ).normalized.lower()
     except EmailNotValidError as error:
         raise StaffError(f"adresse électronique invalide : {email}") from error
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -72,7 +74,8 @@ def load_staff(user_id: str) -> StaffUser | None:
     """The account of a session."""
     if not user_id.isdigit():
         return None
-    return cast(StaffUser | None, db.session.get(StaffUser, int(user_id)))
+    user = db.session.get(StaffUser, int(user_id))
+    return user if user is not None and user.active else None
 
 
 def reachable_unit(user: StaffUser, public_id: str) -> Unit:

@@ -21,7 +21,14 @@ from booking.domain.hours import Range, WeeklyHours, normalise_hours
 from booking.domain.slots import day_ranges
 from booking.extensions import db
 from booking.formatting import local
-from booking.models import Booking, BookingStatus, Closure, OpeningRange, StaffUser, Unit
+from booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    Closure,
+    OpeningRange,
+    StaffUser,
+    Unit,
+)
 from booking.services import audit
 from booking.services.agenda import cancel_for_unit
 from booking.services.units import weekly_hours
@@ -162,7 +169,7 @@ def _upcoming(unit: Unit, now: datetime) -> list[Booking]:
             select(Booking)
             .where(
                 Booking.unit_id == unit.id,
-                Booking.status == BookingStatus.CONFIRMED,
+                Booking.status.in_(ACTIVE_STATUSES),
                 Booking.starts_at > now,
             )
             .options(joinedload(Booking.reason), joinedload(Booking.unit))

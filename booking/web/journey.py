@@ -71,9 +71,12 @@ def details(public_id: str) -> ResponseReturnValue:
         start = parse_start(start_text)
     except (UnitNotFound, InvalidBooking):
         abort(404)
-    if form.start.data:
-        start_text, start = form.start.data, parse_start(form.start.data)
     status, errors, alternatives = 200, {}, []
+    if form.start.data:  # another slot chosen after a lost race
+        try:
+            start_text, start = form.start.data, parse_start(form.start.data)
+        except InvalidBooking as error:
+            return _details_page(unit, motif, form, start_text, start, error.fields, [], 422)
     if request.method == "POST" and form.validate_on_submit():
         if form.website.data:  # the honeypot: answer as if booked, book nothing
             return redirect(url_for("public.index"), code=303)
@@ -103,6 +106,20 @@ def details(public_id: str) -> ResponseReturnValue:
             )
     elif request.method == "POST":
         status, errors = 400, {"_": "Le formulaire a expiré : validez-le à nouveau."}
+    return _details_page(unit, motif, form, start_text, start, errors, alternatives, status)
+
+
+def _details_page(
+    unit: Unit,
+    motif: str,
+    form: BookingForm,
+    start_text: str,
+    start: datetime,
+    errors: dict[str, str],
+    alternatives: list[tuple[str, str]],
+    status: int,
+) -> ResponseReturnValue:
+    """The details form, with its errors and the other slots of a lost race."""
     try:
         reason = get_reason(motif)
     except ReasonNotFound:

@@ -23,7 +23,9 @@ from booking.services.bookings import (
     move_booking,
 )
 from booking.services.notifications import reason_label
+from booking.services.reasons import ReasonNotFound
 from booking.services.slots import unit_slots
+from booking.services.units import UnitNotFound
 from booking.web.forms import CancelForm, MoveForm
 
 bp = Blueprint("manage", __name__, url_prefix="/rendez-vous")
@@ -134,9 +136,12 @@ def _page(
     days: dict[str, list[tuple[str, str]]] = defaultdict(list)
     if changeable:
         zone = booking.unit.timezone
-        others = unit_slots(
-            booking.unit.public_id, booking.reason_code, exclude_booking=booking.id
-        ).slots
+        try:
+            others = unit_slots(
+                booking.unit.public_id, booking.reason_code, exclude_booking=booking.id
+            ).slots
+        except (UnitNotFound, ReasonNotFound):  # the unit closed for good: cancel only
+            others = []
         for slot in others:
             if len(days) == MOVE_DAYS and day_fr(slot.start, zone) not in days:
                 break  # a few days of choices; the journey's pages show the rest

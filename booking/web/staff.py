@@ -293,9 +293,10 @@ def _unit(public_id: str) -> Unit:
 def _day(unit: Unit) -> date:
     """The `date` parameter, or the unit's today."""
     try:
-        return date.fromisoformat(request.args.get("date", ""))
+        day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         return agenda_service.unit_today(unit)
+    return day if 2000 <= day.year <= 2100 else agenda_service.unit_today(unit)
 
 
 def _back_to_agenda(unit: Unit, moment: datetime | None = None) -> ResponseReturnValue:
@@ -307,9 +308,10 @@ def _back_to_agenda(unit: Unit, moment: datetime | None = None) -> ResponseRetur
 def _day_from_form(unit: Unit) -> date:
     """The day the agenda form was showing."""
     try:
-        return date.fromisoformat(request.form.get("date", ""))
+        day = date.fromisoformat(request.form.get("date", ""))
     except ValueError:
         return agenda_service.unit_today(unit)
+    return day if 2000 <= day.year <= 2100 else agenda_service.unit_today(unit)
 
 
 def _local_datetime(value: str, unit: Unit) -> datetime:

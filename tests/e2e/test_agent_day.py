@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -22,11 +22,12 @@ def test_agent_runs_a_day_at_the_desk(
     ornex: Unit,
     create_booking: Callable[..., Booking],
 ) -> None:
-    start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0,
-                                                           microsecond=0)  # fmt: skip
+    paris = ZoneInfo("Europe/Paris")
+    today = datetime.now(paris).date()  # visits are marked on their own day
+    start = datetime.combine(today, time(9), paris).astimezone(UTC)
     first = create_booking(ornex, start, name="Albert Matinal", phone="+33612345678")
     second = create_booking(ornex, start + timedelta(hours=1), name="Zoé Tardive")
-    day = start.astimezone(ZoneInfo("Europe/Paris")).date().isoformat()
+    day = today.isoformat()
     with app.app_context():
         create_staff("agent@gendarmerie.interieur.gouv.fr", "mot de passe solide", ["01281-01"])
 
