@@ -18,7 +18,7 @@ from booking.extensions import db
 from booking.models import Booking, BookingStatus, Unit
 from tests.server import Server
 from tests.smtp import wait_for
-from tests.test_job_runner import Runners, subjects
+from tests.test_job_runner import Runners, all_marked_sent, subjects
 
 ALWAYS_OPEN = {day: [(0, 1440)] for day in range(8)}
 
@@ -83,6 +83,7 @@ def test_two_nodes_two_runners(
 
     wait_for(lambda: len(smtp.messages) >= 2, timeout=30)
     assert len(smtp.messages) == 2  # one confirmation each, sent once
+    wait_for(lambda: all_marked_sent(app))  # see test_job_runner: then kill
 
     active.send_signal(signal.SIGKILL)
     active.wait(timeout=10)
