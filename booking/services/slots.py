@@ -14,9 +14,9 @@ from booking import clock
 from booking.domain.slots import Interval, Slot, first_offered_slot, offered_slots
 from booking.domain.zones import local_today
 from booking.extensions import db
-from booking.models import Booking, BookingStatus, Closure, OpeningRange, Reason, Unit
+from booking.models import Booking, BookingStatus, Closure, Reason, Unit
 from booking.services.reasons import get_reason
-from booking.services.units import get_unit, weekly_hours
+from booking.services.units import get_unit, hours_by_unit, weekly_hours
 
 
 class InvalidPeriod(ValueError):
@@ -116,17 +116,7 @@ def first_slots(
 
 def all_first_slots(reason: Reason, now: datetime | None = None) -> dict[int, Slot | None]:
     """The first offered slot of every active unit: plain rows, four queries in all."""
-    hours: dict[int, dict[int, list[tuple[int, int]]]] = {}
-    ranges = db.session.execute(
-        select(
-            OpeningRange.unit_id,
-            OpeningRange.weekday,
-            OpeningRange.start_minute,
-            OpeningRange.end_minute,
-        ).order_by(OpeningRange.unit_id, OpeningRange.weekday, OpeningRange.start_minute)
-    )
-    for unit_id, weekday, start, end in ranges:
-        hours.setdefault(unit_id, {}).setdefault(weekday, []).append((start, end))
+    hours = hours_by_unit()
     rows = db.session.execute(
         select(Unit.id, Unit.department, Unit.desks).where(Unit.active.is_(True))
     )

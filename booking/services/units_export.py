@@ -12,10 +12,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from booking.domain.hours import Range, osm_opening_hours
+from booking.domain.hours import osm_opening_hours
 from booking.domain.units_csv import UnitRecord, write_units
 from booking.extensions import db
-from booking.models import OpeningRange, Unit
+from booking.models import Unit
+from booking.services.units import hours_by_unit
 
 
 @dataclass(frozen=True)
@@ -59,17 +60,7 @@ class ExportedUnit:
 
 def active_units() -> list[ExportedUnit]:
     """Every active unit with its hours, by identifier; plain rows, no ORM objects (fast)."""
-    hours: dict[int, dict[int, list[Range]]] = {}
-    ranges = db.session.execute(
-        select(
-            OpeningRange.unit_id,
-            OpeningRange.weekday,
-            OpeningRange.start_minute,
-            OpeningRange.end_minute,
-        ).order_by(OpeningRange.unit_id, OpeningRange.weekday, OpeningRange.start_minute)
-    )
-    for unit_id, weekday, start, end in ranges:
-        hours.setdefault(unit_id, {}).setdefault(weekday, []).append((start, end))
+    hours = hours_by_unit()
     rows = db.session.execute(
         select(*_EXPORTED_COLUMNS).where(Unit.active.is_(True)).order_by(Unit.public_id)
     )
