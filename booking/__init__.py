@@ -17,9 +17,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Imported here so that `booking.domain` stays importable without the framework.
     from flask import Flask
 
-    from booking import cli, config, database, errors, logs, metrics, models, security  # noqa: F401
+    from booking import cli, config, database, logs, metrics, security
     from booking.extensions import csrf, db, limiter, login_manager, migrate
-    from booking.web import api, journey, manage, opendata, public, staff
+    from booking.services import slot_cache
+    from booking.web import api, errors, journey, manage, opendata, public, staff, templating
 
     test_config = dict(test_config or {})
     app = Flask(
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_item=database.render_item)
     database.init_app(app)
+    slot_cache.init_app(app)
     csrf.init_app(app)
     csrf.exempt(api.bp)  # JSON API: no cookies, no session, nothing to forge
     login_manager.init_app(app)
@@ -51,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     cli.init_app(app)
     errors.init_app(app)
+    templating.init_app(app)
     security.init_app(app)
     logs.init_app(app)
     metrics.init_app(app)

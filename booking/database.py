@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import Executable
 
 from booking.extensions import db
 
@@ -62,11 +63,20 @@ def begin_write() -> None:
     """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE).
 
     A read-only transaction already open is ended first: SQLite cannot turn a reader into
-    a writer safely once another writer has committed.
+    a writer safely once another writer has committed. Ending it by a commit keeps what it
+    loaded (expire_on_commit is off), so a use case does not read the same rows twice.
     """
     session = db.session()
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() with unsaved changes in the session")
-        session.rollback()
+        session.commit()
     session.connection(execution_options=IMMEDIATE)
+
+
+S = TypeVar("S", bound=Executable)
+
+
+def fresh(statement: S) -> S:
+    """The statement, refreshing objects already loaded: what a write decides on is current."""
+    return statement.execution_options(populate_existing=True)

@@ -1,113 +1,122 @@
-"""Errors as users meet them: a French JSON body under /api, a French page elsewhere."""
+"""Errors as the service's users meet them: one base with a stable code, a French message,
+the fields at fault and the HTTP status that says it.
+
+Services raise these; the web layer turns any of them into a JSON error under /api or a
+French page elsewhere (`booking.web.errors`), and an HTML view that must keep the page
+(a form with what was typed) catches `ServiceError` only. Pure: no framework import, so
+that the command line and the job runner use the same errors.
+"""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from flask import Flask, jsonify, render_template, request
-from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError
-from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
-
-HTTP_MESSAGES = {
-    400: ("bad_request", "Requête incorrecte."),
-    403: ("forbidden", "Accès refusé."),
-    404: ("not_found", "Cette adresse ne correspond à aucune page."),
-    405: ("method_not_allowed", "Méthode non autorisée pour cette adresse."),
-    413: ("too_large", "Requête trop volumineuse."),
-    429: ("too_many_requests", "Trop de demandes : patientez un peu avant de réessayer."),
-    500: ("server_error", "Erreur interne : l'équipe technique est prévenue."),
-}
-PYDANTIC_MESSAGES = {
-    "missing": "champ obligatoire",
-    "int_parsing": "nombre entier attendu",
-    "int_type": "nombre entier attendu",
-    "float_parsing": "nombre attendu",
-    "string_type": "texte attendu",
-    "string_too_long": "au plus {max_length} caractères",
-    "string_too_short": "au moins {min_length} caractères",
-    "string_pattern_mismatch": "format invalide",
-    "greater_than_equal": "doit être supérieur ou égal à {ge}",
-    "less_than_equal": "doit être inférieur ou égal à {le}",
-    "date_from_datetime_parsing": "date attendue au format AAAA-MM-JJ",
-    "date_parsing": "date attendue au format AAAA-MM-JJ",
-    "datetime_parsing": "date et heure attendues au format ISO 8601",
-    "extra_forbidden": "champ inconnu",
-}
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 
-class ApiError(Exception):
-    """An error the API answers with `{"error", "message", "fields"?}` and a 4xx status."""
+class ServiceError(Exception):
+    """Something a user asked that cannot be done, said in French."""
 
-    def __init__(
-        self, status: int, code: str, message: str, fields: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    default_message: ClassVar[str] = "Requête incorrecte."
+
+    def __init__(self, message: str = "", fields: Mapping[str, str] | None = None) -> None:
+        self.message = message or self.default_message
+        self.fields = dict(fields or {})
+        super().__init__(self.message)
 
     def body(self) -> dict[str, Any]:
-        """The JSON body."""
+        """`{"error", "message", "fields"?}`, the API's error shape (SPEC §5)."""
         body: dict[str, Any] = {"error": self.code, "message": self.message}
         if self.fields:
             body["fields"] = self.fields
         return body
 
 
-def french_field_errors(error: ValidationError) -> dict[str, str]:
-    """One French message per refused field."""
-    fields: dict[str, str] = {}
-    for item in error.errors():
-        name = ".".join(str(part) for part in item["loc"]) or "corps"
-        if item["type"] == "value_error":
-            message = str(item.get("ctx", {}).get("error", item["msg"]))
-        else:
-            template = PYDANTIC_MESSAGES.get(item["type"], "valeur invalide")
-            message = template.format(**item.get("ctx", {}))
-        fields.setdefault(name, message)
-    return fields
+class Invalid(ServiceError):
+    """Some values are wrong; `fields` says which and why."""
+
+    status, code = 422, "invalid"
+    default_message = "Certains champs sont à corriger."
 
 
-def _wants_json() -> bool:
-    """API clients get JSON errors."""
-    return request.path.startswith("/api/")
+class NotFound(ServiceError):
+    """Nothing answers to this name."""
+
+    status, code = 404, "not_found"
+    default_message = "Cette adresse ne correspond à aucune page."
 
 
-def init_app(app: Flask) -> None:
-    """Register the error handlers."""
+class UnitNotFound(NotFound):
+    """No active unit has this identifier."""
 
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> ResponseReturnValue:
-        return jsonify(error.body()), error.status
+    code = "unit_not_found"
+    default_message = "Aucune unité active ne porte cet identifiant."
 
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> ResponseReturnValue:
-        message = "Le formulaire a expiré ou n'est pas valide : rechargez la page et recommencez."
-        return render_template("error.html", status=400, message=message), 400
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> ResponseReturnValue:
-        status = error.code or 500
-        code, message = HTTP_MESSAGES.get(status, ("error", error.description or "Erreur."))
-        if _wants_json():
-            response = jsonify({"error": code, "message": message})
-        else:
-            response = app.make_response(
-                (render_template("error.html", status=status, message=message), status)
-            )
-        response.status_code = status
-        for name, value in error.get_headers():
-            if name.lower() in {"allow", "retry-after"}:
-                response.headers[name] = value
-        return response
+class ReasonNotFound(NotFound):
+    """No active reason has this code."""
 
-    @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> ResponseReturnValue:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        code, message = HTTP_MESSAGES[500]
-        if _wants_json():
-            return jsonify({"error": code, "message": message}), 500
-        return render_template("error.html", status=500, message=message), 500
+    code = "motif_not_found"
+    default_message = "Aucun motif de rendez-vous ne porte ce code."
+
+
+class BookingNotFound(NotFound):
+    """No booking of this unit has this reference (staff side)."""
+
+    code = "booking_not_found"
+    default_message = "Aucun rendez-vous ne porte cette référence."
+
+
+class NoAccess(NotFound):
+    """A unit this staff member may not see: it looks exactly like one that does not exist."""
+
+    code = "not_found"
+
+
+class Forbidden(ServiceError):
+    """The secret given does not open this."""
+
+    status, code = 403, "forbidden"
+    default_message = "Accès refusé."
+
+
+class WrongLink(Forbidden):
+    """A booking link whose reference or secret does not match."""
+
+    default_message = "Ce lien n'est pas valable pour ce rendez-vous."
+
+
+class Conflict(ServiceError):
+    """The request is well formed but the state of things refuses it."""
+
+    status, code = 409, "conflict"
+
+
+class SlotUnavailable(Conflict):
+    """The slot is not (or no longer) offered."""
+
+    code = "slot_unavailable"
+    default_message = "Ce créneau n'est plus disponible : choisissez-en un autre."
+
+
+class LimitReached(Conflict):
+    """The email already holds as many upcoming bookings as allowed."""
+
+    code = "limit_reached"
+
+
+class NotChangeable(Conflict):
+    """Already cancelled, honoured, or started."""
+
+    code = "not_changeable"
+    default_message = "Ce rendez-vous est déjà annulé ou terminé."
+
+
+class Unavailable(ServiceError):
+    """The database cannot be reached: try again shortly."""
+
+    status, code = 503, "unavailable"
+    default_message = (
+        "Le service est momentanément indisponible : réessayez dans quelques instants."
+    )

@@ -13,7 +13,10 @@ class Base(DeclarativeBase):
     """Declarative base of every model."""
 
 
-db = SQLAlchemy(model_class=Base)
+# Loaded objects outlive a commit as they were read: a use case reads, ends its read
+# transaction, then writes (see database.begin_write) without loading the same rows again.
+# What a write decides on is read afresh under its lock (database.fresh).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -17,7 +17,7 @@ from flask import current_app, render_template
 
 from booking import clock
 from booking.extensions import db
-from booking.models import OutboxMessage, utcnow
+from booking.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def compose(
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = str(Address(display_name=to_name, addr_spec=to))
-    message["Date"] = format_datetime(utcnow())
+    message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = "fr"

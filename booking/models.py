@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from booking import db_rules
+from booking import clock, db_rules
 from booking.extensions import db
 
 
@@ -46,9 +46,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    """The current instant, aware, in UTC."""
-    return datetime.now(UTC)
+def _now() -> datetime:
+    """Default of timestamp columns: the service's clock (tests move it)."""
+    return clock.now()
 
 
 class Unit(db.Model):  # type: ignore[name-defined,misc]
@@ -80,8 +80,8 @@ class Unit(db.Model):  # type: ignore[name-defined,misc]
     # Raised by the database on any change to the unit's bookings, closures or hours:
     # cached slot answers compare it (see db_rules).
     changes: Mapped[int] = mapped_column(default=0, server_default="0")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
 
     opening_ranges: Mapped[list[OpeningRange]] = relationship(
         back_populates="unit",
@@ -145,7 +145,7 @@ class Closure(db.Model):  # type: ignore[name-defined,misc]
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
     __table_args__ = (CheckConstraint("starts_at < ends_at", name="closures_ordered"),)
 
@@ -192,8 +192,8 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     reminder_error: Mapped[str] = mapped_column(String(300), default="")
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
     unit: Mapped[Unit] = relationship()
     reason: Mapped[Reason] = relationship()
@@ -221,8 +221,8 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     subject: Mapped[str] = mapped_column(String(300))
     # The whole MIME message, rendered when the change was made: sending needs nothing else.
     message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     attempts: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -238,7 +238,7 @@ class RunnerHeartbeat(db.Model):  # type: ignore[name-defined,misc]
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200), default="")
-    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
 
 staff_units = Table(
@@ -259,7 +259,7 @@ class StaffUser(db.Model):  # type: ignore[name-defined,misc]
     password_hash: Mapped[str] = mapped_column(String(300))
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     units: Mapped[list[Unit]] = relationship(secondary=staff_units, order_by="Unit.name")
@@ -291,7 +291,7 @@ class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     actor_email: Mapped[str] = mapped_column(String(254), default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
@@ -309,7 +309,7 @@ class CalendarFeed(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

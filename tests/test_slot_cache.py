@@ -60,7 +60,7 @@ def test_a_change_written_behind_the_apps_back_shows_too(
     app: Flask, client: FlaskClient, unit: Unit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process's write is seen at the next revalidation (here: every request)."""
-    monkeypatch.setattr("booking.web.slot_cache.REVALIDATE_SECONDS", 0.0)
+    monkeypatch.setattr("booking.services.slot_cache.REVALIDATE_SECONDS", 0.0)
     assert TEN in starts(client)
     with app.app_context():
         db.session.execute(

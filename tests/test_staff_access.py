@@ -78,6 +78,7 @@ def test_the_matrix_covers_every_staff_route(app: Flask) -> None:
     endpoints = {endpoint for _, _, endpoint in unit_routes(app)}
     assert endpoints == {
         "staff.agenda", "staff.agenda_csv", "staff.visit", "staff.cancel", "staff.settings",
+        "staff.save_settings",
         "staff.add_closure", "staff.remove_closure", "staff.new_feed", "staff.revoke_feed",
         "staff.feed",
     }  # fmt: skip

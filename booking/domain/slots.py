@@ -1,11 +1,8 @@
 """Appointment slots a unit offers for a reason (product spec §3).
 
-All arithmetic is done on integer microseconds since the Unix epoch (UTC): exact, cheap to
-compare, and independent of the zones the caller's datetimes carry. Local wall times become
-instants with `fold=0`, as zoneinfo does: a wall time inside a spring-forward gap uses the offset
-in force before the gap, so it lands the length of the gap later (02:30 → 03:30 in Paris), and an
-ambiguous wall time of a fall-back night is its first occurrence (summer time). A range whose end
-instant is not after its start instant (one lying wholly in a gap) offers nothing.
+All arithmetic is done on integer microseconds since the Unix epoch (see `instants`): exact,
+cheap to compare, and independent of the zones the caller's datetimes carry. A range whose
+end instant is not after its start instant (one lying wholly in a DST gap) offers nothing.
 
 Where §3 is silent: overlapping ranges of one day are each stepped from their own start, and
 a start they share is offered once; closures and bookings with `end <= start` cover no instant;
@@ -15,15 +12,24 @@ ValueError.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from booking.domain.hours import MINUTES_PER_DAY, PUBLIC_HOLIDAYS, WeeklyHours
+from booking.domain.instants import (
+    MICROSECOND,
+    US_PER_MINUTE,
+    Interval,
+    from_us,
+    local_us,
+    spans_us,
+    to_us,
+)
+from booking.domain.occupancy import Occupancy
 from booking.domain.zones import (
     holiday_subdivision,
     is_public_holiday,
@@ -36,6 +42,7 @@ __all__ = [
     "PUBLIC_HOLIDAYS",
     "Interval",
     "Slot",
+    "SlotQuery",
     "WeeklyHours",
     "candidate_starts",
     "day_ranges",
@@ -43,23 +50,13 @@ __all__ = [
     "holiday_subdivision",
     "is_public_holiday",
     "local_today",
+    "offered_slot_at",
     "offered_slots",
     "unit_timezone",
+    "within_opening_hours",
 ]
 
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND: Final = timedelta(microseconds=1)
-_US_PER_MINUTE: Final = 60_000_000
 _ONE_DAY: Final = timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """A half-open span `[start, end)` between aware datetimes of any zone."""
-
-    start: datetime
-    end: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,41 +68,44 @@ class Slot:
     available: int
 
 
-def _us(moment: datetime) -> int:
-    """Microseconds since the epoch of an aware datetime."""
-    if moment.tzinfo is None:
-        raise ValueError(f"naive datetime {moment.isoformat()}: an aware one is required")
-    return (moment - _EPOCH) // _MICROSECOND
+@dataclass(frozen=True, slots=True, eq=False)
+class SlotQuery:
+    """Everything §3 needs to know to offer a unit's slots for one reason, as plain values."""
 
+    hours: WeeklyHours
+    department: str
+    duration_minutes: int
+    desks: int
+    closures: Sequence[Interval]
+    bookings: Sequence[Interval]
+    now: datetime
+    min_notice: timedelta = timedelta(minutes=120)
+    horizon_days: int = 28
+    tz: ZoneInfo = field(init=False)
 
-def _spans_us(intervals: Sequence[Interval]) -> list[tuple[int, int]]:
-    """Non-empty intervals as (start, end) microseconds; empty ones cover no instant."""
-    try:
-        # Inlined conversion: with hundreds of bookings per call, a function call each adds up.
-        spans = [
-            ((i.start - _EPOCH) // _MICROSECOND, (i.end - _EPOCH) // _MICROSECOND)
-            for i in intervals
-        ]
-    except TypeError as error:  # naive minus aware
-        raise ValueError("closures and bookings need aware datetimes") from error
-    return [(start, end) for start, end in spans if start < end]
+    def __post_init__(self) -> None:
+        """Refuse what cannot be computed; note the zone."""
+        _check_hours(self.hours)
+        if self.duration_minutes <= 0:
+            raise ValueError("duration_minutes must be positive")
+        object.__setattr__(self, "tz", unit_timezone(self.department))
 
+    @property
+    def step(self) -> int:
+        """The reason's duration in microseconds."""
+        return self.duration_minutes * US_PER_MINUTE
 
-@lru_cache(maxsize=1 << 16)
-def _local_us(tz: ZoneInfo, day: date, minute: int) -> int:
-    """Instant of local wall time `minute` after midnight of `day` (1440 = next midnight)."""
-    # Wall-clock addition on an aware datetime keeps fold=0; the subtraction in _us then applies
-    # zoneinfo's offset for that wall time, which is what moves gap times forward. Cached because
-    # most units share a handful of zones, dates and opening times.
-    return _us(datetime(day.year, day.month, day.day, tzinfo=tz) + timedelta(minutes=minute))
+    @property
+    def earliest(self) -> int:
+        """The first instant a slot may start (minimum notice)."""
+        return to_us(self.now) + self.min_notice // MICROSECOND
 
-
-def _from_us(instant: int, tz: ZoneInfo) -> datetime:
-    """Aware datetime in `tz` of an instant in microseconds since the epoch."""
-    seconds, micro = divmod(instant, 1_000_000)
-    # Grid instants are whole seconds (wall minutes, whole-second offsets): the fast exact path.
-    moment = datetime.fromtimestamp(seconds, tz)
-    return moment if not micro else moment + timedelta(microseconds=micro)
+    def window(self, first_day: date | None, last_day: date | None) -> tuple[date, date]:
+        """The local dates asked for, within today .. today + horizon (may come out empty)."""
+        today = local_today(self.department, self.now)
+        low = today if first_day is None else max(first_day, today)
+        high = today + timedelta(days=self.horizon_days)
+        return low, high if last_day is None else min(last_day, high)
 
 
 def _check_hours(hours: WeeklyHours) -> None:
@@ -130,7 +130,7 @@ def _day_candidates(
     """Sorted distinct candidate starts (µs) of one local day; slots never cross a range's end."""
     starts: list[int] = []
     for first, last in ranges:
-        begin, end = _local_us(tz, day, first), _local_us(tz, day, last)
+        begin, end = local_us(tz, day, first), local_us(tz, day, last)
         # A range lying wholly inside a DST gap ends up with end <= begin: it yields nothing.
         starts.extend(range(begin, end - step + 1, step))
     return starts if len(ranges) < 2 else sorted(set(starts))
@@ -144,152 +144,103 @@ def candidate_starts(
     if duration_minutes <= 0:
         raise ValueError("duration_minutes must be positive")
     tz = unit_timezone(department)
-    step = duration_minutes * _US_PER_MINUTE
+    step = duration_minutes * US_PER_MINUTE
     ranges = day_ranges(hours, department, day)
-    return [_from_us(start, tz) for start in _day_candidates(ranges, day, tz, step)]
+    return [from_us(start, tz) for start in _day_candidates(ranges, day, tz, step)]
 
 
-def _merged(spans: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
-    """Intervals merged into disjoint sorted spans, as parallel start and end lists."""
-    starts: list[int] = []
-    ends: list[int] = []
-    for begin, end in sorted(spans):
-        if ends and begin <= ends[-1]:
-            ends[-1] = max(ends[-1], end)
-        else:
-            starts.append(begin)
-            ends.append(end)
-    return starts, ends
+class _Filters:
+    """Closures and bookings of a query, ready for the per-candidate checks."""
+
+    def __init__(self, query: SlotQuery) -> None:
+        closures = sorted(spans_us(query.closures))
+        self.closure_starts: list[int] = []
+        self.closure_ends: list[int] = []
+        for begin, end in closures:  # merged into disjoint sorted spans
+            if self.closure_ends and begin <= self.closure_ends[-1]:
+                self.closure_ends[-1] = max(self.closure_ends[-1], end)
+            else:
+                self.closure_starts.append(begin)
+                self.closure_ends.append(end)
+        self.busy = Occupancy(spans_us(query.bookings))
+        self.desks = query.desks
+
+    def free_desks(self, begin: int, end: int) -> int:
+        """Desks left over `[begin, end)`: 0 inside a closure or when all are taken."""
+        index = bisect_right(self.closure_ends, begin)
+        if index < len(self.closure_starts) and self.closure_starts[index] < end:
+            return 0
+        return self.desks - (self.busy.peak(begin, end, self.desks) if self.busy else 0)
 
 
-def _peak(starts: list[int], ends: list[int], begin: int, end: int, limit: int) -> int:
-    """Most bookings in progress at one instant of `[begin, end)`, counting no higher than limit."""
-    # In progress at t: started at or before t minus ended at or before t (sorted lists). The
-    # count only rises at a booking start, so `begin` and the starts inside the slot suffice.
-    first = bisect_right(starts, begin)
-    busy = first - bisect_right(ends, begin)
-    stop = bisect_left(starts, end, first)
-    for index in range(first, stop):
-        if busy >= limit:
-            break
-        moment = starts[index]
-        busy = max(busy, bisect_right(starts, moment, index) - bisect_right(ends, moment))
-    return min(busy, limit)
-
-
-def _offered(
-    *,
-    hours: WeeklyHours,
-    department: str,
-    duration_minutes: int,
-    desks: int,
-    closures: Sequence[Interval],
-    bookings: Sequence[Interval],
-    now: datetime,
-    first_day: date | None,
-    last_day: date | None,
-    min_notice: timedelta,
-    horizon_days: int,
-) -> Iterator[Slot]:
+def _offered(query: SlotQuery, first_day: date | None, last_day: date | None) -> Iterator[Slot]:
     """Offered slots in increasing start order, computed lazily one local day at a time."""
-    _check_hours(hours)
-    if duration_minutes <= 0:
-        raise ValueError("duration_minutes must be positive")
-    tz = unit_timezone(department)
-    today = local_today(department, now)
-    lo_day = today if first_day is None else max(first_day, today)
-    hi_day = today + timedelta(days=horizon_days)
-    if last_day is not None:
-        hi_day = min(last_day, hi_day)
-    if desks <= 0 or lo_day > hi_day:
+    day, hi_day = query.window(first_day, last_day)
+    if query.desks <= 0 or day > hi_day:
         return
-    step = duration_minutes * _US_PER_MINUTE
-    earliest = _us(now) + min_notice // _MICROSECOND
-    closure_starts, closure_ends = _merged(_spans_us(closures))
-    spans = _spans_us(bookings)
-    starts = sorted(start for start, _ in spans)
-    ends = sorted(end for _, end in spans)
+    tz, step, earliest = query.tz, query.step, query.earliest
+    filters = _Filters(query)
     previous = -1 << 80  # earlier than any instant; guards order and uniqueness across days
-    reuse_at, reuse = previous, now  # the last slot's end, often the next slot's start
-    day = lo_day
+    reuse_at, reuse = previous, query.now  # the last slot's end, often the next slot's start
     while day <= hi_day:
-        ranges = day_ranges(hours, department, day)
+        ranges = day_ranges(query.hours, query.department, day)
         for begin in _day_candidates(ranges, day, tz, step) if ranges else ():
             if begin < earliest or begin <= previous:
                 continue
             previous = begin
             end = begin + step
-            index = bisect_right(closure_ends, begin)
-            if index < len(closure_starts) and closure_starts[index] < end:
-                continue
-            busy = _peak(starts, ends, begin, end, desks) if starts else 0
-            if busy < desks:
-                start_at = reuse if begin == reuse_at else _from_us(begin, tz)
-                reuse_at, reuse = end, _from_us(end, tz)
-                yield Slot(start_at, reuse, desks - busy)
+            free = filters.free_desks(begin, end)
+            if free > 0:
+                start_at = reuse if begin == reuse_at else from_us(begin, tz)
+                reuse_at, reuse = end, from_us(end, tz)
+                yield Slot(start_at, reuse, free)
         day += _ONE_DAY
 
 
 def offered_slots(
-    *,
-    hours: WeeklyHours,
-    department: str,
-    duration_minutes: int,
-    desks: int,
-    closures: Sequence[Interval],
-    bookings: Sequence[Interval],
-    now: datetime,
-    first_day: date | None = None,
-    last_day: date | None = None,
-    min_notice: timedelta = timedelta(minutes=120),
-    horizon_days: int = 28,
+    query: SlotQuery, first_day: date | None = None, last_day: date | None = None
 ) -> list[Slot]:
     """Slots offered on local dates first_day..last_day within the horizon, sorted, UTC-unique."""
-    return list(
-        _offered(
-            hours=hours,
-            department=department,
-            duration_minutes=duration_minutes,
-            desks=desks,
-            closures=closures,
-            bookings=bookings,
-            now=now,
-            first_day=first_day,
-            last_day=last_day,
-            min_notice=min_notice,
-            horizon_days=horizon_days,
-        )
-    )
+    return list(_offered(query, first_day, last_day))
 
 
 def first_offered_slot(
-    *,
-    hours: WeeklyHours,
-    department: str,
-    duration_minutes: int,
-    desks: int,
-    closures: Sequence[Interval],
-    bookings: Sequence[Interval],
-    now: datetime,
-    first_day: date | None = None,
-    last_day: date | None = None,
-    min_notice: timedelta = timedelta(minutes=120),
-    horizon_days: int = 28,
+    query: SlotQuery, first_day: date | None = None, last_day: date | None = None
 ) -> Slot | None:
     """The earliest offered slot, or None; stops at the first day that has one."""
-    return next(
-        _offered(
-            hours=hours,
-            department=department,
-            duration_minutes=duration_minutes,
-            desks=desks,
-            closures=closures,
-            bookings=bookings,
-            now=now,
-            first_day=first_day,
-            last_day=last_day,
-            min_notice=min_notice,
-            horizon_days=horizon_days,
-        ),
-        None,
+    return next(_offered(query, first_day, last_day), None)
+
+
+def offered_slot_at(query: SlotQuery, start: datetime) -> Slot | None:
+    """The slot starting at `start` if it is offered, else None: one candidate checked,
+    exactly as `offered_slots` would judge it, without computing the rest of the day."""
+    begin = to_us(start)
+    day = from_us(begin, query.tz).date()
+    low, high = query.window(day, day)
+    if query.desks <= 0 or low > high or begin < query.earliest:
+        return None
+    step = query.step
+    on_grid = any(
+        first <= begin <= last - step and (begin - first) % step == 0
+        for first, last in (
+            (local_us(query.tz, day, a), local_us(query.tz, day, b))
+            for a, b in day_ranges(query.hours, query.department, day)
+        )
+    )
+    free = _Filters(query).free_desks(begin, begin + step) if on_grid else 0
+    if free <= 0:
+        return None
+    return Slot(from_us(begin, query.tz), from_us(begin + step, query.tz), free)
+
+
+def within_opening_hours(
+    hours: WeeklyHours, department: str, start: datetime, end: datetime
+) -> bool:
+    """Whether `[start, end)` lies inside one opening range of the local day it starts on."""
+    tz = unit_timezone(department)
+    begin, finish = to_us(start), to_us(end)
+    day = from_us(begin, tz).date()
+    return any(
+        local_us(tz, day, a) <= begin and finish <= local_us(tz, day, b)
+        for a, b in day_ranges(hours, department, day)
     )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import hmac
 import io
-import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from booking import clock
-from booking.database import begin_write
+from booking.database import begin_write, fresh
 from booking.domain.calendar import Appointment, feed
+from booking.errors import BookingNotFound, Invalid, NoAccess, NotChangeable
 from booking.extensions import db
 from booking.formatting import local
 from booking.models import (
@@ -30,8 +29,8 @@ from booking.models import (
     Unit,
 )
 from booking.services import audit, notifications
-from booking.services.bookings import BookingError, BookingNotFound, NotChangeable
-from booking.services.staff import NoAccess
+from booking.services.units import lock_unit
+from booking.tokens import hash_token, new_secret
 
 VISIT_OUTCOMES = {BookingStatus.HONOURED, BookingStatus.NO_SHOW}
 FEED_PAST_DAYS = 7
@@ -76,11 +75,15 @@ def day_agenda(unit: Unit, day: date) -> DayAgenda:
 
 
 def _booking_of(unit: Unit, reference: str) -> Booking:
-    """A booking of this unit (another unit's reference is simply not found)."""
+    """In a write transaction: lock the unit, then its booking of this reference, read
+    afresh (another unit's reference is simply not found)."""
+    lock_unit(unit.id)
     booking = db.session.scalar(
-        select(Booking)
-        .where(Booking.unit_id == unit.id, Booking.reference == reference.upper())
-        .options(joinedload(Booking.reason), joinedload(Booking.unit))
+        fresh(
+            select(Booking)
+            .where(Booking.unit_id == unit.id, Booking.reference == reference.strip().upper())
+            .options(joinedload(Booking.reason), joinedload(Booking.unit))
+        )
     )
     if booking is None:
         raise BookingNotFound("Aucun rendez-vous de cette unité ne porte cette référence.")
@@ -90,7 +93,7 @@ def _booking_of(unit: Unit, reference: str) -> Booking:
 def record_visit(actor: StaffUser, unit: Unit, reference: str, outcome: str) -> Booking:
     """Mark a visit honoured or missed (a wrong mark can be corrected)."""
     if outcome not in VISIT_OUTCOMES:
-        raise BookingError("Statut inconnu.")
+        raise Invalid("Statut inconnu.", {"outcome": "venu ou absent"})
     begin_write()
     booking = _booking_of(unit, reference)
     if booking.status not in {BookingStatus.CONFIRMED, *VISIT_OUTCOMES}:
@@ -109,7 +112,7 @@ def cancel_by_unit(actor: StaffUser, unit: Unit, reference: str, reason: str) ->
     """Cancel with a reason that the citizen receives, with the CANCEL invitation."""
     reason = " ".join(reason.split())
     if not 3 <= len(reason) <= 300:
-        raise BookingError("Indiquez la raison de l'annulation (3 à 300 caractères).")
+        raise Invalid("Indiquez la raison de l'annulation (3 à 300 caractères).")
     begin_write()
     booking = _booking_of(unit, reference)
     cancel_for_unit(actor, booking, reason)
@@ -165,14 +168,9 @@ def new_feed_token(actor: StaffUser, unit: Unit) -> str:
     """A new secret for the unit's calendar feed; any previous one stops working."""
     begin_write()
     now = clock.now()
-    for old in db.session.scalars(
-        select(CalendarFeed).where(
-            CalendarFeed.unit_id == unit.id, CalendarFeed.revoked_at.is_(None)
-        )
-    ):
-        old.revoked_at = now
-    token = secrets.token_urlsafe(32)
-    db.session.add(CalendarFeed(unit_id=unit.id, token_hash=_hash(token), created_at=now))
+    _revoke_live_feeds(unit, now)
+    token = new_secret()
+    db.session.add(CalendarFeed(unit_id=unit.id, token_hash=hash_token(token), created_at=now))
     audit.record(actor, "flux agenda régénéré", unit)
     db.session.commit()
     return token
@@ -181,14 +179,18 @@ def new_feed_token(actor: StaffUser, unit: Unit) -> str:
 def revoke_feed(actor: StaffUser, unit: Unit) -> None:
     """Stop the unit's calendar feed."""
     begin_write()
-    for old in db.session.scalars(
-        select(CalendarFeed).where(
-            CalendarFeed.unit_id == unit.id, CalendarFeed.revoked_at.is_(None)
-        )
-    ):
-        old.revoked_at = clock.now()
+    _revoke_live_feeds(unit, clock.now())
     audit.record(actor, "flux agenda révoqué", unit)
     db.session.commit()
+
+
+def _revoke_live_feeds(unit: Unit, now: datetime) -> None:
+    """End every live feed secret of the unit (in the caller's transaction)."""
+    live = select(CalendarFeed).where(
+        CalendarFeed.unit_id == unit.id, CalendarFeed.revoked_at.is_(None)
+    )
+    for feed_row in db.session.scalars(live):
+        feed_row.revoked_at = now
 
 
 def has_feed(unit: Unit) -> bool:
@@ -212,11 +214,11 @@ def feed_ics(public_id: str, token: str) -> bytes:
     unit = db.session.scalar(select(Unit).where(Unit.public_id == public_id))
     live = db.session.scalar(
         select(CalendarFeed).where(
-            CalendarFeed.token_hash == _hash(token), CalendarFeed.revoked_at.is_(None)
+            CalendarFeed.token_hash == hash_token(token), CalendarFeed.revoked_at.is_(None)
         )
     )
     if unit is None or live is None or not hmac.compare_digest(str(live.unit_id), str(unit.id)):
-        raise NoAccess(public_id)
+        raise NoAccess()
     now = clock.now()
     bookings = db.session.scalars(
         select(Booking)
@@ -250,8 +252,3 @@ def feed_ics(public_id: str, token: str) -> bytes:
         for booking in bookings
     ]
     return feed(events, f"Rendez-vous – {unit.name}")
-
-
-def _hash(token: str) -> str:
-    """SHA-256 of a feed secret."""
-    return hashlib.sha256(token.encode()).hexdigest()

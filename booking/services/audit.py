@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import select
+
 from booking import clock
 from booking.extensions import db
 from booking.models import AuditEntry, StaffUser, Unit
+
+RECENT_ENTRIES = 500
 
 
 def record(
@@ -38,3 +42,13 @@ def _json(value: Any) -> str:
     if value is None:
         return ""
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def recent_entries(limit: int = RECENT_ENTRIES) -> list[tuple[AuditEntry, Unit | None]]:
+    """The latest entries, newest first, each with the unit it concerns."""
+    entries = list(
+        db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+    )
+    unit_ids = {entry.unit_id for entry in entries if entry.unit_id is not None}
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
+    return [(entry, units.get(entry.unit_id or 0)) for entry in entries]

@@ -1,102 +1,49 @@
-"""Booking, cancelling and moving an appointment: each one transaction, emails included."""
+"""Booking, confirming, cancelling and moving an appointment.
+
+A booking is checked (the details, the start offered) before the write lock is taken; under
+the lock only what must be atomic is done: the unit's row is locked (every write that
+touches a unit's bookings, closures or hours locks it first, so they queue in one order and
+never deadlock), the check is redone only if the unit's hours or closures changed since, the
+per-email limit is counted, the row is inserted (the database's trigger has the last word
+on desks), and the email is queued in the same transaction.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
-from urllib.parse import urlsplit
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
 from booking import clock
-from booking.database import begin_write
+from booking.database import begin_write, fresh
 from booking.db_rules import is_overbooking
-from booking.domain.zones import unit_timezone
+from booking.errors import LimitReached, NotChangeable, SlotUnavailable, WrongLink
 from booking.extensions import db
-from booking.models import Booking, BookingStatus
-from booking.phones import e164
+from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Reason, Unit
 from booking.services import notifications
-from booking.services.reasons import ReasonNotFound, get_reason
-from booking.services.slots import occupies_desk, unit_slots
-from booking.services.units import UnitNotFound, get_unit
+from booking.services.contact import parse_start, validate_contact
+from booking.services.slots import occupies_desk, slot_at
+from booking.services.units import lock_unit, lock_unit_version
+from booking.tokens import hash_token, link_token, same_hash
+from booking.urls import base_host
 
 # No 0/O, 1/I/L: a reference read over the phone or copied by hand stays unambiguous.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
 
 
-class BookingError(Exception):
-    """A booking request that cannot be honoured; `code` is stable, the message French."""
-
-    code = "invalid"
-
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
-
-
-class InvalidBooking(BookingError):
-    """Some fields are wrong; each has its French message."""
-
-
-class SlotUnavailable(BookingError):
-    """The slot is not (or no longer) offered."""
-
-    code = "slot_unavailable"
-
-
-class LimitReached(BookingError):
-    """The email already holds as many upcoming bookings as allowed."""
-
-    code = "limit_reached"
-
-
-class BookingNotFound(BookingError):
-    """No booking has this reference."""
-
-    code = "booking_not_found"
-
-
-class WrongToken(BookingError):
-    """The secret of the link does not match."""
-
-    code = "forbidden"
-
-
-class NotChangeable(BookingError):
-    """Already cancelled, honoured, or started."""
-
-    code = "not_changeable"
-
-
 @dataclass(frozen=True)
-class Contact:
-    """Who books, validated and normalised."""
+class BookingDetails:
+    """What a citizen or a partner sends to book, besides the unit and the reason."""
 
-    name: str
-    email: str
-    phone: str
-    comment: str
-
-
-@dataclass(frozen=True)
-class BookingRequest:
-    """What a citizen or a partner sends to book."""
-
-    unit_id: str
-    motif: str
     start: str
     name: str
     email: str
@@ -104,67 +51,20 @@ class BookingRequest:
     comment: str = ""
 
 
-def validate_contact(name: str, email: str, phone: str, comment: str, department: str) -> Contact:
-    """Check the citizen's details (SPEC §3); InvalidBooking names every wrong field."""
-    errors: dict[str, str] = {}
-    name = " ".join(name.split())
-    if not 2 <= len(name) <= 100:
-        errors["name"] = "Indiquez votre nom (2 à 100 caractères)."
-    try:
-        # An SMTPUTF8 address could not be written in a plain message: refused up front.
-        email = validate_email(
-            email.strip(), check_deliverability=False, allow_smtputf8=False
-        ).normalized
-    except EmailNotValidError:
-        errors["email"] = "Adresse électronique invalide (exemple : prenom.nom@exemple.fr)."
-    phone = phone.strip()
-    if phone:
-        number = e164(phone, department)
-        if number is None:
-            errors["phone"] = "Numéro de téléphone français invalide (exemple : 06 12 34 56 78)."
-        else:
-            phone = number
-    comment = comment.strip()
-    if len(comment) > 500:
-        errors["comment"] = "Le commentaire ne doit pas dépasser 500 caractères."
-    if errors:
-        raise InvalidBooking("Certains champs sont à corriger.", errors)
-    return Contact(name, email, phone, comment)
-
-
-def parse_start(value: str) -> datetime:
-    """An aware datetime from ISO 8601 with an offset."""
-    try:
-        start = datetime.fromisoformat(value.strip())
-    except ValueError:
-        start = None
-    if start is None or start.tzinfo is None or not 2000 <= start.year <= 2100:
-        raise InvalidBooking(
-            "Certains champs sont à corriger.",
-            {
-                "start": "Date et heure ISO 8601 avec décalage attendues"
-                " (2026-11-24T09:00:00+01:00)."
-            },
-        )
-    return start
-
-
-def book(request: BookingRequest, now: datetime | None = None) -> tuple[Booking, str]:
-    """Take a slot; return the booking and the secret of its cancel link (never stored)."""
+def book(
+    unit: Unit, reason: Reason, details: BookingDetails, now: datetime | None = None
+) -> tuple[Booking, str]:
+    """Take a slot; return the booking and the secret of its manage link (never stored)."""
     now = now or clock.now()
-    start = parse_start(request.start)
-    begin_write()
-    unit = get_unit(request.unit_id)
-    reason = get_reason(request.motif)
+    start = parse_start(details.start)
     contact = validate_contact(
-        request.name, request.email, request.phone, request.comment, unit.department
+        details.name, details.email, details.phone, details.comment, unit.department
     )
-    expire_holds(now, unit.id)
-    _check_email_limit(contact.email, now)
-    _check_offered(unit.public_id, reason.code, start, now)
+    if slot_at(unit, reason, start, now) is None:
+        raise SlotUnavailable()
     verify = current_app.config["BOOKING_EMAIL_VERIFICATION"]
-    uid = f"{uuid.uuid4()}@{_host()}"
-    token = link_token(uid)
+    uid = f"{uuid.uuid4()}@{base_host()}"
+    token = link_token(uid, current_app.config["SECRET_KEY"])
     booking = Booking(
         reference=_new_reference(),
         unit_id=unit.id,
@@ -185,6 +85,11 @@ def book(request: BookingRequest, now: datetime | None = None) -> tuple[Booking,
         created_at=now,
         updated_at=now,
     )
+    begin_write()
+    _lock_and_recheck(unit, reason, start, now)
+    if verify:
+        expire_holds(now, unit.id)
+    _check_email_limit(contact.email, now)
     booking.unit, booking.reason = unit, reason
     db.session.add(booking)
     _flush_or_unavailable()
@@ -200,8 +105,9 @@ def confirm_booking(reference: str, token: str, now: datetime | None = None) -> 
     """The citizen confirms a held booking from the email, before the hold expires."""
     now = now or clock.now()
     begin_write()
-    booking = find_booking(reference, token)
+    booking = _booking_for_change(reference, token)
     if booking.status == BookingStatus.CONFIRMED:
+        db.session.commit()  # confirmed twice: the same answer, nothing more
         return booking
     if booking.status != BookingStatus.PENDING:
         raise NotChangeable("Ce rendez-vous n'est plus en attente de confirmation.")
@@ -220,37 +126,12 @@ def confirm_booking(reference: str, token: str, now: datetime | None = None) -> 
     return booking
 
 
-def expire_holds(now: datetime, unit_id: int | None = None) -> int:
-    """Mark expired the holds nobody confirmed in time (in the caller's write transaction)."""
-    query = update(Booking).where(
-        Booking.status == BookingStatus.PENDING, Booking.hold_expires_at <= now
-    )
-    if unit_id is not None:
-        query = query.where(Booking.unit_id == unit_id)
-    result = db.session.execute(query.values(status=BookingStatus.EXPIRED, updated_at=now))
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def find_booking(reference: str, token: str) -> Booking:
-    """The booking of a manage link, when its secret matches."""
-    booking = db.session.scalar(
-        select(Booking)
-        .where(Booking.reference == reference.strip().upper())
-        .options(joinedload(Booking.unit), joinedload(Booking.reason))
-    )
-    if booking is None:
-        raise BookingNotFound("Aucun rendez-vous ne porte cette référence.")
-    if not hmac.compare_digest(booking.token_hash, hash_token(token)):
-        raise WrongToken("Ce lien n'est pas valable pour ce rendez-vous.")
-    return cast(Booking, booking)
-
-
 def cancel_by_citizen(reference: str, token: str, now: datetime | None = None) -> Booking:
     """Cancel from the link of the email, until the start; the slot is free at once."""
     now = now or clock.now()
     begin_write()
-    booking = find_booking(reference, token)
-    _check_changeable(booking, now, holds_too=True)
+    booking = _booking_for_change(reference, token)
+    check_changeable(booking, now, holds_too=True)
     held = booking.status == BookingStatus.PENDING
     booking.status = BookingStatus.CANCELLED_BY_CITIZEN
     booking.ics_sequence += 1
@@ -268,9 +149,10 @@ def move_booking(
     now = now or clock.now()
     start = parse_start(new_start)
     begin_write()
-    booking = find_booking(reference, token)
-    _check_changeable(booking, now)
-    _check_offered(booking.unit.public_id, booking.reason_code, start, now, exclude=booking.id)
+    booking = _booking_for_change(reference, token)
+    check_changeable(booking, now)
+    if slot_at(booking.unit, booking.reason, start, now, exclude_booking=booking.id) is None:
+        raise SlotUnavailable()
     booking.starts_at = start
     booking.ends_at = start + timedelta(minutes=booking.reason.duration_minutes)
     booking.ics_sequence += 1
@@ -282,31 +164,72 @@ def move_booking(
     return booking
 
 
-def link_token(uid: str) -> str:
-    """The secret of a booking's manage link: HMAC of its UID under SECRET_KEY.
-
-    Derived rather than random so that a later email (the reminder) can carry the link
-    again; only its hash is stored, so the database alone cannot forge or reveal one.
-    """
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, f"manage-link:{uid}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+def find_booking(reference: str, token: str) -> Booking:
+    """The booking of a manage link, when its secret matches; WrongLink otherwise."""
+    return _matching(select(Booking), reference, token)
 
 
-def hash_token(token: str) -> str:
-    """SHA-256 of a link secret: enough for a 256-bit secret."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _check_changeable(booking: Booking, now: datetime, holds_too: bool = False) -> None:
-    """Only a confirmed booking (or a hold, to cancel it) that has not started can change."""
-    allowed = (
-        {BookingStatus.CONFIRMED, BookingStatus.PENDING} if holds_too else {BookingStatus.CONFIRMED}
+def _matching(query: Select[Booking], reference: str, token: str) -> Booking:
+    """The booking of a reference with its unit and reason, if the link's secret matches."""
+    booking = db.session.scalar(
+        query.where(Booking.reference == reference.strip().upper())
+        .options(joinedload(Booking.unit).selectinload(Unit.opening_ranges))
+        .options(joinedload(Booking.reason))
     )
-    if booking.status not in allowed:
-        raise NotChangeable("Ce rendez-vous est déjà annulé ou terminé.")
-    if booking.starts_at <= now:
+    # Compared even when nothing was found: the answer and its timing say nothing more.
+    if not same_hash(booking.token_hash if booking else "", token) or booking is None:
+        raise WrongLink()
+    return cast(Booking, booking)
+
+
+def can_change(booking: Booking, now: datetime, holds_too: bool = False) -> bool:
+    """Only a confirmed booking (or a hold, to cancel it) that has not started can change."""
+    allowed = ACTIVE_STATUSES if holds_too else (BookingStatus.CONFIRMED,)
+    return booking.status in allowed and booking.starts_at > now
+
+
+def is_held(booking: Booking, now: datetime) -> bool:
+    """A hold (email verification) that its citizen may still confirm."""
+    expiry = booking.hold_expires_at
+    return booking.status == BookingStatus.PENDING and expiry is not None and expiry > now
+
+
+def check_changeable(booking: Booking, now: datetime, holds_too: bool = False) -> None:
+    """NotChangeable, with the reason, unless the booking can still change."""
+    if can_change(booking, now, holds_too):
+        return
+    if booking.starts_at <= now and booking.status in ACTIVE_STATUSES:
         raise NotChangeable("Ce rendez-vous a déjà commencé : il ne peut plus être modifié.")
+    raise NotChangeable()
+
+
+def expire_holds(now: datetime, unit_id: int | None = None) -> int:
+    """Mark expired the holds nobody confirmed in time (in the caller's write transaction)."""
+    query = update(Booking).where(
+        Booking.status == BookingStatus.PENDING, Booking.hold_expires_at <= now
+    )
+    if unit_id is not None:
+        query = query.where(Booking.unit_id == unit_id)
+    result = db.session.execute(query.values(status=BookingStatus.EXPIRED, updated_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _lock_and_recheck(unit: Unit, reason: Reason, start: datetime, now: datetime) -> None:
+    """Under the unit's lock: check again, afresh, only if the unit changed since the check."""
+    if lock_unit_version(unit.id) == unit.updated_at:
+        return
+    current = lock_unit(unit.id)
+    if current is None or not current.active or slot_at(current, reason, start, now) is None:
+        raise SlotUnavailable()
+
+
+def _booking_for_change(reference: str, token: str) -> Booking:
+    """In a write transaction: lock the booking's unit first, then read the booking afresh."""
+    unit_of = select(Booking.unit_id).where(Booking.reference == reference.strip().upper())
+    db.session.execute(
+        select(Unit.id).where(Unit.id == unit_of.scalar_subquery()).with_for_update()
+    )
+    return _matching(fresh(select(Booking)), reference, token)
 
 
 def _check_email_limit(email: str, now: datetime) -> None:
@@ -329,20 +252,6 @@ def _check_email_limit(email: str, now: datetime) -> None:
             f"Cette adresse a déjà {limit} rendez-vous à venir : annulez-en un pour en prendre"
             " un autre."
         )
-
-
-def _check_offered(
-    public_id: str, reason_code: str, start: datetime, now: datetime, exclude: int | None = None
-) -> None:
-    """The start must be one of the slots offered now (the database re-checks the desks)."""
-    try:
-        day = start.astimezone(unit_timezone(get_unit(public_id).department)).date()
-        found = unit_slots(public_id, reason_code, day, day, now=now, exclude_booking=exclude)
-    except (UnitNotFound, ReasonNotFound):
-        raise SlotUnavailable("Cette unité ne propose plus ce rendez-vous.") from None
-    offered = found.slots
-    if not any(slot.start == start for slot in offered):
-        raise SlotUnavailable("Ce créneau n'est plus disponible : choisissez-en un autre.")
 
 
 def _flush_or_unavailable() -> None:
@@ -369,13 +278,8 @@ def _or_unavailable(write: Callable[[], None]) -> None:
 
 
 def _new_reference() -> str:
-    """A short reference not used yet."""
+    """A short reference not used yet (checked before the write: collisions are rare)."""
     while True:
         reference = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
         if db.session.scalar(select(Booking.id).where(Booking.reference == reference)) is None:
             return reference
-
-
-def _host() -> str:
-    """The host of BASE_URL, for calendar UIDs."""
-    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"

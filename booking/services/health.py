@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from booking import clock
+from booking.database import begin_write
 from booking.extensions import db
 from booking.models import RunnerHeartbeat
 
@@ -31,3 +32,13 @@ def readiness() -> dict[str, str]:
         jobs = "ok"
     status = "ok" if jobs == "ok" else "degraded"
     return {"status": status, "database": "ok", "jobs": jobs}
+
+
+def heartbeat(holder: str, now: datetime | None = None) -> None:
+    """Say that the active runner is alive (read by /readyz)."""
+    now = now or clock.now()
+    begin_write()
+    beat = db.session.get(RunnerHeartbeat, "jobs") or RunnerHeartbeat(name="jobs")
+    beat.holder, beat.seen_at = holder, now
+    db.session.add(beat)
+    db.session.commit()

@@ -10,6 +10,7 @@ from booking.domain.calendar import Appointment, invitation
 from booking.formatting import day_fr, time_fr, when_fr
 from booking.mail import compose, enqueue
 from booking.models import Booking
+from booking.urls import external_url
 
 NEUTRAL_LABEL = "Rendez-vous à la gendarmerie"
 
@@ -21,8 +22,7 @@ def reason_label(booking: Booking) -> str:
 
 def manage_url(booking: Booking, token: str) -> str:
     """The link of the email: a page that shows the booking; only its buttons change it."""
-    base = current_app.config["BASE_URL"]
-    return f"{base}/rendez-vous/{booking.reference}?token={token}"
+    return external_url("manage.show", reference=booking.reference, token=token)
 
 
 def appointment(booking: Booking, manage: str = "") -> Appointment:
@@ -64,8 +64,7 @@ def _context(booking: Booking, **extra: Any) -> dict[str, Any]:
         "when": when_fr(booking.starts_at, unit.timezone),
         "reason_label": reason_label(booking),
         "documents": booking.reason.documents,
-        # Built by hand: the job runner renders emails outside any request.
-        "rebook_url": f"{current_app.config['BASE_URL']}/unites/{unit.public_id}",
+        "rebook_url": external_url("public.unit", public_id=unit.public_id),
         **extra,
     }
 

@@ -8,14 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from booking.errors import ReasonNotFound
 from booking.extensions import db
 from booking.models import Reason
 
 DEFAULT_REASONS = Path(__file__).resolve().parents[2] / "data" / "motifs.json"
-
-
-class ReasonNotFound(LookupError):
-    """No active reason has this code."""
 
 
 def load_reasons(path: Path = DEFAULT_REASONS) -> int:
@@ -43,8 +40,8 @@ def list_reasons() -> list[Reason]:
 
 
 def get_reason(code: str) -> Reason:
-    """The active reason with this code."""
-    reason = db.session.get(Reason, code)
+    """The active reason with this code: the views' resolver."""
+    reason = db.session.get(Reason, code) if code else None
     if reason is None or not reason.active:
-        raise ReasonNotFound(code)
+        raise ReasonNotFound()
     return reason

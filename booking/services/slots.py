@@ -1,30 +1,29 @@
-"""Offered slots of a unit for a reason, and the first one of many units at once."""
+"""Offered slots of a unit for a reason, one start checked alone, the first slot of many units."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from booking import clock
-from booking.domain.slots import Interval, Slot, first_offered_slot, offered_slots
+from booking.domain.hours import WeeklyHours
+from booking.domain.slots import (
+    Interval,
+    Slot,
+    SlotQuery,
+    first_offered_slot,
+    offered_slot_at,
+    offered_slots,
+)
 from booking.domain.zones import local_today
+from booking.errors import Invalid
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, Closure, Reason, Unit
-from booking.services.reasons import get_reason
-from booking.services.units import get_unit, hours_by_unit, weekly_hours
-
-
-class InvalidPeriod(ValueError):
-    """A period of dates that cannot be asked for; `field` names the culprit."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+from booking.services.units import hours_by_unit, weekly_hours
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,21 @@ class UnitSlots:
     slots: list[Slot]
 
 
+@dataclass(frozen=True)
+class UnitView:
+    """What the slot engine needs of a unit, without the ORM (thousands load fast)."""
+
+    id: int
+    department: str
+    desks: int
+    hours: WeeklyHours
+
+    @classmethod
+    def of(cls, unit: Unit) -> UnitView:
+        """The view of a loaded unit."""
+        return cls(unit.id, unit.department, unit.desks, weekly_hours(unit))
+
+
 def policy() -> Policy:
     """The booking policy of the running configuration."""
     config = current_app.config
@@ -55,56 +69,66 @@ def policy() -> Policy:
     )
 
 
-def booking_window(unit: Unit, now: datetime, rules: Policy) -> tuple[date, date]:
+def booking_window(unit: Unit, now: datetime) -> tuple[date, date]:
     """The local dates a citizen can book at this unit: today .. today + horizon."""
     today = local_today(unit.department, now)
-    return today, today + timedelta(days=rules.horizon_days)
+    return today, today + timedelta(days=policy().horizon_days)
 
 
 def unit_slots(
-    public_id: str,
-    reason_code: str,
+    unit: Unit,
+    reason: Reason,
     first_day: date | None = None,
     last_day: date | None = None,
     now: datetime | None = None,
     exclude_booking: int | None = None,
 ) -> UnitSlots:
-    """Offered slots of an active unit for an active reason, local dates first..last.
+    """Offered slots of a unit for a reason, local dates first..last (default: the horizon).
 
     `exclude_booking` leaves one booking out of the occupancy: the one being moved.
     """
     now = now or clock.now()
-    unit = get_unit(public_id)
-    reason = get_reason(reason_code)
     rules = policy()
-    today, horizon = booking_window(unit, now, rules)
+    today, horizon = booking_window(unit, now)
     first_day, last_day = first_day or today, last_day or horizon
     if last_day < first_day:
-        raise InvalidPeriod("to", "le dernier jour précède le premier")
+        raise Invalid("Période invalide.", {"to": "le dernier jour précède le premier"})
     if (last_day - first_day).days > rules.horizon_days:
-        raise InvalidPeriod("to", f"au plus {rules.horizon_days + 1} jours à la fois")
-    busy = _occupancy([unit.id], now, rules, exclude_booking)
-    slots = offered_slots(
-        **_engine_arguments(UnitView.of(unit), reason, busy, now, rules),
-        first_day=first_day,
-        last_day=last_day,
-    )
-    return UnitSlots(unit, reason, first_day, last_day, slots)
+        raise Invalid("Période invalide.", {"to": f"au plus {rules.horizon_days + 1} jours"})
+    busy = _occupancy([unit.id], now, *_horizon_span(now, rules), exclude_booking)
+    query = slot_query(UnitView.of(unit), reason, busy, now, rules)
+    return UnitSlots(unit, reason, first_day, last_day, offered_slots(query, first_day, last_day))
 
 
-@dataclass(frozen=True)
-class UnitView:
-    """What the slot engine needs of a unit, without the ORM (thousands load fast)."""
+def last_week() -> int:
+    """Index of the last week a citizen can page to (week 0 starts today)."""
+    return policy().horizon_days // 7
 
-    id: int
-    department: str
-    desks: int
-    hours: dict[int, list[tuple[int, int]]]
 
-    @classmethod
-    def of(cls, unit: Unit) -> UnitView:
-        """The view of a loaded unit."""
-        return cls(unit.id, unit.department, unit.desks, weekly_hours(unit))
+def week_slots(unit: Unit, reason: Reason, week: int, now: datetime | None = None) -> UnitSlots:
+    """Offered slots of the `week`-th week from the unit's today (0 = today and 6 days)."""
+    now = now or clock.now()
+    today, horizon = booking_window(unit, now)
+    first = today + timedelta(days=7 * week)
+    last = min(first + timedelta(days=6), horizon)
+    if first > horizon:
+        return UnitSlots(unit, reason, first, first, [])
+    return unit_slots(unit, reason, first, last, now)
+
+
+def slot_at(
+    unit: Unit,
+    reason: Reason,
+    start: datetime,
+    now: datetime | None = None,
+    exclude_booking: int | None = None,
+) -> Slot | None:
+    """The slot starting at `start` if the unit offers it now: one start checked, the
+    occupancy read for the visit's own span only."""
+    now = now or clock.now()
+    end = start + timedelta(minutes=reason.duration_minutes)
+    busy = _occupancy([unit.id], now, start, end, exclude_booking)
+    return offered_slot_at(slot_query(UnitView.of(unit), reason, busy, now, policy()), start)
 
 
 def first_slots(
@@ -130,28 +154,28 @@ def _first_slots(
     """The first offered slot of each unit."""
     now = now or clock.now()
     rules = policy()
-    busy = _occupancy(None if every_unit else [view.id for view in views], now, rules)
+    unit_ids = None if every_unit else [view.id for view in views]
+    busy = _occupancy(unit_ids, now, *_horizon_span(now, rules))
     return {
-        view.id: first_offered_slot(**_engine_arguments(view, reason, busy, now, rules))
-        for view in views
+        view.id: first_offered_slot(slot_query(view, reason, busy, now, rules)) for view in views
     }
 
 
-def _engine_arguments(
-    unit: UnitView, reason: Reason, busy: _Occupancy, now: datetime, rules: Policy
-) -> dict[str, Any]:
+def slot_query(
+    unit: UnitView, reason: Reason, busy: Occupancy, now: datetime, rules: Policy
+) -> SlotQuery:
     """What the slot engine needs to know of one unit, as plain values."""
-    return {
-        "hours": unit.hours,
-        "department": unit.department,
-        "duration_minutes": reason.duration_minutes,
-        "desks": unit.desks,
-        "closures": busy.closures.get(unit.id, []),
-        "bookings": busy.bookings.get(unit.id, []),
-        "now": now,
-        "min_notice": rules.min_notice,
-        "horizon_days": rules.horizon_days,
-    }
+    return SlotQuery(
+        hours=unit.hours,
+        department=unit.department,
+        duration_minutes=reason.duration_minutes,
+        desks=unit.desks,
+        closures=busy.closures.get(unit.id, []),
+        bookings=busy.bookings.get(unit.id, []),
+        now=now,
+        min_notice=rules.min_notice,
+        horizon_days=rules.horizon_days,
+    )
 
 
 def occupies_desk(now: datetime) -> ColumnElement[bool]:
@@ -163,23 +187,27 @@ def occupies_desk(now: datetime) -> ColumnElement[bool]:
 
 
 @dataclass
-class _Occupancy:
+class Occupancy:
     """Closures and active bookings of some units, as intervals."""
 
     closures: dict[int, list[Interval]]
     bookings: dict[int, list[Interval]]
 
 
+def _horizon_span(now: datetime, rules: Policy) -> tuple[datetime, datetime]:
+    """Instants covering the whole horizon: two days of margin cover every zone's dates."""
+    return now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2)
+
+
 def _occupancy(
     unit_ids: list[int] | None,
     now: datetime,
-    rules: Policy,
+    start: datetime,
+    end: datetime,
     exclude_booking: int | None = None,
-) -> _Occupancy:
-    """What stands in the way of new bookings within the horizon, for some units or all."""
-    # Two days of margin on each side cover every time zone's local dates.
-    start, end = now - timedelta(days=2), now + timedelta(days=rules.horizon_days + 2)
-    busy = _Occupancy({}, {})
+) -> Occupancy:
+    """Closures and active bookings meeting `[start, end)` at `now`, for some units or all."""
+    busy = Occupancy({}, {})
     closure_filter = [Closure.ends_at > start, Closure.starts_at < end]
     booking_filter = [Booking.ends_at > start, Booking.starts_at < end]
     if unit_ids is not None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from booking import clock
+from booking.errors import Invalid, NoAccess
 from booking.extensions import db
 from booking.models import StaffUser, Unit
 from booking.services import audit
@@ -18,12 +19,11 @@ MIN_PASSWORD_LENGTH = 12
 _DUMMY_HASH = generate_password_hash("pas-un-vrai-mot-de-passe")
 
 
-class StaffError(ValueError):
+STAFF_SEARCH_LIMIT = 50
+
+
+class StaffError(Invalid):
     """An account that cannot be created as asked; the message is French."""
-
-
-class NoAccess(LookupError):
-    """The unit does not exist, or this staff member may not see it (they look the same)."""
 
 
 def create_staff(email: str, password: str, unit_ids: list[str], admin: bool = False) -> StaffUser:
@@ -82,5 +82,19 @@ def reachable_unit(user: StaffUser, public_id: str) -> Unit:
     """A unit this staff member may see and change; NoAccess otherwise."""
     unit = db.session.scalar(select(Unit).where(Unit.public_id == public_id))
     if unit is None or not (user.is_admin or unit in user.units):
-        raise NoAccess(public_id)
+        raise NoAccess()
     return cast(Unit, unit)
+
+
+def units_of(user: StaffUser, q: str = "") -> list[Unit]:
+    """The agent's units; an administrator's search among all active units by name or id."""
+    if not user.is_admin:
+        return list(user.units)
+    query = select(Unit).where(Unit.active.is_(True)).order_by(Unit.name).limit(STAFF_SEARCH_LIMIT)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(
+            Unit.name.ilike(pattern, escape="\\") | Unit.public_id.ilike(pattern, escape="\\")
+        )
+    return list(db.session.scalars(query))

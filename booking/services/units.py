@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from booking.database import fresh
+from booking.domain.geo import Point, distance_km
 from booking.domain.hours import Range
 from booking.domain.text import search_words
 from booking.domain.units_csv import UnitRecord
+from booking.errors import UnitNotFound
 from booking.extensions import db
 from booking.models import OpeningRange, Unit
 
-EARTH_RADIUS_KM = 6371.0088
-
-
-class UnitNotFound(LookupError):
-    """No active unit has this identifier."""
+_POSTCODE = re.compile(r"^\s*(\d{2,5})\s*$")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class UnitSearch:
     q: str = ""
     postcode: str = ""
     department: str = ""
-    near: tuple[float, float] | None = None
+    near: Point | None = None
     limit: int = 20
     offset: int = 0
 
@@ -87,15 +87,34 @@ def unit_record(unit: Unit) -> UnitRecord:
 
 
 def get_unit(public_id: str) -> Unit:
-    """The active unit with this identifier, its hours loaded."""
+    """The active unit with this identifier, its hours loaded: the views' resolver."""
     unit = db.session.scalar(
         select(Unit)
         .where(Unit.public_id == public_id, Unit.active.is_(True))
         .options(selectinload(Unit.opening_ranges))
     )
     if unit is None:
-        raise UnitNotFound(public_id)
+        raise UnitNotFound()
     return cast(Unit, unit)
+
+
+def lock_unit(unit_id: int) -> Unit:
+    """In a write transaction: the unit's row locked until commit (PostgreSQL FOR UPDATE;
+    SQLite's writer lock already serialises), read afresh with its hours.
+
+    Every write that touches a unit's bookings, closures, hours or desks locks the unit
+    first: they queue in one order (no deadlock) and each sees what the previous committed.
+    """
+    statement = select(Unit).where(Unit.id == unit_id).with_for_update()
+    return cast(
+        Unit, db.session.scalar(fresh(statement.options(selectinload(Unit.opening_ranges))))
+    )
+
+
+def lock_unit_version(unit_id: int) -> datetime | None:
+    """Lock the unit's row like `lock_unit`; only return its `updated_at`, which every change
+    to its hours, desks or closures moves."""
+    return db.session.scalar(select(Unit.updated_at).where(Unit.id == unit_id).with_for_update())
 
 
 def search_units(search: UnitSearch) -> tuple[list[UnitHit], int]:
@@ -114,19 +133,20 @@ def search_units(search: UnitSearch) -> tuple[list[UnitHit], int]:
 
 
 def _filtered(search: UnitSearch) -> Select[Unit]:
-    """Active units narrowed by text, postcode and département."""
+    """Active units narrowed by text (a postcode when it is one), postcode and département."""
     query = select(Unit).where(Unit.active.is_(True))
-    for word in search_words(search.q):
+    typed_postcode = _POSTCODE.match(search.q)
+    for word in [] if typed_postcode else search_words(search.q):
         query = query.where(Unit.search_key.contains(word, autoescape=True))
-    if search.postcode:
-        query = query.where(Unit.postcode.startswith(search.postcode, autoescape=True))
+    for postcode in filter(None, [search.postcode, typed_postcode and typed_postcode.group(1)]):
+        query = query.where(Unit.postcode.startswith(postcode, autoescape=True))
     if search.department:
         query = query.where(Unit.department == search.department.upper())
     return query
 
 
 def _search_near(
-    query: Select[Unit], point: tuple[float, float], limit: int, offset: int
+    query: Select[Unit], point: Point, limit: int, offset: int
 ) -> tuple[list[UnitHit], int]:
     """Units with coordinates, nearest first; distances on the sphere (haversine)."""
     located = query.where(Unit.latitude.is_not(None), Unit.longitude.is_not(None)).subquery()
@@ -145,13 +165,3 @@ def _search_near(
         )
     }
     return [UnitHit(units[unit_id], round(distance, 2)) for distance, unit_id in page], len(ranked)
-
-
-def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance between two (latitude, longitude) points."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))

@@ -8,12 +8,14 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
+from booking import clock
 from booking.domain.hours import Range
 from booking.domain.text import fold
 from booking.domain.units_csv import RowProblem, UnitRecord, read_units
 from booking.domain.zones import unit_timezone
+from booking.errors import Conflict
 from booking.extensions import db
-from booking.models import OpeningRange, Unit, utcnow
+from booking.models import OpeningRange, Unit
 from booking.phones import display_phone, repair_phone
 from booking.services.units import unit_record
 
@@ -78,7 +80,7 @@ class ImportReport:
         return lines
 
 
-class ImportRefused(Exception):
+class ImportRefused(Conflict):
     """The import was stopped before changing anything; the message says why (French)."""
 
     def __init__(self, message: str, report: ImportReport) -> None:
@@ -95,7 +97,7 @@ def import_units(
     now: datetime | None = None,
 ) -> ImportReport:
     """Load a units file into the database in one transaction; DatasetError if the file is bad."""
-    now = now or utcnow()
+    now = now or clock.now()
     parsed = read_units(data)
     report = ImportReport(
         layout=parsed.layout,

@@ -12,34 +12,21 @@ from pydantic import BaseModel, ValidationError
 from booking import clock
 from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
 from booking.domain.slots import Slot
-from booking.errors import ApiError, french_field_errors
+from booking.errors import Invalid, ReasonNotFound
 from booking.extensions import limiter
 from booking.formatting import local
 from booking.metrics import BOOKINGS, CANCELLATIONS
-from booking.models import Booking, Unit
+from booking.models import Booking, Reason, Unit
 from booking.security import email_key, limit
-from booking.services.bookings import (
-    BookingError,
-    BookingNotFound,
-    BookingRequest,
-    InvalidBooking,
-    NotChangeable,
-    WrongToken,
-    book,
-    cancel_by_citizen,
-)
+from booking.services.bookings import BookingDetails, book, cancel_by_citizen
 from booking.services.notifications import manage_url
-from booking.services.reasons import ReasonNotFound, get_reason, list_reasons
-from booking.services.slots import InvalidPeriod, first_slots, unit_slots
-from booking.services.units import (
-    UnitHit,
-    UnitNotFound,
-    UnitSearch,
-    get_unit,
-    search_units,
-    weekly_hours,
-)
+from booking.services.reasons import get_reason, list_reasons
+from booking.services.search import Found, search_with_next_slots
+from booking.services.slot_cache import cached_answer
+from booking.services.slots import unit_slots
+from booking.services.units import UnitSearch, get_unit, weekly_hours
 from booking.web import openapi
+from booking.web.errors import invalid
 from booking.web.schemas import (
     BookingIn,
     BookingOut,
@@ -53,10 +40,6 @@ from booking.web.schemas import (
     UnitSearchParams,
     parse_point,
 )
-from booking.web.slot_cache import cached_answer
-
-UNIT_NOT_FOUND = ("unit_not_found", "Aucune unité active ne porte cet identifiant.")
-MOTIF_NOT_FOUND = ("motif_not_found", "Aucun motif de rendez-vous ne porte ce code.")
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 M = TypeVar("M", bound=BaseModel)
@@ -90,39 +73,31 @@ def motifs() -> ResponseReturnValue:
 def units() -> ResponseReturnValue:
     """Units by text, postcode, département, or nearest to a point; their next slot."""
     params = _query(UnitSearchParams)
-    try:
-        reason = get_reason(params.motif) if params.motif else None
-    except ReasonNotFound:
-        raise ApiError(
-            422, "invalid", "Paramètres invalides.", {"motif": "motif inconnu"}
-        ) from None
-    hits, total = search_units(
-        UnitSearch(
-            q=params.q,
-            postcode=params.postcode,
-            department=params.department,
-            near=parse_point(params.near) if params.near else None,
-            limit=params.limit,
-            offset=params.offset,
-        )
+    search = UnitSearch(
+        q=params.q,
+        postcode=params.postcode,
+        department=params.department,
+        near=parse_point(params.near) if params.near else None,
+        limit=params.limit,
+        offset=params.offset,
     )
-    items = [_hit_json(hit) for hit in hits]
-    if reason is not None:
-        firsts = first_slots([hit.unit for hit in hits], reason)
-        for item, hit in zip(items, hits, strict=True):
-            item["next_slot"] = slot_json(firsts[hit.unit.id])
-    return jsonify({"items": items, "total": total})
+    results = search_with_next_slots(search, _reason_asked(params.motif))
+    return jsonify({"items": [_found_json(item) for item in results.items], "total": results.total})
+
+
+def _reason_asked(code: str) -> Reason | None:
+    """The reason whose next slots are asked for; an unknown one is a wrong parameter."""
+    try:
+        return get_reason(code) if code else None
+    except ReasonNotFound:
+        raise Invalid("Paramètres invalides.", {"motif": "motif inconnu"}) from None
 
 
 @bp.get("/units/<public_id>")
 @openapi.operation("Une unité", responses={200: UnitOut, 404: ErrorBody})
 def unit(public_id: str) -> ResponseReturnValue:
     """One unit with its opening hours."""
-    try:
-        found = get_unit(public_id)
-    except UnitNotFound:
-        raise ApiError(404, *UNIT_NOT_FOUND) from None
-    return jsonify(unit_json(found))
+    return jsonify(unit_json(get_unit(public_id)))
 
 
 @bp.get("/units/<public_id>/slots")
@@ -138,18 +113,12 @@ def slots(public_id: str) -> ResponseReturnValue:
     now = clock.now()
 
     def render() -> bytes:
-        try:
-            found = unit_slots(public_id, params.motif, *params.days(), now=now)
-        except UnitNotFound:
-            raise ApiError(404, *UNIT_NOT_FOUND) from None
-        except ReasonNotFound:
-            raise ApiError(404, *MOTIF_NOT_FOUND) from None
-        except InvalidPeriod as error:
-            raise ApiError(422, "invalid", "Période invalide.", {error.field: str(error)}) from None
+        unit, reason = get_unit(public_id), get_reason(params.motif)
+        found = unit_slots(unit, reason, *params.days(), now=now)
         body = {
-            "unit_id": found.unit.public_id,
-            "motif": found.reason.code,
-            "timezone": found.unit.timezone,
+            "unit_id": unit.public_id,
+            "motif": reason.code,
+            "timezone": unit.timezone,
             "slots": [slot_json(slot) for slot in found.slots],
         }
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
@@ -169,14 +138,9 @@ def slots(public_id: str) -> ResponseReturnValue:
 def create_booking() -> ResponseReturnValue:
     """Book an offered slot; 409 when it was taken meanwhile or the email is at its limit."""
     body = _body(BookingIn)
-    try:
-        booking, token = book(BookingRequest(**body.model_dump()))
-    except UnitNotFound:
-        raise ApiError(404, *UNIT_NOT_FOUND) from None
-    except ReasonNotFound:
-        raise ApiError(404, *MOTIF_NOT_FOUND) from None
-    except BookingError as error:
-        raise _booking_error(error) from None
+    unit, reason = get_unit(body.unit_id), get_reason(body.motif)
+    details = BookingDetails(body.start, body.name, body.email, body.phone, body.comment)
+    booking, token = book(unit, reason, details)
     BOOKINGS.labels("api").inc()
     return jsonify(booking_json(booking, token)), 201
 
@@ -190,11 +154,7 @@ def create_booking() -> ResponseReturnValue:
 )
 def cancel_booking(reference: str) -> ResponseReturnValue:
     """Cancel with the secret of the link; the slot is free at once."""
-    body = _body(CancelIn)
-    try:
-        booking = cancel_by_citizen(reference, body.token)
-    except BookingError as error:
-        raise _booking_error(error) from None
+    booking = cancel_by_citizen(reference, _body(CancelIn).token)
     CANCELLATIONS.labels("citizen").inc()
     return jsonify(booking_json(booking))
 
@@ -211,17 +171,6 @@ def booking_json(booking: Booking, token: str = "") -> dict[str, Any]:
         "end": local(booking.ends_at, zone).isoformat(),
         "cancel_url": manage_url(booking, token) if token else None,
     }
-
-
-def _booking_error(error: BookingError) -> ApiError:
-    """The HTTP answer of a booking refusal."""
-    status = {
-        InvalidBooking: 422,
-        BookingNotFound: 404,
-        WrongToken: 403,
-        NotChangeable: 409,
-    }.get(type(error), 409)
-    return ApiError(status, error.code, error.message, error.fields or None)
 
 
 @bp.get("/openapi.json")
@@ -256,9 +205,10 @@ def unit_json(unit: Unit) -> dict[str, Any]:
     }
 
 
-def _hit_json(hit: UnitHit) -> dict[str, Any]:
-    """A search result: the unit, and its distance for a `near` search."""
-    return {**unit_json(hit.unit), "distance_km": hit.distance_km, "next_slot": None}
+def _found_json(found: Found) -> dict[str, Any]:
+    """A search result: the unit, its distance for a `near` search, its next slot."""
+    next_slot = slot_json(found.next_slot)
+    return {**unit_json(found.unit), "distance_km": found.distance_km, "next_slot": next_slot}
 
 
 def slot_json(slot: Slot | None) -> dict[str, Any] | None:
@@ -276,13 +226,11 @@ def _body(model: type[M]) -> M:
     """The JSON body validated by `model`, or a 422 naming each bad field."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(422, "invalid", "Corps JSON (objet) attendu, en UTF-8.")
+        raise Invalid("Corps JSON (objet) attendu, en UTF-8.")
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise ApiError(
-            422, "invalid", "Certains champs sont à corriger.", french_field_errors(error)
-        ) from None
+        raise invalid(error) from None
 
 
 def _query(model: type[M]) -> M:
@@ -290,6 +238,4 @@ def _query(model: type[M]) -> M:
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as error:
-        raise ApiError(
-            422, "invalid", "Paramètres invalides.", french_field_errors(error)
-        ) from None
+        raise invalid(error, "Paramètres invalides.") from None

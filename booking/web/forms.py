@@ -1,10 +1,28 @@
-"""Forms of the public pages (Flask-WTF: CSRF on every POST)."""
+"""Forms: the public pages' (Flask-WTF, CSRF on every POST) and the staff's hours form."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired
+
+from booking.domain.hours import (
+    DAY_LABELS_FR,
+    HoursError,
+    Range,
+    WeeklyHours,
+    check_range,
+    format_time,
+    normalise_day,
+    parse_time,
+)
+from booking.domain.units_csv import RANGES_PER_DAY
+from booking.errors import Invalid
+from booking.services.bookings import BookingDetails
 
 
 class CancelForm(FlaskForm):  # type: ignore[misc]
@@ -34,3 +52,62 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
     # A field that people never see nor fill; scripts that fill every field do.
     website = StringField("Ne pas remplir ce champ")
     start = RadioField("Autre créneau", validate_choice=False)
+
+    def details(self, start: str) -> BookingDetails:
+        """What the service needs to book, as typed."""
+        return BookingDetails(
+            start=start,
+            name=self.name.data or "",
+            email=self.email.data or "",
+            phone=self.phone.data or "",
+            comment=self.comment.data or "",
+        )
+
+
+def read_hours_form(form: Mapping[str, str]) -> tuple[dict[int, list[Range]], int]:
+    """Hours and desks from the settings form; Invalid with a French message per wrong field."""
+    hours: dict[int, list[Range]] = {}
+    errors: dict[str, str] = {}
+    for day, label in enumerate(DAY_LABELS_FR):
+        for n in range(1, RANGES_PER_DAY + 1):
+            name = f"h-{day}-{n}"
+            start, end = form.get(f"{name}-start", "").strip(), form.get(f"{name}-end", "").strip()
+            if not start and not end:
+                continue
+            try:
+                if not start or not end:
+                    raise HoursError("indiquez le début et la fin")
+                hours.setdefault(day, []).append(check_range(parse_time(start), parse_time(end)))
+            except HoursError as error:
+                errors[name] = f"{label}, plage {n} : {error}"
+        try:
+            normalise_day(hours.get(day, []))
+        except HoursError as error:
+            errors.setdefault(f"h-{day}-1", f"{label} : {error}")
+    try:
+        desks = int(form.get("desks", ""))
+    except ValueError:
+        desks = 0
+        errors["desks"] = "Nombre de guichets : un nombre entier"
+    if errors:
+        raise Invalid("Corrigez les horaires.", errors)
+    return hours, desks
+
+
+def hours_fields(hours: WeeklyHours, desks: int) -> dict[str, str]:
+    """The settings form's values for weekly hours and desks."""
+    values = {"desks": str(desks)}
+    for day, ranges in hours.items():
+        for n, (start, end) in enumerate(ranges[:RANGES_PER_DAY], start=1):
+            values[f"h-{day}-{n}-start"] = format_time(start)
+            values[f"h-{day}-{n}-end"] = format_time(end)
+    return values
+
+
+def local_datetime(value: str, zone: str, field: str) -> datetime:
+    """A `datetime-local` field, in the unit's zone."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid("Date invalide.", {field: "date et heure attendues"}) from None
+    return moment.replace(tzinfo=ZoneInfo(zone))

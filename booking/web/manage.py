@@ -1,32 +1,35 @@
-"""The page a booking's email links to: see it, cancel it, move it. GET never changes it."""
+"""The pages a booking's links open: confirmed, see it, cancel it, move it. GET never changes
+anything (mail scanners follow links); a wrong link shows nothing of any booking (404)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
-from booking import clock
+from booking.errors import ServiceError, WrongLink
 from booking.extensions import limiter
-from booking.formatting import day_fr, local, time_fr, when_fr
+from booking.formatting import when_fr
 from booking.metrics import CANCELLATIONS
-from booking.models import Booking, BookingStatus
+from booking.models import BookingStatus
 from booking.security import keep_private, limit
-from booking.services.bookings import (
-    BookingError,
-    BookingNotFound,
-    WrongToken,
-    cancel_by_citizen,
-    confirm_booking,
-    find_booking,
-    move_booking,
-)
+from booking.services.bookings import cancel_by_citizen, confirm_booking, find_booking, move_booking
+from booking.services.manage import manage_page
 from booking.services.notifications import reason_label
-from booking.services.reasons import ReasonNotFound
-from booking.services.slots import unit_slots
-from booking.services.units import UnitNotFound
+from booking.web.errors import error_response
 from booking.web.forms import CancelForm, MoveForm
+from booking.web.journey import by_day
 
 bp = Blueprint("manage", __name__, url_prefix="/rendez-vous")
 
@@ -42,54 +45,41 @@ STATUS_LABELS = {
 }
 
 
+@bp.errorhandler(WrongLink)
+def wrong_link(_error: WrongLink) -> ResponseReturnValue:
+    """A link whose reference or secret is wrong: as if nothing were there."""
+    return error_response(404, "not_found", "Cette adresse ne correspond à aucune page.", {})
+
+
+@bp.get("/<reference>/confirme")
+def confirmed(reference: str) -> ResponseReturnValue:
+    """What a citizen sees once booked: the reference and what happens next."""
+    token = request.args.get("token", "")
+    booking = find_booking(reference, token)
+    page = render_template("confirmed.html", booking=booking, token=token)
+    return keep_private(make_response(page))
+
+
 @bp.get("/<reference>")
 def show(reference: str) -> ResponseReturnValue:
     """The booking, with buttons that POST (mail scanners follow links, not buttons)."""
-    token = request.args.get("token", "")
-    booking = _booking_or_404(reference, token)
-    return _page(booking, token, CancelForm(token=token), MoveForm(token=token))
+    return _page(reference, request.args.get("token", ""))
 
 
 @bp.post("/<reference>/annuler")
 @limiter.shared_limit(lambda: limit("CANCEL"), scope="cancel")
 def cancel(reference: str) -> ResponseReturnValue:
     """Cancel, then show the page again."""
-    form = CancelForm()
-    token = form.token.data or ""
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        cancel_by_citizen(reference, token)
-    except (BookingNotFound, WrongToken):
-        abort(404)
-    except BookingError as error:
-        flash(error.message, "error")
-    else:
-        CANCELLATIONS.labels("citizen").inc()
-        flash(
-            "Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé.", "success"
-        )
-    return redirect(f"/rendez-vous/{reference}?token={token}", code=303)
+    done = "Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé."
+    return _act(reference, cancel_by_citizen, done, CANCELLATIONS.labels("citizen").inc)
 
 
 @bp.post("/<reference>/confirmer")
 @limiter.shared_limit(lambda: limit("CANCEL"), scope="cancel")
 def confirm(reference: str) -> ResponseReturnValue:
     """Confirm a held booking (email-verification mode)."""
-    form = CancelForm()
-    token = form.token.data or ""
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        confirm_booking(reference, token)
-    except (BookingNotFound, WrongToken):
-        abort(404)
-    except BookingError as error:
-        flash(error.message, "error")
-    else:
-        flash("Votre rendez-vous est confirmé. L'invitation pour votre agenda vous est envoyée.",
-              "success")  # fmt: skip
-    return redirect(f"/rendez-vous/{reference}?token={token}", code=303)
+    done = "Votre rendez-vous est confirmé. L'invitation pour votre agenda vous est envoyée."
+    return _act(reference, confirm_booking, done)
 
 
 @bp.post("/<reference>/deplacer")
@@ -98,75 +88,58 @@ def move(reference: str) -> ResponseReturnValue:
     """Move to the chosen slot; on a lost race, say so and offer the others."""
     form = MoveForm()
     token = form.token.data or ""
-    booking = _booking_or_404(reference, token)
     if not form.validate_on_submit():
-        return _page(booking, token, CancelForm(token=token), form, status=422)
+        return _page(reference, token, move_form=form, status=422)
     try:
         moved = move_booking(reference, token, form.start.data)
-    except BookingError as error:
+    except ServiceError as error:
         flash(error.message, "error")
-        return _page(_booking_or_404(reference, token), token, CancelForm(token=token), form, 409)
+        return _page(reference, token, move_form=form, status=error.status)
+    when = when_fr(moved.starts_at, moved.unit.timezone)
     flash(
-        f"Rendez-vous déplacé au {when_fr(moved.starts_at, moved.unit.timezone)}."
-        " Un courriel avec la nouvelle invitation vous est envoyé.",
+        f"Rendez-vous déplacé au {when}. Un courriel avec la nouvelle invitation vous est envoyé.",
         "success",
     )
-    return redirect(f"/rendez-vous/{reference}?token={token}", code=303)
+    return redirect(url_for("manage.show", reference=reference, token=token), code=303)
 
 
-def _booking_or_404(reference: str, token: str) -> Booking:
-    """The booking of the link; a wrong link shows nothing of any booking."""
+def _act(
+    reference: str,
+    action: Callable[[str, str], Any],
+    done: str,
+    count: Callable[[], object] = lambda: None,
+) -> ResponseReturnValue:
+    """Run a button's action, say how it went, and show the page again."""
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    token = form.token.data or ""
     try:
-        return find_booking(reference, token)
-    except (BookingNotFound, WrongToken):
-        abort(404)
+        action(reference, token)
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        count()
+        flash(done, "success")
+    return redirect(url_for("manage.show", reference=reference, token=token), code=303)
 
 
 def _page(
-    booking: Booking, token: str, cancel_form: CancelForm, move_form: MoveForm, status: int = 200
+    reference: str, token: str, move_form: MoveForm | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    """Render the manage page; the secret in the URL must not leak through Referer."""
-    now = clock.now()
-    changeable = booking.status == BookingStatus.CONFIRMED and booking.starts_at > now
-    held = (
-        booking.status == BookingStatus.PENDING
-        and booking.hold_expires_at is not None
-        and booking.hold_expires_at > now
+    """The manage page; the secret in the URL must not leak through Referer."""
+    page = manage_page(reference, token)
+    zone = page.booking.unit.timezone
+    days = by_day(page.move_slots, zone)[:MOVE_DAYS]  # the journey's pages show the rest
+    body = render_template(
+        "booking_manage.html",
+        page=page,
+        booking=page.booking,
+        token=token,
+        reason_label=reason_label(page.booking),
+        status_label=STATUS_LABELS[page.status],
+        days=days,
+        cancel_form=CancelForm(token=token),
+        move_form=move_form or MoveForm(token=token),
     )
-    days: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    if changeable:
-        zone = booking.unit.timezone
-        try:
-            others = unit_slots(
-                booking.unit.public_id, booking.reason_code, exclude_booking=booking.id
-            ).slots
-        except (UnitNotFound, ReasonNotFound):  # the unit closed for good: cancel only
-            others = []
-        for slot in others:
-            if len(days) == MOVE_DAYS and day_fr(slot.start, zone) not in days:
-                break  # a few days of choices; the journey's pages show the rest
-            if slot.start != booking.starts_at:
-                days[day_fr(slot.start, zone)].append(
-                    (local(slot.start, zone).isoformat(), time_fr(slot.start, zone))
-                )
-    response = make_response(
-        render_template(
-            "booking_manage.html",
-            booking=booking,
-            token=token,
-            when=when_fr(booking.starts_at, booking.unit.timezone),
-            reason_label=reason_label(booking),
-            status_label=STATUS_LABELS[
-                BookingStatus.EXPIRED
-                if booking.status == BookingStatus.PENDING and not held
-                else BookingStatus(booking.status)
-            ],
-            changeable=changeable,
-            held=held,
-            days=dict(days),
-            cancel_form=cancel_form,
-            move_form=move_form,
-        ),
-        status,
-    )
-    return keep_private(response)
+    return keep_private(make_response(body, status))

@@ -1,107 +1,91 @@
-"""Public pages: home and search, a unit's page, health."""
+"""Public pages: home and search, a unit's page, legal notice, health."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
 
+from booking.domain.geo import Point
 from booking.domain.hours import describe_fr
+from booking.errors import ReasonNotFound
 from booking.extensions import limiter
-from booking.formatting import when_fr
 from booking.models import Reason
 from booking.security import limit
 from booking.services.health import readiness
-from booking.services.reasons import ReasonNotFound, get_reason, list_reasons
-from booking.services.slots import first_slots
-from booking.services.units import (
-    UnitHit,
-    UnitNotFound,
-    UnitSearch,
-    get_unit,
-    search_units,
-    weekly_hours,
-)
+from booking.services.reasons import get_reason, list_reasons
+from booking.services.search import search_with_next_slots
+from booking.services.units import UnitSearch, get_unit, weekly_hours
 from booking.web.schemas import parse_point
 
 bp = Blueprint("public", __name__)
 
 PAGE_SIZE = 10
-_POSTCODE = re.compile(r"^\s*(\d{2,5})\s*$")
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    """The home page's search as typed: text, a point (« Autour de moi »), reason, page."""
+
+    q: str
+    near: str
+    motif: str
+    page: int
+
+    @classmethod
+    def read(cls, args: MultiDict[str, str]) -> SearchForm:
+        """The form from the query string, trimmed to sane sizes."""
+        page = max(1, min(args.get("page", 1, type=int) or 1, 1000))
+        near = args.get("near", "").strip()[:60]
+        return cls(args.get("q", "").strip()[:100], near, args.get("motif", "")[:40], page)
+
+    @property
+    def point(self) -> Point | None:
+        """The point of « Autour de moi », if one was sent and makes sense."""
+        try:
+            return parse_point(self.near) if self.near else None
+        except ValueError:
+            return None
+
+    def search(self) -> UnitSearch | None:
+        """The search to run, or None when nothing was asked."""
+        if not self.q and self.point is None:
+            return None
+        offset = (self.page - 1) * PAGE_SIZE
+        return UnitSearch(q=self.q, near=self.point, limit=PAGE_SIZE, offset=offset)
 
 
 @bp.get("/")
 @limiter.shared_limit(lambda: limit("SEARCH"), scope="search")
 def index() -> ResponseReturnValue:
     """Home page: the emergency notice, the search, and its results with next slots."""
-    q = request.args.get("q", "").strip()[:100]
-    near_text = request.args.get("near", "").strip()[:60]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    form = SearchForm.read(request.args)
     reasons = list_reasons()
-    reason = _chosen_reason(request.args.get("motif", ""), reasons)
-    try:
-        near = parse_point(near_text) if near_text else None
-    except ValueError:
-        near, near_text = None, ""
-    hits: list[UnitHit] = []
-    total = 0
-    next_slots: dict[int, str | None] = {}
-    if q or near:
-        postcode = _POSTCODE.match(q)
-        hits, total = search_units(
-            UnitSearch(
-                q="" if postcode else q,
-                postcode=postcode.group(1) if postcode else "",
-                near=near,
-                limit=PAGE_SIZE,
-                offset=(page - 1) * PAGE_SIZE,
-            )
-        )
-        if reason is not None:
-            firsts = first_slots([hit.unit for hit in hits], reason)
-            zones = {hit.unit.id: hit.unit.timezone for hit in hits}
-            next_slots = {
-                unit_id: when_fr(slot.start, zones[unit_id]) if slot else None
-                for unit_id, slot in firsts.items()
-            }
+    reason = _chosen_reason(form.motif, reasons)
+    search = form.search()
+    results = search_with_next_slots(search, reason) if search else None
+    pages = max(1, -(-results.total // PAGE_SIZE)) if results else 1
     return render_template(
-        "index.html",
-        q=q,
-        near=near_text,
-        hits=hits,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        reasons=reasons,
-        reason=reason,
-        next_slots=next_slots,
+        "index.html", form=form, reasons=reasons, reason=reason, results=results, pages=pages
     )
 
 
 def _chosen_reason(code: str, reasons: list[Reason]) -> Reason | None:
     """The reason chosen in the search form, else the shortest one (the next slot is for it)."""
-    if code:
-        try:
-            return get_reason(code)
-        except ReasonNotFound:
-            pass
-    return min(reasons, key=lambda reason: reason.duration_minutes, default=None)
+    try:
+        return get_reason(code)
+    except ReasonNotFound:
+        return min(reasons, key=lambda reason: reason.duration_minutes, default=None)
 
 
 @bp.get("/unites/<public_id>")
 def unit(public_id: str) -> ResponseReturnValue:
     """A unit's page: address, phone, map link, weekly hours in French, reasons to book."""
-    try:
-        found = get_unit(public_id)
-    except UnitNotFound:
-        abort(404)
-    return render_template(
-        "unit.html",
-        unit=found,
-        hours=describe_fr(weekly_hours(found)),
-        reasons=list_reasons(),
-    )
+    found = get_unit(public_id)
+    hours = describe_fr(weekly_hours(found))
+    return render_template("unit.html", unit=found, hours=hours, reasons=list_reasons())
 
 
 @bp.get("/donnees-personnelles")

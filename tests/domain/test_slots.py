@@ -16,10 +16,12 @@ from booking.domain.slots import (
     PUBLIC_HOLIDAYS,
     Interval,
     Slot,
+    SlotQuery,
     WeeklyHours,
     candidate_starts,
     first_offered_slot,
     is_public_holiday,
+    offered_slot_at,
     offered_slots,
     unit_timezone,
 )
@@ -30,6 +32,22 @@ MORNING = [(8 * 60, 12 * 60)]
 OFFICE: WeeklyHours = {key: [(8 * 60, 12 * 60), (14 * 60, 18 * 60)] for key in range(5)}
 WEEKDAYS_MORNING: WeeklyHours = {key: MORNING for key in range(5)}
 TUESDAY = date(2026, 6, 9)  # an ordinary Tuesday, summer time (UTC+2), no holiday near it
+
+
+def query_of(kwargs: dict[str, Any]) -> tuple[SlotQuery, date | None, date | None]:
+    """A SlotQuery from keyword arguments, and the first_day/last_day among them."""
+    fields = {k: v for k, v in kwargs.items() if k not in {"first_day", "last_day"}}
+    return SlotQuery(**fields), kwargs.get("first_day"), kwargs.get("last_day")
+
+
+def offered(**kwargs: Any) -> list[Slot]:
+    """offered_slots of the query the keyword arguments describe."""
+    return offered_slots(*query_of(kwargs))
+
+
+def first_slot(**kwargs: Any) -> Slot | None:
+    """first_offered_slot of the query the keyword arguments describe."""
+    return first_offered_slot(*query_of(kwargs))
 
 
 def paris(day: date, clock: str) -> datetime:
@@ -49,7 +67,7 @@ def run(**overrides: Any) -> list[Slot]:
         "now": paris(TUESDAY - timedelta(days=1), "12:00"),
     }
     kwargs.update(overrides)
-    return offered_slots(**kwargs)
+    return offered(**kwargs)
 
 
 def clocks(found: Sequence[Slot], day: date | None = None) -> list[str]:
@@ -165,7 +183,7 @@ def test_min_notice_boundary(now: datetime, notice: timedelta, first: str) -> No
     found = run(now=now, min_notice=notice, last_day=TUESDAY)
     assert clocks(found)[0] == first
     assert all(s.start >= now + notice for s in found)
-    slot = first_offered_slot(
+    slot = first_slot(
         hours=OFFICE,
         department="75",
         duration_minutes=30,
@@ -366,15 +384,15 @@ def test_first_offered_slot_stops_at_first_day(monkeypatch: pytest.MonkeyPatch) 
         "bookings": [],
         "now": now,
     }
-    slot = first_offered_slot(**kwargs)
+    slot = first_slot(**kwargs)
     assert slot is not None
     assert slot.start == paris(TUESDAY, "09:00")
     assert visited == [TUESDAY]
     visited.clear()
-    assert offered_slots(**kwargs)[0] == slot
+    assert offered(**kwargs)[0] == slot
     assert len(visited) == 29
     full = Interval(now, now + timedelta(days=40))
-    assert first_offered_slot(**{**kwargs, "closures": [full]}) is None
+    assert first_slot(**{**kwargs, "closures": [full]}) is None
 
 
 # --- §3.4 daylight saving time ---------------------------------------------------------------
@@ -505,7 +523,7 @@ def test_overseas_local_today_and_offsets(
     assert found[0].start.date() == today
     assert found[0].start >= now
     assert found[-1].start.date() == today + timedelta(days=28)
-    assert found[0] == first_offered_slot(
+    assert found[0] == first_slot(
         hours=ALL_DAY,
         department=department,
         duration_minutes=60,
@@ -722,7 +740,7 @@ def test_properties(
         "min_notice": notice,
         "horizon_days": horizon,
     }
-    found = offered_slots(**kwargs)
+    found = offered(**kwargs)
     step = timedelta(minutes=duration)
     starts = utc_starts(found)
     assert starts == sorted(set(starts))  # sorted, unique in UTC
@@ -745,8 +763,19 @@ def test_properties(
         assert not any(overlaps(c, start, end) for c in in_utc(closures))
         assert slot.available == desks - peak(in_utc(bookings), start, end)
         assert 1 <= slot.available <= desks
-    first = first_offered_slot(**kwargs)
-    assert first == (found[0] if found else None)
+    earliest = first_slot(**kwargs)
+    assert earliest == (found[0] if found else None)
+    # One start checked alone is judged exactly as the whole list judges it.
+    query = query_of(kwargs)[0]
+    assert all(offered_slot_at(query, slot.start) == slot for slot in found)
+    offered_starts = {slot.start for slot in found}
+    low = max(first_day or today, today)
+    high = min(last_day or today + timedelta(days=horizon), today + timedelta(days=horizon))
+    for local in {slot.start.date() for slot in found} | ({low} if low <= high else set()):
+        grid = candidate_starts(
+            hours=hours, department=department, duration_minutes=duration, day=local
+        )
+        assert all(offered_slot_at(query, s) is None for s in grid if s not in offered_starts)
     oracle = reference(
         hours=hours,
         department=department,

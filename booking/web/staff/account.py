@@ -1,0 +1,63 @@
+"""Signing in and out, the agent's units, the audit log."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+
+from booking.extensions import limiter
+from booking.services.audit import recent_entries
+from booking.services.staff import authenticate, units_of
+from booking.web.staff.blueprint import bp
+
+
+def _login_key() -> str:
+    """Limit attempts per account too, not only per address."""
+    return "login:" + request.form.get("email", "").strip().lower()
+
+
+@bp.get("/login")
+def login() -> ResponseReturnValue:
+    """The sign-in form."""
+    return render_template("staff/login.html", error="", email="")
+
+
+@bp.post("/login")
+@limiter.limit("10 per minute")
+@limiter.limit("20 per hour", key_func=_login_key)
+def sign_in() -> ResponseReturnValue:
+    """Sign in with email and password."""
+    email = request.form.get("email", "")
+    user = authenticate(email, request.form.get("password", ""))
+    if user is None:
+        error = "Adresse ou mot de passe incorrect."
+        return render_template("staff/login.html", error=error, email=email), 401
+    login_user(user)
+    return redirect(url_for("staff.index"), code=303)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    """Sign out."""
+    logout_user()
+    flash("Vous êtes déconnecté.", "success")
+    return redirect(url_for("staff.login"), code=303)
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """The agent's units (an administrator searches among all)."""
+    q = request.args.get("q", "").strip()[:100]
+    return render_template("staff/index.html", units=units_of(current_user, q), q=q)
+
+
+@bp.get("/audit")
+@login_required
+def audit_log() -> ResponseReturnValue:
+    """Every staff change, newest first (administrators only)."""
+    if not current_user.is_admin:
+        abort(404)
+    return render_template("staff/audit.html", entries=recent_entries())

@@ -1,0 +1,54 @@
+"""The staff blueprint and what its views share: the unit of the URL, the day asked for."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Blueprint, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from booking.extensions import login_manager
+from booking.formatting import local
+from booking.models import StaffUser, Unit
+from booking.services.agenda import unit_today
+from booking.services.staff import load_staff, reachable_unit
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+STATUS_LABELS = {
+    "confirmed": "attendu",
+    "honoured": "venu",
+    "no_show": "absent",
+    "cancelled_by_citizen": "annulé par le citoyen",
+    "cancelled_by_unit": "annulé par l'unité",
+    "pending": "à confirmer par courriel",
+    "expired": "non confirmé à temps",
+}
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> StaffUser | None:
+    """The signed-in agent of a session."""
+    return load_staff(user_id)
+
+
+def staff_unit(public_id: str) -> Unit:
+    """The unit of the URL if the agent belongs to it; NoAccess (a 404) otherwise."""
+    return reachable_unit(current_user, public_id)
+
+
+def day_asked(unit: Unit, values: MultiDict[str, str]) -> date:
+    """The `date` of the query string or form, else the unit's today."""
+    try:
+        day = date.fromisoformat(values.get("date", ""))
+    except ValueError:
+        return unit_today(unit)
+    return day if 2000 <= day.year <= 2100 else unit_today(unit)
+
+
+def back_to_agenda(unit: Unit, moment: datetime | None = None) -> ResponseReturnValue:
+    """Back to the agenda of the day concerned (the form's day when no moment is known)."""
+    day = local(moment, unit.timezone).date() if moment else day_asked(unit, request.form)
+    return redirect(url_for("staff.agenda", public_id=unit.public_id, date=day.isoformat()), 303)

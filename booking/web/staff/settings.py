@@ -1,0 +1,101 @@
+"""A unit's settings: weekly and holiday hours, desks, exceptional closures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from booking.domain.hours import DAY_LABELS_FR
+from booking.errors import ServiceError
+from booking.models import Unit
+from booking.services import unit_settings
+from booking.services.units import weekly_hours
+from booking.web.forms import hours_fields, local_datetime, read_hours_form
+from booking.web.staff.blueprint import bp, staff_unit
+
+
+@bp.get("/units/<public_id>/settings")
+@login_required
+def settings(public_id: str) -> ResponseReturnValue:
+    """Opening hours (weekly and public holidays), desks, closures."""
+    unit = staff_unit(public_id)
+    return _settings_page(unit, hours_fields(weekly_hours(unit), unit.desks))
+
+
+@bp.post("/units/<public_id>/settings")
+@login_required
+def save_settings(public_id: str) -> ResponseReturnValue:
+    """Save hours and desks; the visits they would cancel are listed first."""
+    unit = staff_unit(public_id)
+    confirmed = bool(request.form.get("confirm"))
+    try:
+        hours, desks = read_hours_form(request.form)
+        outcome = unit_settings.change_hours(current_user, unit, hours, desks, confirmed)
+    except ServiceError as error:
+        return _settings_page(unit, request.form, error)
+    if not outcome.applied:
+        return _confirm_page(unit, outcome, "staff.save_settings")
+    flash(_saved_message(len(outcome.affected)), "success")
+    return redirect(url_for("staff.settings", public_id=unit.public_id), 303)
+
+
+@bp.post("/units/<public_id>/closures")
+@login_required
+def add_closure(public_id: str) -> ResponseReturnValue:
+    """Add an exceptional closure (listing, then cancelling, the visits inside it)."""
+    unit = staff_unit(public_id)
+    form, confirmed = request.form, bool(request.form.get("confirm"))
+    try:
+        start = local_datetime(form.get("start", ""), unit.timezone, "start")
+        end = local_datetime(form.get("end", ""), unit.timezone, "end")
+        reason = form.get("reason", "")
+        outcome = unit_settings.add_closure(current_user, unit, start, end, reason, confirmed)
+    except ServiceError as error:
+        flash(" ; ".join([error.message, *error.fields.values()]), "error")
+        return redirect(url_for("staff.settings", public_id=unit.public_id), 303)
+    if not outcome.applied:
+        return _confirm_page(unit, outcome, "staff.add_closure")
+    flash(_saved_message(len(outcome.affected), "Fermeture enregistrée"), "success")
+    return redirect(url_for("staff.settings", public_id=unit.public_id), 303)
+
+
+@bp.post("/units/<public_id>/closures/<int:closure_id>/delete")
+@login_required
+def remove_closure(public_id: str, closure_id: int) -> ResponseReturnValue:
+    """Delete a closure of this unit (another unit's is not found)."""
+    unit = staff_unit(public_id)
+    unit_settings.remove_closure(current_user, unit, closure_id)
+    flash("Fermeture supprimée.", "success")
+    return redirect(url_for("staff.settings", public_id=unit.public_id), 303)
+
+
+def _settings_page(
+    unit: Unit, values: Mapping[str, str], error: ServiceError | None = None
+) -> ResponseReturnValue:
+    """The settings form with the values given (what was typed, after an error)."""
+    page = render_template(
+        "staff/settings.html",
+        unit=unit,
+        values=values,
+        error=error,
+        closures=unit_settings.closures(unit),
+        day_labels=DAY_LABELS_FR,
+    )
+    return page, 422 if error else 200
+
+
+def _confirm_page(unit: Unit, outcome: unit_settings.Outcome, action: str) -> str:
+    """The visits a change would cancel, with a button to confirm it."""
+    return render_template(
+        "staff/confirm.html", unit=unit, affected=outcome.affected, action=action, form=request.form
+    )
+
+
+def _saved_message(cancelled: int, what: str = "Réglages enregistrés") -> str:
+    """What a saved change did."""
+    if not cancelled:
+        return f"{what}."
+    return f"{what} ; {cancelled} rendez-vous annulé(s), les personnes sont prévenues."
