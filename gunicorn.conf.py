@@ -7,6 +7,7 @@ process (`flask --app wsgi jobs run`), never started here.
 
 import multiprocessing
 import os
+from typing import Any
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, 2 * multiprocessing.cpu_count())))
@@ -31,7 +32,7 @@ metrics_folder = os.environ.setdefault(
 )
 
 
-def on_starting(server):  # noqa: ANN001, ANN201
+def on_starting(server: object) -> None:
     """Create the metrics folder; drop the files of processes that no longer run."""
     os.makedirs(metrics_folder, exist_ok=True)
     for name in os.listdir(metrics_folder):
@@ -40,7 +41,7 @@ def on_starting(server):  # noqa: ANN001, ANN201
             os.remove(os.path.join(metrics_folder, name))
 
 
-def child_exit(server, worker):  # noqa: ANN001, ANN201
+def child_exit(server: object, worker: Any) -> None:
     """Forget the live gauges of a worker that exited."""
     from prometheus_client import multiprocess
 

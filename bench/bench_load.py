@@ -49,8 +49,7 @@ QUERIES = ["ornex", "saint", "brigade", "gex", "lyon", "01210", "974", "marseill
 MIX = [("search", 40), ("slots", 35), ("book", 20), ("contended", 5)]
 
 
-def client(port: int, units: list[str], contended: dict[str, str], seed: int,
-           results: Any) -> None:  # fmt: skip
+def client(port: int, units: list[str], contended: dict[str, str], seed: int, results: Any) -> None:
     """One process: a keep-alive connection, the mix until the deadline."""
     rng = random.Random(seed)
     kinds = [kind for kind, weight in MIX for _ in range(weight)]
@@ -77,8 +76,13 @@ def client(port: int, units: list[str], contended: dict[str, str], seed: int,
             else:
                 unit, start = contended["unit"], contended["start"]
             method, path = "POST", "/api/v1/bookings"
-            body = {"unit_id": unit, "motif": "signalement", "start": start,
-                    "name": "Charge Test", "email": f"c{seed}-{serial}@example.org"}  # fmt: skip
+            body = {
+                "unit_id": unit,
+                "motif": "signalement",
+                "start": start,
+                "name": "Charge Test",
+                "email": f"c{seed}-{serial}@example.org",
+            }
         began = time.perf_counter()
         try:
             status = _request(connection, method, path, body)
@@ -88,12 +92,10 @@ def client(port: int, units: list[str], contended: dict[str, str], seed: int,
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         samples[kind].append(time.perf_counter() - began)
         statuses[kind][status] += 1
-    results.put(({k: v for k, v in samples.items()},
-                 {k: dict(v) for k, v in statuses.items()}))  # fmt: skip
+    results.put(({k: v for k, v in samples.items()}, {k: dict(v) for k, v in statuses.items()}))
 
 
-def _request(connection: http.client.HTTPConnection, method: str, path: str,
-             body: Any) -> int:  # fmt: skip
+def _request(connection: http.client.HTTPConnection, method: str, path: str, body: Any) -> int:
     """One request on the keep-alive connection; its status."""
     payload = json.dumps(body) if body is not None else None
     headers = {"Content-Type": "application/json"} if payload else {}
@@ -184,12 +186,16 @@ def run(label: str, database_url: str, sqlalchemy_url: str, folder: str) -> None
         values = samples.get(kind, [])
         codes = dict(sorted(statuses.get(kind, {}).items()))
         errors = sum(n for code, n in codes.items() if code == 0 or code >= 500)
-        print(f"  {kind:<10} {len(values) / elapsed:7.1f}/s  p50 {percentile(values, .5):6.1f} ms"
-              f"  p95 {percentile(values, .95):6.1f} ms  p99 {percentile(values, .99):6.1f} ms"
-              f"  errors {errors}  statuses {codes}")  # fmt: skip
+        print(
+            f"  {kind:<10} {len(values) / elapsed:7.1f}/s  p50 {percentile(values, 0.5):6.1f} ms"
+            f"  p95 {percentile(values, 0.95):6.1f} ms  p99 {percentile(values, 0.99):6.1f} ms"
+            f"  errors {errors}  statuses {codes}"
+        )
     booked = statuses["book"].get(201, 0) + statuses["contended"].get(201, 0)
-    print(f"  bookings created: {booked} ({booked / elapsed:.1f}/s); contended slot won "
-          f"{statuses['contended'].get(201, 0)} time(s) (at most 1)")  # fmt: skip
+    print(
+        f"  bookings created: {booked} ({booked / elapsed:.1f}/s); contended slot won "
+        f"{statuses['contended'].get(201, 0)} time(s) (at most 1)"
+    )
     print(f"  overbookings found in the database: {overbookings(app)}")
 
 

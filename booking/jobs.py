@@ -72,7 +72,7 @@ class RunnerLock:
             self.connection.execute(text("SELECT 1")).scalar()
             self.connection.commit()
             return True
-        except Exception:  # noqa: BLE001  (any failure means the lock may be gone)
+        except Exception:  # any failure means the lock may be gone
             return False
 
 

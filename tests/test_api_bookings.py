@@ -278,3 +278,27 @@ def test_cancel_of_unknown_or_started_booking(
     late = client.post(f"/api/v1/bookings/{created['reference']}/cancel", json={"token": token})
     assert late.status_code == 409
     assert "commencé" in late.json["message"]
+
+
+@pytest.mark.usefixtures("unit")
+@pytest.mark.parametrize("body", [[1, 2], "x", 3, None])
+def test_a_json_body_that_is_not_an_object_is_a_422(client: FlaskClient, body: Any) -> None:
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 422
+
+
+@pytest.mark.usefixtures("unit")
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:00-12:00"])
+def test_absurd_dates_are_refused_clearly(client: FlaskClient, start: str) -> None:
+    response = client.post("/api/v1/bookings", json=request(start=start))
+    assert response.status_code == 422
+    assert "start" in response.json["fields"]
+    page = client.get(f"/unites/ORNEX/rendez-vous?motif=otv&debut={start.replace('+', '%2B')}")
+    assert page.status_code == 404
+
+
+@pytest.mark.usefixtures("unit")
+def test_an_address_that_plain_email_cannot_carry_is_refused(client: FlaskClient) -> None:
+    response = client.post("/api/v1/bookings", json=request(email="jösé@exämple.fr"))
+    assert response.status_code == 422
+    assert "email" in response.json["fields"]

@@ -58,6 +58,7 @@ def test_slots_of_a_day_with_notice_and_local_offsets(client: FlaskClient) -> No
     assert body.json["timezone"] == "Europe/Paris"
     slots = body.json["slots"]
     # 07:00 + 2 h notice: the morning starts at 09:00; 30-minute slots back to back.
+    # (One line per half-day, kept as written: it reads better than one time a line.)
     assert [slot["start"][11:16] for slot in slots] == [
         "09:00", "09:30", "10:00", "10:30", "11:00", "11:30",
         "14:00", "14:30", "15:00", "15:30", "16:00", "16:30", "17:00", "17:30",
@@ -72,6 +73,7 @@ def test_slots_of_a_day_with_notice_and_local_offsets(client: FlaskClient) -> No
 @pytest.mark.usefixtures("unit")
 def test_sixty_minute_reason_never_crosses_the_range_end(client: FlaskClient) -> None:
     found = starts(client, "motif=cybermalveillance&from=2026-11-24&to=2026-11-24")
+    # (One line for the day, kept as written: it reads better than one time a line.)
     assert [start[11:16] for start, _ in found] == [
         "08:00", "09:00", "10:00", "11:00", "14:00", "15:00", "16:00", "17:00",
     ]  # fmt: skip

@@ -92,7 +92,10 @@ def test_other_units_do_not_interfere(
 ) -> None:
     one, other = create_unit(desks=1), create_unit(desks=1)
     create_booking(one, at(0))
-    create_booking(other, at(0))
+    create_booking(other, at(0))  # the same time at another unit: accepted
+    with app.app_context():
+        rows = db.session.execute(select(Booking.unit_id, Booking.status)).all()
+    assert sorted(rows) == sorted([(one.id, "confirmed"), (other.id, "confirmed")])
 
 
 def test_holds_occupy_a_desk_and_expired_ones_do_not(

@@ -15,9 +15,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from booking.extensions import db
-from booking.jobs import release_expired_holds
 from booking.models import Booking, OutboxMessage, Unit
+from booking.services import unit_settings
 from booking.services.bookings import NotChangeable, confirm_booking
+from booking.services.outbox import release_expired_holds
+from booking.services.staff import create_staff
+from tests.support.staff import PASSWORD
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 SLOT = "2026-11-24T10:00:00+01:00"
@@ -38,8 +41,13 @@ def unit(create_unit: Callable[..., Unit], frozen_now: Callable[[datetime], None
 
 def request(mail: str = "camille@example.org") -> dict[str, str]:
     """A booking request for the slot."""
-    return {"unit_id": "ORNEX", "motif": "otv", "start": SLOT, "name": "Camille Martin",
-            "email": mail}  # fmt: skip
+    return {
+        "unit_id": "ORNEX",
+        "motif": "otv",
+        "start": SLOT,
+        "name": "Camille Martin",
+        "email": mail,
+    }
 
 
 def outbox(app: Flask) -> list[OutboxMessage]:
@@ -121,3 +129,22 @@ def test_holds_count_in_the_per_email_limit(client: FlaskClient) -> None:
         "/api/v1/bookings", json={**request(), "start": "2026-11-25T10:00:00+01:00"}
     )
     assert third.json["error"] == "limit_reached"
+
+
+def test_a_closure_cancels_the_holds_inside_it_too(
+    app: Flask, client: FlaskClient, unit: Unit
+) -> None:
+    client.post("/api/v1/bookings", json={**request(), "start": "2026-11-25T10:00:00+01:00"})
+    with app.app_context():
+        actor = create_staff("admin@gendarmerie.interieur.gouv.fr", PASSWORD, [], admin=True)
+        target = db.session.get(Unit, unit.id)
+        outcome = unit_settings.add_closure(
+            actor,
+            target,
+            datetime(2026, 11, 25, 8, 0, tzinfo=UTC),
+            datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
+            "Travaux",
+            confirmed=True,
+        )
+        assert len(outcome.affected) == 1
+        assert db.session.scalar(select(Booking.status)) == "cancelled_by_unit"

@@ -15,9 +15,10 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from booking.extensions import db
-from booking.jobs import queue_reminders, send_outbox
-from booking.models import OutboxMessage, Unit
-from tests.smtp import SmtpServer
+from booking.mail import enqueue
+from booking.models import Booking, OutboxMessage, Unit
+from booking.services.outbox import queue_reminders, send_outbox
+from tests.support.smtp import SmtpServer
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 BOOKING = {
@@ -210,3 +211,42 @@ class TestWithoutSmtp:
         [path] = (Path(app.instance_path) / "emails").glob("*.eml")
         assert path.name.endswith("-confirmation.eml")
         assert "rendez-vous.ics" in path.read_text()
+
+
+def test_a_message_that_cannot_be_sent_does_not_block_the_queue(
+    app: Flask, smtp: SmtpServer
+) -> None:
+    with app.app_context():
+        for recipient in ("jösé@exämple.fr", "ok@example.org"):
+            message = EmailMessage()
+            message["Subject"], message["To"] = "Test", "ok@example.org"
+            message["From"] = "ne-pas-repondre@rdv.test"
+            message.set_content("x")
+            entry = enqueue(message, "test")
+            entry.recipient = recipient
+        db.session.commit()
+        assert send_outbox(datetime.now(UTC) + timedelta(seconds=1)) == 1
+        bad = db.session.scalar(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
+        assert bad.attempts == 1
+    assert len(smtp.messages) == 1
+
+
+def test_a_reminder_queued_before_a_move_is_not_sent(
+    app: Flask,
+    client: FlaskClient,
+    unit: Unit,
+    frozen_now: Callable[[datetime], None],
+) -> None:
+    created = client.post("/api/v1/bookings", json=BOOKING).json
+    reminder_time = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    frozen_now(reminder_time)
+    with app.app_context():
+        assert queue_reminders(reminder_time) == 1
+        booking = db.session.scalar(select(Booking))
+        booking.updated_at = reminder_time + timedelta(minutes=5)  # moved meanwhile
+        db.session.commit()
+        send_outbox(reminder_time + timedelta(minutes=10))
+        reminder = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))
+        assert reminder.sent_at is None
+        assert "modifié" in reminder.last_error
+    assert created["status"] == "confirmed"

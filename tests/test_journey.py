@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from booking.extensions import db
 from booking.models import Booking, Closure, Unit
@@ -37,7 +38,7 @@ def details_url(start: str = TUESDAY_10) -> str:
     return f"/unites/ORNEX/rendez-vous?motif=otv&debut={start.replace('+', '%2B')}"
 
 
-def post_details(client: FlaskClient, start: str = TUESDAY_10, **fields: str):  # noqa: ANN201
+def post_details(client: FlaskClient, start: str = TUESDAY_10, **fields: str) -> TestResponse:
     """Open the form, then send it with these fields."""
     page = client.get(details_url(start)).get_data(as_text=True)
     data = {
@@ -221,3 +222,18 @@ def test_bad_links_are_french_404s(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert "Page introuvable" in response.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("unit")
+def test_a_forged_slot_choice_in_the_form_is_a_422(client: FlaskClient) -> None:
+    url = "/unites/ORNEX/rendez-vous?motif=otv&debut=2026-11-25T10:00:00%2B01:00"
+    response = client.post(
+        url,
+        data={
+            "debut": "2026-11-25T10:00:00+01:00",
+            "start": "garbage",
+            "name": "Camille",
+            "email": "c@example.org",
+        },
+    )
+    assert response.status_code == 422

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Unit
@@ -167,3 +167,17 @@ def test_move_onto_a_slot_taken_meanwhile_says_so_and_keeps_the_booking(
     assert response.status_code == 409
     assert "plus disponible" in response.get_data(as_text=True)
     assert booking(app).starts_at == before.starts_at
+
+
+def test_a_deactivated_units_booking_can_still_be_seen_and_cancelled(
+    app: Flask, client: FlaskClient, link: str
+) -> None:
+    with app.app_context():
+        db.session.execute(update(Unit).values(active=False))
+        db.session.commit()
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "Annuler ce rendez-vous" in page.get_data(as_text=True)
+    reference = link.split("/rendez-vous/")[1].split("?")[0]
+    cancelled = client.post(f"/api/v1/bookings/{reference}/cancel", json={"token": token_of(link)})
+    assert cancelled.status_code == 200

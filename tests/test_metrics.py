@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from booking.models import Unit
-from tests.server import Server
+from tests.support.server import Server
 
 ALWAYS_OPEN = {day: [(0, 1440)] for day in range(8)}
 
@@ -44,21 +44,39 @@ def test_counts_add_up_over_four_workers(
         for _ in range(40):
             assert server.request("GET", "/api/v1/motifs")[0] == 200
         _, slots = server.request("GET", "/api/v1/units/ORNEX/slots?motif=otv")
-        for n, slot in enumerate(slots["slots"][:3]):
-            status, _ = server.request("POST", "/api/v1/bookings", {
-                "unit_id": "ORNEX", "motif": "otv", "start": slot["start"],
-                "name": f"Personne {n}", "email": f"p{n}@example.org"})  # fmt: skip
+        for n, slot in enumerate(slots["slots"][4:7]):  # ahead of the notice window
+            status, _ = server.request(
+                "POST",
+                "/api/v1/bookings",
+                {
+                    "unit_id": "ORNEX",
+                    "motif": "otv",
+                    "start": slot["start"],
+                    "name": f"Personne {n}",
+                    "email": f"p{n}@example.org",
+                },
+            )
             assert status == 201
         status, body = server.request("GET", "/metrics")
         assert status == 200
         text = body.decode()
-        assert sample(text, "booking_request_seconds_count", endpoint="api.motifs",
-                      method="GET", status="200") == 40  # fmt: skip
+        assert (
+            sample(
+                text,
+                "booking_request_seconds_count",
+                endpoint="api.motifs",
+                method="GET",
+                status="200",
+            )
+            == 40
+        )
         assert sample(text, "booking_bookings_total", channel="api") == 3
         assert sample(text, "booking_outbox_pending") == 3
         assert sample(text, "booking_outbox_oldest_seconds") >= 0
-        pids = {name.rsplit("_", 1)[-1] for name in
-                (p.stem for p in (tmp_path / "prometheus").glob("histogram_*.db"))}  # fmt: skip
+        pids = {
+            name.rsplit("_", 1)[-1]
+            for name in (p.stem for p in (tmp_path / "prometheus").glob("histogram_*.db"))
+        }
         assert len(pids) > 1  # several workers did answer
     finally:
         server.stop()

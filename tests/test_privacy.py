@@ -20,13 +20,22 @@ def test_old_bookings_lose_their_personal_data_but_stay_counted(
     app: Flask, create_unit: Callable[..., Unit], create_booking: Callable[..., Booking]
 ) -> None:
     unit = create_unit()
-    old = create_booking(unit, NOW - timedelta(days=91), name="Ancien", phone="+33612345678",
-                         comment="vol")  # fmt: skip
+    old = create_booking(
+        unit, NOW - timedelta(days=91), name="Ancien", phone="+33612345678", comment="vol"
+    )
     recent = create_booking(unit, NOW - timedelta(days=89), name="Récent")
     with app.app_context():
         sent = NOW - timedelta(days=91)
-        db.session.add(OutboxMessage(kind="confirmation", booking_id=old.id, recipient=old.email,
-                                     subject="s", message="Ancien", sent_at=sent))  # fmt: skip
+        db.session.add(
+            OutboxMessage(
+                kind="confirmation",
+                booking_id=old.id,
+                recipient=old.email,
+                subject="s",
+                message="Ancien",
+                sent_at=sent,
+            )
+        )
         db.session.commit()
         assert purge_personal_data(NOW) == 1
         assert purge_personal_data(NOW) == 0  # once

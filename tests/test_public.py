@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking.jobs import heartbeat
 from booking.models import Unit
+from booking.services.health import heartbeat
 
 
 @pytest.fixture

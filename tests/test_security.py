@@ -77,8 +77,13 @@ class TestRateLimits:
     ) -> None:
         frozen_now(MONDAY_7AM)
         create_unit(public_id="ORNEX")
-        body = {"unit_id": "ORNEX", "motif": "otv", "start": "2026-12-01T10:00:00+01:00",
-                "name": "Bot", "email": "bot@example.org"}  # fmt: skip
+        body = {
+            "unit_id": "ORNEX",
+            "motif": "otv",
+            "start": "2026-12-01T10:00:00+01:00",
+            "name": "Bot",
+            "email": "bot@example.org",
+        }
         statuses = [client.post("/api/v1/bookings", json=body).status_code for _ in range(3)]
         assert statuses[2] == 429
         other = client.post("/api/v1/bookings", json={**body, "email": "person@example.org"})
@@ -120,9 +125,16 @@ def test_booking_secrets_never_reach_the_logs(
     frozen_now(MONDAY_7AM)
     create_unit(public_id="ORNEX")
     caplog.set_level(logging.DEBUG)
-    created = client.post("/api/v1/bookings", json={
-        "unit_id": "ORNEX", "motif": "otv", "start": "2026-12-01T10:00:00+01:00",
-        "name": "Camille Martin", "email": "camille@example.org"}).json  # fmt: skip
+    created = client.post(
+        "/api/v1/bookings",
+        json={
+            "unit_id": "ORNEX",
+            "motif": "otv",
+            "start": "2026-12-01T10:00:00+01:00",
+            "name": "Camille Martin",
+            "email": "camille@example.org",
+        },
+    ).json
     token = created["cancel_url"].split("token=")[1]
     client.get(f"/rendez-vous/{created['reference']}?token={token}")
     assert token not in caplog.text

@@ -47,8 +47,13 @@ def test_answers_are_kept_while_nothing_changes(
 @pytest.mark.usefixtures("unit")
 def test_a_booking_and_its_cancellation_show_at_once(client: FlaskClient) -> None:
     assert TEN in starts(client)
-    body = {"unit_id": "ORNEX", "motif": "otv", "start": TEN, "name": "Camille",
-            "email": "c@example.org"}  # fmt: skip
+    body = {
+        "unit_id": "ORNEX",
+        "motif": "otv",
+        "start": TEN,
+        "name": "Camille",
+        "email": "c@example.org",
+    }
     created = client.post("/api/v1/bookings", json=body).json
     assert TEN not in starts(client)
     token = created["cancel_url"].split("token=")[1]

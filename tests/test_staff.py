@@ -12,30 +12,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from booking.extensions import db
-from booking.models import AuditEntry, Booking, OutboxMessage, Unit
+from booking.models import AuditEntry, Booking, OutboxMessage, StaffUser, Unit
 from booking.services.staff import create_staff
+from tests.support.staff import PASSWORD, csrf, sign_in
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 TUESDAY_9 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # 09:00 in Paris
-PASSWORD = "correct horse battery staple"
-
-
-def csrf(page: str) -> str:
-    """The CSRF token of a page's form."""
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-    assert match
-    return match.group(1)
-
-
-def sign_in(client: FlaskClient, mail: str, password: str = PASSWORD):  # noqa: ANN201
-    """Sign in through the login form."""
-    page = client.get("/staff/login").get_data(as_text=True)
-    return client.post(
-        "/staff/login", data={"csrf_token": csrf(page), "email": mail, "password": password}
-    )
 
 
 def token(client: FlaskClient, path: str) -> str:
@@ -85,8 +70,9 @@ def test_cli_creates_an_agent_and_refuses_bad_requests(
     app: Flask, runner: FlaskCliRunner, create_unit: Callable[..., Unit]
 ) -> None:
     create_unit(public_id="U1")
-    ok = runner.invoke(args=["staff", "create", "--email", "a@b.fr", "--password", PASSWORD,
-                             "--unit", "U1"])  # fmt: skip
+    ok = runner.invoke(
+        args=["staff", "create", "--email", "a@b.fr", "--password", PASSWORD, "--unit", "U1"]
+    )
     assert ok.exit_code == 0, ok.output
     assert "Compte créé : a@b.fr (agent de U1)" in ok.output
     for args, message in [
@@ -102,7 +88,6 @@ def test_cli_creates_an_agent_and_refuses_bad_requests(
     with app.app_context():
         stored = db.session.scalar(select(Booking.__table__.c.id).limit(1))
         assert stored is None
-        from booking.models import StaffUser
 
         user = db.session.scalar(select(StaffUser))
         assert user.password_hash.startswith("scrypt:")
@@ -128,8 +113,9 @@ def test_login_refuses_wrong_passwords_in_french_then_lets_the_agent_in(
 
 @pytest.mark.usefixtures("units")
 def test_login_attempts_are_rate_limited(client: FlaskClient) -> None:
-    statuses = [sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr", "x").status_code
-                for _ in range(12)]  # fmt: skip
+    statuses = [
+        sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr", "x").status_code for _ in range(12)
+    ]
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
     assert sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr").status_code == 429
@@ -184,20 +170,29 @@ def test_marking_visits_and_cancelling_with_a_reason(
     assert status_of(app, day[1].reference) == "confirmed"
     frozen_now(TUESDAY_9 + timedelta(minutes=5))
     late, early = day[0], day[1]
-    response = agent.post(f"/staff/units/UNIT-A/bookings/{early.reference}/visit",
-                          data={"csrf_token": form, "outcome": "honoured"})  # fmt: skip
+    response = agent.post(
+        f"/staff/units/UNIT-A/bookings/{early.reference}/visit",
+        data={"csrf_token": form, "outcome": "honoured"},
+    )
     assert response.status_code == 303
     assert status_of(app, early.reference) == "honoured"
-    agent.post(f"/staff/units/UNIT-A/bookings/{early.reference}/visit",
-               data={"csrf_token": form, "outcome": "no_show"})  # a correction  # fmt: skip
+    agent.post(
+        f"/staff/units/UNIT-A/bookings/{early.reference}/visit",
+        data={"csrf_token": form, "outcome": "no_show"},
+    )  # a correction
     assert status_of(app, early.reference) == "no_show"
-    short = agent.post(f"/staff/units/UNIT-A/bookings/{late.reference}/cancel",
-                       data={"csrf_token": form, "reason": ""}, follow_redirects=True)  # fmt: skip
+    short = agent.post(
+        f"/staff/units/UNIT-A/bookings/{late.reference}/cancel",
+        data={"csrf_token": form, "reason": ""},
+        follow_redirects=True,
+    )
     assert "Indiquez la raison" in short.get_data(as_text=True)
     assert status_of(app, late.reference) == "confirmed"
     reason = "Enquêteur indisponible ce jour-là"
-    agent.post(f"/staff/units/UNIT-A/bookings/{late.reference}/cancel",
-               data={"csrf_token": form, "reason": reason})  # fmt: skip
+    agent.post(
+        f"/staff/units/UNIT-A/bookings/{late.reference}/cancel",
+        data={"csrf_token": form, "reason": reason},
+    )
     assert status_of(app, late.reference) == "cancelled_by_unit"
     [message] = [m for m in outbox(app) if m.kind == "cancellation"]
     parsed = email.message_from_string(message.message, policy=policy.default)
@@ -240,8 +235,11 @@ def test_hours_change_shows_in_slots_and_open_data_at_once(
     assert slots["slots"][0]["start"] == "2026-11-24T13:00:00+01:00"
     monday = agent.get("/api/v1/units/UNIT-A/slots?motif=otv&from=2026-11-30&to=2026-11-30").json
     assert monday["slots"] == []  # Monday now closed
-    csv_line = next(line for line in agent.get("/opendata/units.csv").data.decode().splitlines()
-                    if line.startswith("UNIT-A;"))  # fmt: skip
+    csv_line = next(
+        line
+        for line in agent.get("/opendata/units.csv").data.decode().splitlines()
+        if line.startswith("UNIT-A;")
+    )
     assert ";13h00;17h00;" in csv_line
     with app.app_context():
         assert db.session.scalar(
@@ -251,9 +249,12 @@ def test_hours_change_shows_in_slots_and_open_data_at_once(
 
 def test_bad_hours_are_refused_with_french_messages(agent: FlaskClient, units: object) -> None:
     form = token(agent, "/staff/units/UNIT-A/settings")
-    response = agent.post("/staff/units/UNIT-A/settings",
-                          data=hours_form(form, h_0_1=("12:00", "08:00"), h_0_2=("25:00", "26:00"),
-                                          h_1_1=("09:00", "")))  # fmt: skip
+    response = agent.post(
+        "/staff/units/UNIT-A/settings",
+        data=hours_form(
+            form, h_0_1=("12:00", "08:00"), h_0_2=("25:00", "26:00"), h_1_1=("09:00", "")
+        ),
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Lundi, plage 1" in page
@@ -282,8 +283,11 @@ def test_fewer_desks_cancel_the_latest_booked_over_the_new_number(
     app: Flask, agent: FlaskClient, day: list[Booking]
 ) -> None:
     form = token(agent, "/staff/units/UNIT-A/settings")
-    data = {**hours_form(form, **{f"h_{d}_1": ("08:00", "12:00") for d in range(5)}),
-            "desks": "1", "confirm": "1"}  # fmt: skip
+    data = {
+        **hours_form(form, **{f"h_{d}_1": ("08:00", "12:00") for d in range(5)}),
+        "desks": "1",
+        "confirm": "1",
+    }
     agent.post("/staff/units/UNIT-A/settings", data=data)
     # Albert (booked first) keeps 09:00; the discreet visit booked after him loses it.
     assert status_of(app, day[1].reference) == "confirmed"
@@ -294,8 +298,12 @@ def test_closure_cancels_the_visits_inside_it_after_confirmation(
     app: Flask, agent: FlaskClient, day: list[Booking]
 ) -> None:
     form = token(agent, "/staff/units/UNIT-A/settings")
-    data = {"csrf_token": form, "start": "2026-11-24T10:30", "end": "2026-11-24T18:00",
-            "reason": "Formation de l'équipe"}  # fmt: skip
+    data = {
+        "csrf_token": form,
+        "start": "2026-11-24T10:30",
+        "end": "2026-11-24T18:00",
+        "reason": "Formation de l'équipe",
+    }
     preview = agent.post("/staff/units/UNIT-A/closures", data=data).get_data(as_text=True)
     assert "Ce changement annule 1 rendez-vous" in preview
     assert "Zoé Tardive" in preview
@@ -305,8 +313,7 @@ def test_closure_cancels_the_visits_inside_it_after_confirmation(
     assert slots["slots"][-1]["start"] < "2026-11-24T10:30"
     page = agent.get("/staff/units/UNIT-A/settings").get_data(as_text=True)
     closure_id = re.search(r"/closures/(\d+)/delete", page).group(1)
-    agent.post(f"/staff/units/UNIT-A/closures/{closure_id}/delete",
-               data={"csrf_token": csrf(page)})  # fmt: skip
+    agent.post(f"/staff/units/UNIT-A/closures/{closure_id}/delete", data={"csrf_token": csrf(page)})
     assert "Aucune fermeture prévue" in agent.get("/staff/units/UNIT-A/settings").get_data(
         as_text=True
     )
@@ -347,10 +354,14 @@ def test_every_change_is_in_the_audit_log_for_administrators_only(
     frozen_now(TUESDAY_9)
     sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr")
     form = token(client, "/staff/units/UNIT-A/agenda")
-    client.post(f"/staff/units/UNIT-A/bookings/{day[1].reference}/visit",
-                data={"csrf_token": form, "outcome": "honoured"})  # fmt: skip
-    client.post(f"/staff/units/UNIT-A/bookings/{day[0].reference}/cancel",
-                data={"csrf_token": form, "reason": "Absence imprévue"})  # fmt: skip
+    client.post(
+        f"/staff/units/UNIT-A/bookings/{day[1].reference}/visit",
+        data={"csrf_token": form, "outcome": "honoured"},
+    )
+    client.post(
+        f"/staff/units/UNIT-A/bookings/{day[0].reference}/cancel",
+        data={"csrf_token": form, "reason": "Absence imprévue"},
+    )
     assert client.get("/staff/audit").status_code == 404
     with app.app_context():
         entries = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
@@ -366,3 +377,14 @@ def test_every_change_is_in_the_audit_log_for_administrators_only(
     page = client.get("/staff/audit").get_data(as_text=True)
     assert "Absence imprévue" in page
     assert "agent.a@gendarmerie.interieur.gouv.fr" in page
+
+
+def test_a_deactivated_account_loses_its_open_session(
+    app: Flask, client: FlaskClient, units: tuple[Unit, Unit]
+) -> None:
+    sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr")
+    assert client.get("/staff/").status_code == 200
+    with app.app_context():
+        db.session.execute(update(StaffUser).values(active=False))
+        db.session.commit()
+    assert client.get("/staff/").status_code == 302

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from booking.extensions import db
 from booking.models import Booking, CalendarFeed, Closure, OpeningRange, Unit
 from booking.services.staff import create_staff
-from tests.test_staff import PASSWORD, csrf, sign_in
+from tests.support.staff import PASSWORD, csrf, sign_in
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 SECRET_NAME = "Bérénice Confidentielle"
@@ -77,11 +77,18 @@ def snapshot_of_b(app: Flask) -> tuple[object, ...]:
 def test_the_matrix_covers_every_staff_route(app: Flask) -> None:
     endpoints = {endpoint for _, _, endpoint in unit_routes(app)}
     assert endpoints == {
-        "staff.agenda", "staff.agenda_csv", "staff.visit", "staff.cancel", "staff.settings",
+        "staff.agenda",
+        "staff.agenda_csv",
+        "staff.visit",
+        "staff.cancel",
+        "staff.settings",
         "staff.save_settings",
-        "staff.add_closure", "staff.remove_closure", "staff.new_feed", "staff.revoke_feed",
+        "staff.add_closure",
+        "staff.remove_closure",
+        "staff.new_feed",
+        "staff.revoke_feed",
         "staff.feed",
-    }  # fmt: skip
+    }
 
 
 def test_agent_of_a_gets_404_and_nothing_of_b_on_every_route(

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, Unit
-from tests.server import Server
-from tests.smtp import wait_for
-from tests.test_job_runner import Runners, all_marked_sent, subjects
+from tests.support.runners import Runners, all_marked_sent, subjects
+from tests.support.server import Server
+from tests.support.smtp import wait_for
 
 ALWAYS_OPEN = {day: [(0, 1440)] for day in range(8)}
 
@@ -36,7 +36,7 @@ def nodes(app: Flask, database_uri: str, tmp_path: Path) -> Iterator[tuple[Serve
 @pytest.fixture
 def runners(app: Flask, database_uri: str, tmp_path: Path) -> Iterator[tuple[Runners, Any]]:
     """Two job runners sharing the database (and, on SQLite, the lock file of one machine)."""
-    from tests.smtp import SmtpServer
+    from tests.support.smtp import SmtpServer
 
     smtp = SmtpServer()
     smtp.start()
@@ -60,14 +60,22 @@ def test_two_nodes_two_runners(
     wait_for(lambda: "stands by" in started.log("runner-2"))
 
     _, slots = nodes[0].request("GET", "/api/v1/units/NODES/slots?motif=signalement")
-    start = slots["slots"][0]["start"]
+    start = slots["slots"][4]["start"]  # ahead of the notice window, even in a slow run
     barrier = threading.Barrier(20)
 
     def book(n: int) -> int:
         barrier.wait()
-        status, _ = nodes[n % 2].request("POST", "/api/v1/bookings", {
-            "unit_id": "NODES", "motif": "signalement", "start": start,
-            "name": f"Citoyen {n}", "email": f"citoyen{n}@example.org"})  # fmt: skip
+        status, _ = nodes[n % 2].request(
+            "POST",
+            "/api/v1/bookings",
+            {
+                "unit_id": "NODES",
+                "motif": "signalement",
+                "start": start,
+                "name": f"Citoyen {n}",
+                "email": f"citoyen{n}@example.org",
+            },
+        )
         return status
 
     with ThreadPoolExecutor(max_workers=20) as pool:
@@ -88,10 +96,18 @@ def test_two_nodes_two_runners(
     active.send_signal(signal.SIGKILL)
     active.wait(timeout=10)
     wait_for(lambda: "takes the lead" in started.log("runner-2"), timeout=30)
-    later = slots["slots"][1]["start"]
-    status, _ = nodes[1].request("POST", "/api/v1/bookings", {
-        "unit_id": "NODES", "motif": "signalement", "start": later,
-        "name": "Après la panne", "email": "apres@example.org"})  # fmt: skip
+    later = slots["slots"][5]["start"]
+    status, _ = nodes[1].request(
+        "POST",
+        "/api/v1/bookings",
+        {
+            "unit_id": "NODES",
+            "motif": "signalement",
+            "start": later,
+            "name": "Après la panne",
+            "email": "apres@example.org",
+        },
+    )
     assert status == 201
     wait_for(lambda: len(smtp.messages) >= 3, timeout=30)
     assert len(subjects(smtp)) == 3

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -35,7 +36,7 @@ def structured(*rows: dict[str, str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def run_import(runner: FlaskCliRunner, tmp_path: Path, data: bytes, *options: str):  # noqa: ANN201
+def run_import(runner: FlaskCliRunner, tmp_path: Path, data: bytes, *options: str) -> Result:
     """Run the import command on these bytes."""
     path = tmp_path / "units.csv"
     path.write_bytes(data)

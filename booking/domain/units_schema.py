@@ -90,3 +90,29 @@ def _hour_description(name: str) -> str:
     label = "jours fériés" if day == "jours_feries" else day
     word = "début" if bound == "debut" else "fin"
     return f"{label.capitalize()}, plage {number} : {word} (heure locale, HHhMM)"
+
+
+def data_package(csv_path: str, schema_path: str) -> dict[str, Any]:
+    """A Data Package tying the CSV to its schema and its dialect (`;`)."""
+    return {
+        "name": "unites-gendarmerie",
+        "title": "Unités de gendarmerie accueillant du public",
+        "licenses": [
+            {
+                "name": "etalab-2.0",
+                "title": "Licence Ouverte 2.0",
+                "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+            }
+        ],
+        "resources": [
+            {
+                "name": "unites",
+                "path": csv_path,
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "dialect": {"delimiter": ";", "header": True},
+                "schema": schema_path,
+            }
+        ],
+    }

@@ -144,8 +144,19 @@ def agenda_csv(agenda: DayAgenda) -> bytes:
     """The day as a CSV for a spreadsheet (`;`, UTF-8 with BOM so that Excel reads accents)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["heure", "fin", "motif", "nom", "telephone", "courriel", "commentaire",
-                     "statut", "reference"])  # fmt: skip
+    writer.writerow(
+        [
+            "heure",
+            "fin",
+            "motif",
+            "nom",
+            "telephone",
+            "courriel",
+            "commentaire",
+            "statut",
+            "reference",
+        ]
+    )
     zone = agenda.unit.timezone
     for booking in agenda.bookings:
         writer.writerow(

@@ -51,7 +51,7 @@ def send_outbox(now: datetime | None = None) -> int:
             continue
         try:
             deliver(entry)
-        except Exception as error:  # noqa: BLE001 - one bad message must not hold the others
+        except Exception as error:  # any failure: one bad message must not hold the others
             log.warning("email %s (%s) not sent: %s", entry_id, entry.kind, error)
             _finish(entry_id, failure=error, now=now)
             EMAILS.labels("failed").inc()

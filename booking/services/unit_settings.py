@@ -76,8 +76,14 @@ def change_hours(
     ]
     unit.hours_edited_locally = True
     unit.updated_at = now
-    audit.record(actor, "horaires et guichets", unit, unit.public_id, before,
-                 {"horaires": new_hours, "guichets": desks})  # fmt: skip
+    audit.record(
+        actor,
+        "horaires et guichets",
+        unit,
+        unit.public_id,
+        before,
+        {"horaires": new_hours, "guichets": desks},
+    )
     db.session.commit()
     return Outcome(affected, applied=True)
 
@@ -117,8 +123,9 @@ def add_closure(
         cancel_for_unit(actor, booking, why)
     db.session.add(Closure(unit_id=unit.id, starts_at=start, ends_at=end, reason=reason))
     unit.updated_at = now
-    audit.record(actor, "fermeture ajoutée", unit, "", None,
-                 {"debut": start, "fin": end, "raison": reason})  # fmt: skip
+    audit.record(
+        actor, "fermeture ajoutée", unit, "", None, {"debut": start, "fin": end, "raison": reason}
+    )
     db.session.commit()
     return Outcome(affected, applied=True)
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 from booking import clock
 from booking.domain.hours import Range
 from booking.domain.text import fold
-from booking.domain.units_csv import RowProblem, UnitRecord, read_units
+from booking.domain.units_csv import RowProblem, UnitRecord
+from booking.domain.units_reader import read_units
 from booking.domain.zones import unit_timezone
 from booking.errors import Conflict
 from booking.extensions import db

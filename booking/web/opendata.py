@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from booking.domain.units_schema import table_schema
+from booking.domain.units_schema import data_package, table_schema
 from booking.services.units_export import cached_export, dataset_version
 
 bp = Blueprint("opendata", __name__, url_prefix="/opendata")
@@ -39,28 +39,8 @@ def units_schema() -> ResponseReturnValue:
 @bp.get("/datapackage.json")
 def datapackage() -> ResponseReturnValue:
     """A Data Package tying the CSV to its schema and its dialect (`;`)."""
-    return {
-        "name": "unites-gendarmerie",
-        "title": "Unités de gendarmerie accueillant du public",
-        "licenses": [
-            {
-                "name": "etalab-2.0",
-                "title": "Licence Ouverte 2.0",
-                "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
-            }
-        ],
-        "resources": [
-            {
-                "name": "unites",
-                "path": url_for("opendata.units_csv", _external=True),
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "dialect": {"delimiter": ";", "header": True},
-                "schema": url_for("opendata.units_schema", _external=True),
-            }
-        ],
-    }
+    csv_url = url_for("opendata.units_csv", _external=True)
+    return data_package(csv_url, url_for("opendata.units_schema", _external=True))
 
 
 def _conditional(kind: str, mimetype: str, filename: str) -> Response:

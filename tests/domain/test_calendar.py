@@ -75,8 +75,12 @@ def test_a_client_reading_our_vtimezone_gets_the_same_instant(moment: datetime) 
     zone = calendar.walk("VTIMEZONE")[0].to_tz()
     [event] = calendar.walk("VEVENT")
     local = event["dtstart"].dt.replace(tzinfo=None)
-    assert local.replace(tzinfo=zone, fold=1 if moment.hour == 1 and moment.month == 10 else 0) \
-        .astimezone(UTC) == moment  # fmt: skip
+    assert (
+        local.replace(
+            tzinfo=zone, fold=1 if moment.hour == 1 and moment.month == 10 else 0
+        ).astimezone(UTC)
+        == moment
+    )
 
 
 def test_request_and_cancel_share_uid_and_carry_status() -> None:

@@ -6,13 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from booking.domain.units_csv import (
-    STRUCTURED_COLUMNS,
-    DatasetError,
-    UnitRecord,
-    read_units,
-    write_units,
-)
+from booking.domain.units_csv import STRUCTURED_COLUMNS, DatasetError, UnitRecord, write_units
+from booking.domain.units_reader import read_units
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

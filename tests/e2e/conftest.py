@@ -12,7 +12,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from booking.models import Unit
-from tests.server import Server
+from tests.support.server import Server
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"

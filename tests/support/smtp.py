@@ -28,7 +28,7 @@ class Recorder:
         self.delay = delay
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's name
         """Store the message (after the delay, as a slow server would)."""
         if self.delay:
             time.sleep(self.delay)

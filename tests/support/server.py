@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.smtp import free_port, wait_for
+from tests.support.smtp import free_port, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Server:
@@ -48,7 +48,7 @@ class Server:
                     str(workers),
                     "--threads",
                     "1",
-                ],  # fmt: skip
+                ],
                 cwd=ROOT,
                 env=env,
                 stdout=log,

@@ -1,0 +1,33 @@
+"""Typed ORM models: what is stored, with no business rules and no commits.
+
+One module per family of tables; every model is importable from `booking.models`. The
+database's own rules (the desk trigger, the change counters) are attached here, once all
+tables are known.
+"""
+
+from booking import db_rules
+from booking.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus, OutboxMessage
+from booking.models.staff import AuditEntry, CalendarFeed, RunnerHeartbeat, StaffUser, staff_units
+from booking.models.types import UTCDateTime, now_default
+from booking.models.units import Closure, OpeningRange, Reason, Unit
+
+db_rules.attach(Booking.__table__)
+db_rules.attach_change_counters(Booking.__table__, Closure.__table__, OpeningRange.__table__)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "AuditEntry",
+    "Booking",
+    "BookingStatus",
+    "CalendarFeed",
+    "Closure",
+    "OpeningRange",
+    "OutboxMessage",
+    "Reason",
+    "RunnerHeartbeat",
+    "StaffUser",
+    "UTCDateTime",
+    "Unit",
+    "now_default",
+    "staff_units",
+]

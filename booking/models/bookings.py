@@ -1,0 +1,94 @@
+"""Bookings and the emails written about them (the outbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.extensions import db
+from booking.models.types import UTCDateTime, now_default
+from booking.models.units import Reason, Unit
+
+
+class BookingStatus(StrEnum):
+    """Where a booking stands."""
+
+    CONFIRMED = "confirmed"
+    CANCELLED_BY_CITIZEN = "cancelled_by_citizen"
+    CANCELLED_BY_UNIT = "cancelled_by_unit"
+    HONOURED = "honoured"
+    NO_SHOW = "no_show"
+    # BOOKING_EMAIL_VERIFICATION: a hold until the citizen confirms from the email.
+    PENDING = "pending"
+    EXPIRED = "expired"
+
+
+# The bookings that occupy a desk.
+ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.PENDING)
+
+
+class Booking(db.Model):  # type: ignore[name-defined,misc]
+    """An appointment of a citizen at a unit, for a reason."""
+
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    reason_code: Mapped[str] = mapped_column(ForeignKey("reasons.code"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(24), default=BookingStatus.CONFIRMED)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    # Only a hash of the cancel link's secret is kept: a database leak cancels nothing.
+    token_hash: Mapped[str] = mapped_column(String(64))
+    ics_uid: Mapped[str] = mapped_column(String(120), unique=True)
+    ics_sequence: Mapped[int] = mapped_column(default=0)
+    cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_error: Mapped[str] = mapped_column(String(300), default="")
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+
+    unit: Mapped[Unit] = relationship()
+    reason: Mapped[Reason] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="bookings_ordered"),
+        CheckConstraint(
+            "status IN ('confirmed', 'cancelled_by_citizen', 'cancelled_by_unit',"
+            " 'honoured', 'no_show', 'pending', 'expired')",
+            name="bookings_status",
+        ),
+        Index("ix_bookings_unit_time", "unit_id", "starts_at", "ends_at"),
+    )
+
+
+class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+    """An email waiting to be sent, written in the transaction of the change that causes it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))  # confirmation, cancellation, reminder…
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    # The whole MIME message, rendered when the change was made: sending needs nothing else.
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dropped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "dropped_at", "next_attempt_at"),)

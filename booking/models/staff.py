@@ -1,0 +1,93 @@
+"""Staff accounts, the audit log, the units' calendar feeds, the job runner's heartbeat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.extensions import db
+from booking.models.types import UTCDateTime, now_default
+from booking.models.units import Unit
+
+staff_units = Table(
+    "staff_units",
+    db.metadata,
+    Column("staff_id", ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class StaffUser(db.Model):  # type: ignore[name-defined,misc]
+    """An agent of one or more units, or an administrator of all."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    units: Mapped[list[Unit]] = relationship(secondary=staff_units, order_by="Unit.name")
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        """Every loaded user is signed in."""
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        """A deactivated account cannot sign in."""
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        """Never anonymous."""
+        return False
+
+    def get_id(self) -> str:
+        """The session's key of the user."""
+        return str(self.id)
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    """One staff change to a booking or a unit: who, when, what, before and after."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    actor_email: Mapped[str] = mapped_column(String(254), default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(100), default="")
+    before: Mapped[str] = mapped_column(Text, default="")
+    after: Mapped[str] = mapped_column(Text, default="")
+
+
+class CalendarFeed(db.Model):  # type: ignore[name-defined,misc]
+    """The secret of a unit's read-only calendar feed; only its hash is kept."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RunnerHeartbeat(db.Model):  # type: ignore[name-defined,misc]
+    """The active job runner says it is alive here; /readyz reads it."""
+
+    __tablename__ = "runner_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
