@@ -43,13 +43,13 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import selectinload  # noqa: E402
 
 from booking import create_app  # noqa: E402
-from booking.domain.slots import Interval, offered_slots  # noqa: E402
+from booking.domain.slots import Interval, SlotQuery, offered_slots  # noqa: E402
 from booking.extensions import db  # noqa: E402
 from booking.models import Booking, BookingStatus, OpeningRange, Unit  # noqa: E402
 from booking.services.reasons import get_reason, load_reasons  # noqa: E402
 from booking.services.slots import all_first_slots as every_first_slot  # noqa: E402
 from booking.services.slots import first_slots, policy, unit_slots  # noqa: E402
-from booking.services.units import weekly_hours  # noqa: E402
+from booking.services.units import get_unit, weekly_hours  # noqa: E402
 from booking.services.units_import import import_units  # noqa: E402
 
 DATASET = ROOT / "data" / "units.csv"
@@ -168,11 +168,11 @@ def add_bookings(
     """
     rows: list[Booking] = []
     for public_id in spread:
-        found = unit_slots(public_id, REASON)
+        found = unit_slots(get_unit(public_id), get_reason(REASON))
         for slot in found.slots[:per_unit]:
             rows.append(new_booking(found.unit.id, slot.start, slot.end, len(rows)))
     for public_id in heavy_units:
-        found = unit_slots(public_id, REASON)
+        found = unit_slots(get_unit(public_id), get_reason(REASON))
         # One booking per free desk of a slot, as many as asked and as the unit can take
         # (the database refuses overbooking); the units chosen here have room for 300.
         places = [slot for slot in found.slots for _ in range(slot.available)]
@@ -282,7 +282,7 @@ def busy_unit(app: Flask, public_id: str, label: str) -> None:
     from booking import clock
 
     with app.app_context():
-        found = unit_slots(public_id, REASON)
+        found = unit_slots(get_unit(public_id), get_reason(REASON))
         unit = found.unit
         hours = weekly_hours(unit)
         inputs: dict[str, Any] = {
@@ -297,9 +297,8 @@ def busy_unit(app: Flask, public_id: str, label: str) -> None:
                     select(Booking.starts_at, Booking.ends_at).where(Booking.unit_id == unit.id)
                 )
             ],
-            "first_day": found.first_day,
-            "last_day": found.last_day,
         }
+        days = found.first_day, found.last_day
     weekly = sum(end - start for day, ranges in hours.items() if day < 7 for start, end in ranges)
     print(
         f" (c) {label}: {public_id}, open {weekly / 60:g} h a week, {unit.desks} desk(s),"
@@ -307,13 +306,13 @@ def busy_unit(app: Flask, public_id: str, label: str) -> None:
     )
     timed(
         "unit_slots(): DB load + compute, whole horizon",
-        in_context(app, lambda: unit_slots(public_id, REASON)),
+        in_context(app, lambda: unit_slots(get_unit(public_id), get_reason(REASON))),
         15,
     )
     now = clock.now()
     timed(
         "offered_slots() alone, same inputs (domain; target < 2 ms)",
-        lambda: offered_slots(**inputs, now=now),
+        lambda: offered_slots(SlotQuery(**inputs, now=now), *days),
         15,
     )
 

@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from booking.domain.slots import (  # noqa: E402 - needs the project root on sys.path
     Interval,
+    SlotQuery,
     WeeklyHours,
     first_offered_slot,
     offered_slots,
@@ -98,22 +99,27 @@ def synthetic_units(rng: random.Random, count: int) -> list[tuple[str, WeeklyHou
 def main() -> None:
     """Print the figures of the two targets and a few related ones."""
     rng = random.Random(20260316)
-    one_unit = partial(
-        offered_slots,
+    office = partial(
+        SlotQuery,
         hours=OFFICE,
         department="75",
         duration_minutes=30,
         desks=2,
         closures=[Interval(NOW + timedelta(days=9), NOW + timedelta(days=10))],
-        bookings=random_bookings(rng, 300, PARIS),
         now=NOW,
     )
+    busy_query = office(bookings=random_bookings(rng, 300, PARIS))
+    empty_query = office(bookings=[])
+
+    def one_unit() -> list[Any]:
+        return offered_slots(busy_query)
+
     per_call = median_seconds(one_unit, repeat=15, number=50)
     print(
         f"offered_slots, 1 unit, 30 min, 28 days, 300 bookings, 2 desks: "
         f"{per_call * 1e3:.3f} ms per call (median; target < 2 ms; {len(one_unit())} slots)"
     )
-    per_call = median_seconds(partial(one_unit, bookings=[]), repeat=15, number=50)
+    per_call = median_seconds(partial(offered_slots, empty_query), repeat=15, number=50)
     print(f"offered_slots, same unit without bookings: {per_call * 1e3:.3f} ms per call")
 
     units = dataset_units()
@@ -122,17 +128,17 @@ def main() -> None:
         units = synthetic_units(rng, 3111)
     firsts, wholes = [], []
     for department, hours in units:
-        arguments: dict[str, Any] = {
-            "hours": hours,
-            "department": department,
-            "duration_minutes": rng.choice([15, 30, 45, 60]),
-            "desks": rng.randint(1, 3),
-            "closures": [],
-            "bookings": random_bookings(rng, rng.randint(0, 5), unit_timezone(department)),
-            "now": NOW,
-        }
-        firsts.append(partial(first_offered_slot, **arguments))
-        wholes.append(partial(offered_slots, **arguments))
+        query = SlotQuery(
+            hours=hours,
+            department=department,
+            duration_minutes=rng.choice([15, 30, 45, 60]),
+            desks=rng.randint(1, 3),
+            closures=[],
+            bookings=random_bookings(rng, rng.randint(0, 5), unit_timezone(department)),
+            now=NOW,
+        )
+        firsts.append(partial(first_offered_slot, query))
+        wholes.append(partial(offered_slots, query))
 
     total = median_seconds(lambda: [call() for call in firsts], repeat=7, number=1)
     hits = sum(call() is not None for call in firsts)
