@@ -20,7 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from booking import cli, config, database, logs, metrics, security
     from booking.extensions import csrf, db, limiter, login_manager, migrate
     from booking.services import slot_cache
-    from booking.web import api, errors, journey, manage, opendata, public, staff, templating
+    from booking.web import api, edge, errors, journey, manage, opendata, public, staff, templating
 
     test_config = dict(test_config or {})
     app = Flask(
@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
     cli.init_app(app)
     errors.init_app(app)
+    edge.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     logs.init_app(app)

@@ -15,7 +15,7 @@ from booking.domain.units_csv import DatasetError
 from booking.extensions import db
 from booking.models import Reason, Unit
 from booking.services.reasons import load_reasons
-from booking.services.staff import StaffError, create_staff
+from booking.services.staff import StaffError, change_password, create_staff
 from booking.services.units_export import export_csv
 from booking.services.units_import import ImportRefused, import_units
 
@@ -97,6 +97,20 @@ def create_staff_command(email: str, password: str, units: tuple[str, ...], admi
         sys.exit(1)
     role = "administrateur" if admin else "agent de " + ", ".join(units)
     click.echo(f"Compte créé : {user.email} ({role}).")
+
+
+@staff_cli.command("password")
+@click.option("--email", required=True, help="The agent's email (their login).")
+@click.option("--password", required=True, help="At least 12 characters.")
+def password_command(email: str, password: str) -> None:
+    """Set a new password; every open session of the account ends."""
+    try:
+        user = change_password(email, password)
+    except StaffError as error:
+        db.session.rollback()
+        click.echo(f"Mot de passe non changé : {error}.", err=True)
+        sys.exit(1)
+    click.echo(f"Mot de passe changé : {user.email} ; ses sessions ouvertes sont fermées.")
 
 
 @motifs_cli.command("load")

@@ -15,6 +15,8 @@ INTEGER_SETTINGS = {
     "PERSONAL_DATA_RETENTION_DAYS": 90,
     "BOOKING_HOLD_MINUTES": 30,
     "SMTP_PORT": 25,
+    # The largest request body accepted (413 beyond): a booking weighs under 2 kB.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
 }
 RATE_LIMITS = {
     # Per client address (and per email for bookings); Flask-Limiter's syntax.

@@ -17,10 +17,22 @@ IMMEDIATE = {"sqlite_begin": "IMMEDIATE"}
 
 
 def engine_options(uri: str) -> dict[str, Any]:
-    """Options given to create_engine for this database URL."""
+    """Options given to create_engine for this database URL.
+
+    Errors never carry the statement's values (`hide_parameters`): a traceback in the logs
+    would otherwise hold a citizen's name, email or phone.
+    """
     if uri.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True}
+        return {
+            "connect_args": {"timeout": 30, "check_same_thread": False},
+            "hide_parameters": True,
+        }
+    # A lost connection is noticed before use; connecting gives up after 5 s (then a 503).
+    return {
+        "pool_pre_ping": True,
+        "hide_parameters": True,
+        "connect_args": {"connect_timeout": 5},
+    }
 
 
 def init_app(app: Flask) -> None:

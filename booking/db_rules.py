@@ -1,46 +1,82 @@
-"""Rules the database itself enforces: no unit ever has more bookings in progress than desks.
+"""Rules the database itself enforces, whatever code writes the rows.
 
-A trigger on `bookings` refuses any insert or update that would put, at some instant, more
-active bookings (confirmed, or held while the citizen confirms their email) of a unit in
-progress than the unit has desks. A hold past its expiry still counts until it is marked
-expired (by the job runner, or by the next booking of the unit). On PostgreSQL it first
-locks the unit's row, so concurrent bookings of one unit are checked one after the other,
-whatever the number of processes or machines; on SQLite the database's single writer lock
-does the same (booking transactions start with BEGIN IMMEDIATE).
+1. **Desks** (`bookings_within_desks`, on bookings): no insert or update may put, at some
+   instant, more active bookings (confirmed, or held while the citizen confirms their
+   email) of a unit in progress than the unit has desks; nor put an active booking inside
+   one of the unit's closures. A hold past its expiry still counts until it is marked
+   expired (by the job runner, or by the next booking of the unit).
+2. **Closures** (`closures_leave_bookings`, on closures): a closure may not cover an active
+   booking that has not started yet; the staff's settings cancel those first.
+3. **Fewer desks** (`units_desks_cover_bookings`, on units): lowering a unit's desks may not
+   leave more active bookings in progress at some instant from now on than the new number.
+
+Each trigger first locks the unit's row on PostgreSQL (the update of `units` locks it by
+itself), so every write that concerns a unit's bookings is checked one after the other,
+each seeing what the previous committed, whatever the number of processes or machines. On
+SQLite the database's single writer lock does the same (writes start with BEGIN IMMEDIATE).
 
 The most bookings in progress during [start, end) is reached at `start` or at the start of
-another booking inside the interval, so only those instants are counted.
+another booking inside the interval, so only those instants are counted. "Now" is the
+database's clock: the rules about closures and desks concern what is still to come.
+
+4. **Change counters**: every change to what decides a unit's slots raises `units.changes`,
+   which cached slot answers compare (booking columns other than the time, status and
+   unit, a reminder sent or a name erased, do not count).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, Table, event
+from sqlalchemy import DDL, MetaData, event
 
-OVERBOOKING = "overbooking"
+OVERBOOKING = "overbooking"  # more visits than desks
+CLOSED = "closed"  # a visit inside a closure
+ACTIVE = "('confirmed', 'pending')"
+BOOKING_TIME_COLUMNS = "status, starts_at, ends_at, unit_id"
 
-POSTGRESQL_FUNCTION = """
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+_PG_PEAK = """
+    SELECT coalesce(max((
+        SELECT count(*) FROM bookings AS other
+        WHERE other.unit_id = {unit} AND other.status IN {active} {exclude}
+          AND other.starts_at <= instant.t AND other.ends_at > instant.t
+    )), 0) INTO peak
+    FROM (
+        {first}
+        UNION
+        SELECT starts_at FROM bookings
+        WHERE unit_id = {unit} AND status IN {active} {exclude_plain}
+          AND starts_at > {low} AND starts_at < {high}
+    ) AS instant;
+"""
+POSTGRESQL_BOOKINGS_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION bookings_within_desks() RETURNS trigger AS $$
 DECLARE
     unit_desks integer;
     peak integer;
 BEGIN
-    IF NEW.status NOT IN ('confirmed', 'pending') THEN
+    IF NEW.status NOT IN {ACTIVE} THEN
         RETURN NEW;
     END IF;
     SELECT desks INTO unit_desks FROM units WHERE id = NEW.unit_id FOR UPDATE;
-    SELECT coalesce(max((
-        SELECT count(*) FROM bookings AS other
-        WHERE other.unit_id = NEW.unit_id AND other.status IN ('confirmed', 'pending')
-          AND other.id <> NEW.id
-          AND other.starts_at <= instant.t AND other.ends_at > instant.t
-    )), 0) INTO peak
-    FROM (
-        SELECT NEW.starts_at AS t
-        UNION
-        SELECT starts_at FROM bookings
-        WHERE unit_id = NEW.unit_id AND status IN ('confirmed', 'pending') AND id <> NEW.id
-          AND starts_at > NEW.starts_at AND starts_at < NEW.ends_at
-    ) AS instant;
+    IF EXISTS (
+        SELECT 1 FROM closures WHERE unit_id = NEW.unit_id
+          AND starts_at < NEW.ends_at AND ends_at > NEW.starts_at
+    ) THEN
+        RAISE EXCEPTION 'closed: unit % is closed then', NEW.unit_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    {
+    _PG_PEAK.format(
+        unit="NEW.unit_id",
+        active=ACTIVE,
+        exclude="AND other.id <> NEW.id",
+        exclude_plain="AND id <> NEW.id",
+        first="SELECT NEW.starts_at AS t",
+        low="NEW.starts_at",
+        high="NEW.ends_at",
+    )
+}
     IF peak >= unit_desks THEN
         RAISE EXCEPTION 'overbooking: unit % has % desks, all taken', NEW.unit_id, unit_desks
             USING ERRCODE = 'check_violation';
@@ -49,66 +85,175 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql
 """
-POSTGRESQL_TRIGGER = """
-CREATE TRIGGER bookings_within_desks
-BEFORE INSERT OR UPDATE OF status, starts_at, ends_at, unit_id ON bookings
-FOR EACH ROW EXECUTE FUNCTION bookings_within_desks()
+POSTGRESQL_CLOSURES_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION closures_leave_bookings() RETURNS trigger AS $$
+BEGIN
+    PERFORM 1 FROM units WHERE id = NEW.unit_id FOR UPDATE;
+    IF EXISTS (
+        SELECT 1 FROM bookings WHERE unit_id = NEW.unit_id AND status IN {ACTIVE}
+          AND starts_at > now() AND starts_at < NEW.ends_at AND ends_at > NEW.starts_at
+    ) THEN
+        RAISE EXCEPTION 'closed: a closure of unit % covers booked visits', NEW.unit_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql
 """
+POSTGRESQL_DESKS_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION units_desks_cover_bookings() RETURNS trigger AS $$
+DECLARE
+    peak integer;
+BEGIN
+    IF NEW.desks >= OLD.desks THEN
+        RETURN NEW;
+    END IF;
+    {
+    _PG_PEAK.format(
+        unit="NEW.id",
+        active=ACTIVE,
+        exclude="",
+        exclude_plain="",
+        first="SELECT now() AS t",
+        low="now()",
+        high="'infinity'::timestamptz",
+    )
+}
+    IF peak > NEW.desks THEN
+        RAISE EXCEPTION 'overbooking: unit % has % visits at once, more than % desks',
+            NEW.id, peak, NEW.desks USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql
+"""
+POSTGRESQL_RULES = (
+    POSTGRESQL_BOOKINGS_FUNCTION,
+    "CREATE TRIGGER bookings_within_desks BEFORE INSERT OR UPDATE OF"
+    f" {BOOKING_TIME_COLUMNS} ON bookings FOR EACH ROW EXECUTE FUNCTION bookings_within_desks()",
+    POSTGRESQL_CLOSURES_FUNCTION,
+    "CREATE TRIGGER closures_leave_bookings BEFORE INSERT OR UPDATE ON closures"
+    " FOR EACH ROW EXECUTE FUNCTION closures_leave_bookings()",
+    POSTGRESQL_DESKS_FUNCTION,
+    "CREATE TRIGGER units_desks_cover_bookings BEFORE UPDATE OF desks ON units"
+    " FOR EACH ROW EXECUTE FUNCTION units_desks_cover_bookings()",
+)
+POSTGRESQL_DROP = (
+    "DROP TRIGGER IF EXISTS bookings_within_desks ON bookings",
+    "DROP TRIGGER IF EXISTS closures_leave_bookings ON closures",
+    "DROP TRIGGER IF EXISTS units_desks_cover_bookings ON units",
+    "DROP FUNCTION IF EXISTS bookings_within_desks()",
+    "DROP FUNCTION IF EXISTS closures_leave_bookings()",
+    "DROP FUNCTION IF EXISTS units_desks_cover_bookings()",
+)
 
+# --- SQLite ----------------------------------------------------------------------------------
+
+_SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 _SQLITE_PEAK = """
 (SELECT coalesce(max((
     SELECT count(*) FROM bookings AS other
-    WHERE other.unit_id = NEW.unit_id AND other.status IN ('confirmed', 'pending') {exclude}
+    WHERE other.unit_id = {unit} AND other.status IN {active} {exclude}
       AND other.starts_at <= instant.t AND other.ends_at > instant.t
 )), 0)
 FROM (
-    SELECT NEW.starts_at AS t
+    SELECT {first} AS t
     UNION
     SELECT starts_at FROM bookings AS b
-    WHERE b.unit_id = NEW.unit_id AND b.status IN ('confirmed', 'pending') {exclude_b}
-      AND b.starts_at > NEW.starts_at AND b.starts_at < NEW.ends_at
+    WHERE b.unit_id = {unit} AND b.status IN {active} {exclude_b}
+      AND b.starts_at > {low} {high}
 ) AS instant)
 """
-_SQLITE_TRIGGER = """
-CREATE TRIGGER bookings_within_desks_{event}
+
+
+def _sqlite_booking_trigger(event_name: str, event_sql: str, exclude: bool) -> str:
+    """The desk rule on bookings, for one event."""
+    peak = _SQLITE_PEAK.format(
+        unit="NEW.unit_id",
+        active=ACTIVE,
+        exclude="AND other.id <> NEW.id" if exclude else "",
+        exclude_b="AND b.id <> NEW.id" if exclude else "",
+        first="NEW.starts_at",
+        low="NEW.starts_at",
+        high="AND b.starts_at < NEW.ends_at",
+    )
+    return f"""
+CREATE TRIGGER bookings_within_desks_{event_name}
 BEFORE {event_sql} ON bookings
-WHEN NEW.status IN ('confirmed', 'pending')
+WHEN NEW.status IN {ACTIVE}
 BEGIN
-    SELECT RAISE(ABORT, 'overbooking')
+    SELECT RAISE(ABORT, '{CLOSED}') WHERE EXISTS (
+        SELECT 1 FROM closures WHERE unit_id = NEW.unit_id
+          AND starts_at < NEW.ends_at AND ends_at > NEW.starts_at
+    );
+    SELECT RAISE(ABORT, '{OVERBOOKING}')
     WHERE {peak} >= (SELECT desks FROM units WHERE id = NEW.unit_id);
 END
 """
-SQLITE_TRIGGERS = (
-    _SQLITE_TRIGGER.format(
-        event="insert",
-        event_sql="INSERT",
-        peak=_SQLITE_PEAK.format(exclude="", exclude_b=""),
-    ),
-    _SQLITE_TRIGGER.format(
-        event="update",
-        event_sql="UPDATE OF status, starts_at, ends_at, unit_id",
-        peak=_SQLITE_PEAK.format(exclude="AND other.id <> NEW.id", exclude_b="AND b.id <> NEW.id"),
-    ),
+
+
+def _sqlite_closure_trigger(event_name: str) -> str:
+    """The closure rule, for one event."""
+    return f"""
+CREATE TRIGGER closures_leave_bookings_{event_name}
+BEFORE {event_name.upper()} ON closures
+BEGIN
+    SELECT RAISE(ABORT, '{CLOSED}') WHERE EXISTS (
+        SELECT 1 FROM bookings WHERE unit_id = NEW.unit_id AND status IN {ACTIVE}
+          AND starts_at > {_SQLITE_NOW} AND starts_at < NEW.ends_at AND ends_at > NEW.starts_at
+    );
+END
+"""
+
+
+SQLITE_DESKS_TRIGGER = f"""
+CREATE TRIGGER units_desks_cover_bookings
+BEFORE UPDATE OF desks ON units
+WHEN NEW.desks < OLD.desks
+BEGIN
+    SELECT RAISE(ABORT, '{OVERBOOKING}')
+    WHERE {
+    _SQLITE_PEAK.format(
+        unit="NEW.id",
+        active=ACTIVE,
+        exclude="",
+        exclude_b="",
+        first=_SQLITE_NOW,
+        low=_SQLITE_NOW,
+        high="",
+    )
+} > NEW.desks;
+END
+"""
+SQLITE_RULES = (
+    _sqlite_booking_trigger("insert", "INSERT", exclude=False),
+    _sqlite_booking_trigger("update", f"UPDATE OF {BOOKING_TIME_COLUMNS}", exclude=True),
+    _sqlite_closure_trigger("insert"),
+    _sqlite_closure_trigger("update"),
+    SQLITE_DESKS_TRIGGER,
+)
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS bookings_within_desks_insert",
+    "DROP TRIGGER IF EXISTS bookings_within_desks_update",
+    "DROP TRIGGER IF EXISTS closures_leave_bookings_insert",
+    "DROP TRIGGER IF EXISTS closures_leave_bookings_update",
+    "DROP TRIGGER IF EXISTS units_desks_cover_bookings",
 )
 
 
-def attach(bookings: Table) -> None:
-    """Create the triggers whenever the table is created from the models (tests)."""
-    for statement in (POSTGRESQL_FUNCTION, POSTGRESQL_TRIGGER):
-        # DDL formats its text with %: the function's own % placeholders are doubled.
-        ddl = DDL(statement.replace("%", "%%"))  # type: ignore[no-untyped-call]
-        event.listen(bookings, "after_create", ddl.execute_if(dialect="postgresql"))
-    for statement in SQLITE_TRIGGERS:
-        ddl = DDL(statement)  # type: ignore[no-untyped-call]
-        event.listen(bookings, "after_create", ddl.execute_if(dialect="sqlite"))
+def refusal(error: BaseException) -> str:
+    """Which rule refused a write (OVERBOOKING or CLOSED), or "" for any other error."""
+    text = str(getattr(error, "orig", error))
+    return next((rule for rule in (OVERBOOKING, CLOSED) if rule in text), "")
 
 
 def is_overbooking(error: BaseException) -> bool:
-    """Whether a database error is the trigger refusing an overbooking."""
-    return OVERBOOKING in str(getattr(error, "orig", error))
+    """Whether a database error is the desk rule refusing more visits than desks."""
+    return refusal(error) == OVERBOOKING
 
 
-# Every change to what decides a unit's slots raises `units.changes` (cached answers check it).
+# --- Change counters -------------------------------------------------------------------------
+
 COUNTED_TABLES = ("bookings", "closures", "opening_ranges")
 POSTGRESQL_COUNTER_FUNCTION = """
 CREATE OR REPLACE FUNCTION units_count_change() RETURNS trigger AS $$
@@ -124,29 +269,60 @@ $$ LANGUAGE plpgsql
 """
 
 
+def _updated_columns(table: str) -> str:
+    """`UPDATE` or `UPDATE OF …`: which updates of a table change slots."""
+    return f"UPDATE OF {BOOKING_TIME_COLUMNS}" if table == "bookings" else "UPDATE"
+
+
 def postgresql_counter_trigger(table: str) -> str:
     """The AFTER trigger of one table."""
     return (
-        f"CREATE TRIGGER {table}_count_change AFTER INSERT OR UPDATE OR DELETE ON {table}"
-        " FOR EACH ROW EXECUTE FUNCTION units_count_change()"
+        f"CREATE TRIGGER {table}_count_change AFTER INSERT OR {_updated_columns(table)} OR DELETE"
+        f" ON {table} FOR EACH ROW EXECUTE FUNCTION units_count_change()"
     )
 
 
 def sqlite_counter_triggers(table: str) -> list[str]:
     """The AFTER triggers of one table (SQLite has one per event)."""
     return [
-        f"CREATE TRIGGER {table}_count_{event.lower()} AFTER {event} ON {table} BEGIN"
+        f"CREATE TRIGGER {table}_count_{name} AFTER {event_sql} ON {table} BEGIN"
         f" UPDATE units SET changes = changes + 1 WHERE id = {row}.unit_id; END"
-        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+        for name, event_sql, row in (
+            ("insert", "INSERT", "NEW"),
+            ("update", _updated_columns(table), "NEW"),
+            ("delete", "DELETE", "OLD"),
+        )
     ]
 
 
-def attach_change_counters(*tables: Table) -> None:
-    """Create the counters' triggers whenever the tables are created from the models."""
-    for table in tables:
-        statements = [(POSTGRESQL_COUNTER_FUNCTION, "postgresql")]
-        statements.append((postgresql_counter_trigger(table.name), "postgresql"))
-        statements += [(sql, "sqlite") for sql in sqlite_counter_triggers(table.name)]
-        for statement, dialect in statements:
-            ddl = DDL(statement)  # type: ignore[no-untyped-call]
-            event.listen(table, "after_create", ddl.execute_if(dialect=dialect))
+def counter_statements(dialect: str) -> list[str]:
+    """Every statement creating the counters on a dialect."""
+    if dialect == "postgresql":
+        return [POSTGRESQL_COUNTER_FUNCTION, *map(postgresql_counter_trigger, COUNTED_TABLES)]
+    return [sql for table in COUNTED_TABLES for sql in sqlite_counter_triggers(table)]
+
+
+def counter_drops(dialect: str) -> list[str]:
+    """Every statement dropping the counters on a dialect."""
+    if dialect == "postgresql":
+        return [f"DROP TRIGGER IF EXISTS {t}_count_change ON {t}" for t in COUNTED_TABLES]
+    return [
+        f"DROP TRIGGER IF EXISTS {t}_count_{name}"
+        for t in COUNTED_TABLES
+        for name in ("insert", "update", "delete")
+    ]
+
+
+def rule_statements(dialect: str) -> tuple[str, ...]:
+    """Every statement creating rules 1–3 on a dialect."""
+    return POSTGRESQL_RULES if dialect == "postgresql" else SQLITE_RULES
+
+
+def attach(metadata: MetaData) -> None:
+    """Create every rule and counter when the tables are created from the models (tests);
+    migrations create them with `rule_statements` and `counter_statements`."""
+    for dialect in ("postgresql", "sqlite"):
+        for statement in (*rule_statements(dialect), *counter_statements(dialect)):
+            # DDL formats its text with %: the statements' own % signs are doubled.
+            ddl = DDL(statement.replace("%", "%%"))  # type: ignore[no-untyped-call]
+            event.listen(metadata, "after_create", ddl.execute_if(dialect=dialect))

@@ -14,6 +14,7 @@ import uuid
 from contextvars import ContextVar
 
 from flask import Flask, Response, g, request
+from sqlalchemy.exc import DBAPIError
 
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -36,6 +37,30 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class ScrubbedError(Exception):
+    """What a log says of an error whose own message may quote personal data."""
+
+
+def scrubbed(error: BaseException) -> BaseException:
+    """The error as the logs may show it: a database error without its message, which can
+    quote the values of the row (PostgreSQL's "Failing row contains …"); others as they are.
+
+    The statement itself is kept (its values never are: engines hide their parameters).
+    """
+    if not isinstance(error, DBAPIError):
+        return error
+    cause = error.orig
+    code = getattr(cause, "sqlstate", None) or getattr(cause, "sqlite_errorname", "")
+    statement = " ".join(str(error.statement or "").split())[:300]
+    return ScrubbedError(f"{type(cause).__name__} {code}: [SQL: {statement}]")
+
+
+def log_failure(logger: logging.Logger, message: str, error: BaseException, *args: object) -> None:
+    """Log an unexpected error with its traceback, its message scrubbed of personal data."""
+    shown = scrubbed(error)
+    logger.error(message, *args, exc_info=(type(shown), shown, error.__traceback__))
 
 
 def configure(log_format: str) -> None:

@@ -7,10 +7,13 @@ figures are read from the database at scrape time, so they hold across machines 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import math
 import os
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import (
@@ -24,10 +27,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from booking import clock
 from booking.extensions import db
-from booking.models import OutboxMessage
+from booking.models import OutboxMessage, RunnerHeartbeat
 
 bp = Blueprint("metrics", __name__)
 
@@ -42,24 +46,45 @@ LATENCY = Histogram(
 )
 
 
-class OutboxCollector(Collector):
-    """Pending emails and the age of the oldest one, from the database."""
+class DatabaseCollector(Collector):
+    """What only the database knows, read when scraped: whether it answers, the outbox's
+    backlog, and how long ago the active job runner last said it was alive."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        """Two gauges, read when scraped."""
-        pending, oldest = db.session.execute(
-            select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at)).where(
-                OutboxMessage.sent_at.is_(None), OutboxMessage.dropped_at.is_(None)
-            )
-        ).one()
-        age = 0.0
-        if oldest is not None:
-            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=clock.now().tzinfo)
-            age = max(0.0, (clock.now() - oldest).total_seconds())
+        """The gauges; `booking_database_up` 0 alone when the database does not answer."""
+        try:
+            pending, oldest = db.session.execute(
+                select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at)).where(
+                    OutboxMessage.sent_at.is_(None), OutboxMessage.dropped_at.is_(None)
+                )
+            ).one()
+            beat = db.session.scalar(select(func.max(RunnerHeartbeat.seen_at)))
+        except SQLAlchemyError:
+            with contextlib.suppress(SQLAlchemyError):
+                db.session.rollback()
+            yield GaugeMetricFamily("booking_database_up", "Base de données joignable", value=0)
+            return
+        now = clock.now()
+        yield GaugeMetricFamily("booking_database_up", "Base de données joignable", value=1)
         yield GaugeMetricFamily("booking_outbox_pending", "Courriels en attente", value=pending)
         yield GaugeMetricFamily(
-            "booking_outbox_oldest_seconds", "Âge du plus ancien courriel en attente", value=age
+            "booking_outbox_oldest_seconds",
+            "Âge du plus ancien courriel en attente",
+            value=_age(oldest, now),
         )
+        yield GaugeMetricFamily(
+            "booking_jobs_heartbeat_age_seconds",
+            "Secondes depuis le dernier signe de vie du job runner actif (NaN : jamais vu)",
+            value=_age(beat, now) if beat is not None else math.nan,
+        )
+
+
+def _age(moment: datetime | None, now: datetime) -> float:
+    """Seconds since an instant (SQLite gives it back naive, in UTC); 0 for none."""
+    if moment is None:
+        return 0.0
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return max(0.0, (now - moment).total_seconds())
 
 
 def init_app(app: Flask) -> None:
@@ -92,7 +117,7 @@ def metrics() -> Response:
     else:
         for metric in (BOOKINGS, CANCELLATIONS, EMAILS, LATENCY):
             registry.register(metric)
-    registry.register(OutboxCollector())
+    registry.register(DatabaseCollector())
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import phonenumbers
 
+from booking.domain.text import SPACE
+
 # The numbering region of each overseas département or collectivity; the rest is FR.
 REGION_OF_DEPARTMENT = {
     "971": "GP",
@@ -83,3 +85,68 @@ def e164(text: str, department: str = "") -> str | None:
     if number is None:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Separators people type inside a number: "06 12 34 56 78", "06.12.34.56.78", "06-12-…".
+_SEPARATORS = "[ .-]*"
+_NUMBER_TYPES = (
+    "fixed_line",
+    "mobile",
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "personal_number",
+    "voip",
+    "pager",
+    "uan",
+    "voicemail",
+)
+
+
+def _with_separators(pattern: str) -> str:
+    """A phonenumbers pattern over digits, letting separators follow every digit."""
+    out, index = [], 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and pattern[index + 1] == "d":
+            atom, index = r"\d", index + 2
+        elif char == "[":
+            end = pattern.index("]", index)
+            atom, index = pattern[index : end + 1], end + 1
+        elif char.isdigit():
+            atom, index = char, index + 1
+        else:  # (?: ( ) | and the quantifiers of groups: kept as they are
+            out.append(char)
+            index += 1
+            continue
+        quantifier = ""
+        if index < len(pattern) and pattern[index] in "{?":
+            end = pattern.index("}", index) + 1 if pattern[index] == "{" else index + 1
+            quantifier, index = pattern[index:end], end
+        out.append(f"(?:{atom}{_SEPARATORS}){quantifier}")
+    return "".join(out)
+
+
+def _region_pattern(region: str) -> str:
+    """The numbers valid in one numbering region, national or international, as typed."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    assert metadata is not None, region
+    national = "|".join(
+        _with_separators(description.national_number_pattern)
+        for name in _NUMBER_TYPES
+        if (description := getattr(metadata, name)) is not None
+        and description.national_number_pattern
+    )
+    international = rf"(?:\+|00){_SEPARATORS}{metadata.country_code}{_SEPARATORS}"
+    prefix = metadata.national_prefix
+    start = f"(?:{international}|{prefix}{_SEPARATORS})" if prefix else f"(?:{international})?"
+    return f"{start}(?:{national})"
+
+
+# Every number valid for France, metropolitan or overseas, as people type it: the API's
+# documented pattern and the form's first check (`e164` then normalises it).
+PHONE_PATTERN = (
+    f"^{SPACE}*(?:"
+    + "|".join(_region_pattern(region) for region in sorted(FRENCH_REGIONS))
+    + f"){SPACE}*$"
+)

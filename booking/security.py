@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from booking.services.contact import mailbox_key
+
 # No inline script or style anywhere: the pages load their code and styles from the site.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -56,10 +58,10 @@ def limit(name: str) -> str:
 
 
 def email_key() -> str:
-    """Count bookings per email address as well as per client address."""
+    """Count bookings per mailbox (victim+1@… is victim@…) as well as per client address."""
     data: Any = request.get_json(silent=True) if request.is_json else request.form
     email = data.get("email", "") if hasattr(data, "get") else ""
-    return f"email:{str(email).strip().lower()}"
+    return f"email:{mailbox_key(str(email))}"
 
 
 def keep_private(response: Response) -> Response:

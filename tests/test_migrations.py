@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from booking.db_rules import is_overbooking
+from booking.db_rules import CLOSED, OVERBOOKING, is_overbooking, refusal
 from booking.extensions import db
 
 BOOKING = (
@@ -35,6 +35,31 @@ def test_upgrade_from_empty_matches_the_models_and_downgrades(app: Flask) -> Non
         assert set(tables) <= {"alembic_version"}
         with db.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+def _migrated_database_guards_closures_and_desks() -> None:
+    """A closure over a visit still to come, and fewer desks than visits, are refused too."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(BOOKING),
+            {"ref": "C", "start": "2099-12-01 08:00:00", "end": "2099-12-01 09:00:00"},
+        )
+    closure = (
+        "INSERT INTO closures (unit_id, starts_at, ends_at, reason, created_at)"
+        " VALUES (1, '2099-12-01 08:30:00', '2099-12-01 10:00:00', 'Travaux', :t)"
+    )
+    with pytest.raises(DBAPIError) as error, db.engine.begin() as connection:
+        connection.execute(text(closure), {"t": "2026-01-01 00:00:00"})
+    assert refusal(error.value) == CLOSED
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE units SET desks = 2 WHERE id = 1"))
+        connection.execute(
+            text(BOOKING),
+            {"ref": "D", "start": "2099-12-01 08:00:00", "end": "2099-12-01 09:00:00"},
+        )
+    with pytest.raises(DBAPIError) as error, db.engine.begin() as connection:
+        connection.execute(text("UPDATE units SET desks = 1 WHERE id = 1"))
+    assert refusal(error.value) == OVERBOOKING
 
 
 def _migrated_database_refuses_overbooking() -> None:
@@ -62,7 +87,9 @@ def _migrated_database_refuses_overbooking() -> None:
             {"ref": "B", "start": "2026-12-01 08:30:00", "end": "2026-12-01 09:00:00"},
         )
     assert is_overbooking(error.value)
+    _migrated_database_guards_closures_and_desks()
     with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM closures"))
         connection.execute(text("DELETE FROM bookings"))
         connection.execute(text("DELETE FROM reasons"))
         connection.execute(text("DELETE FROM units"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import email
+import io
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -128,6 +130,45 @@ def test_session_cookie_is_hardened(agent: FlaskClient) -> None:
     assert cookie.same_site == "Lax"
 
 
+def test_logout_ends_every_session_of_the_account_even_a_saved_cookie(
+    app: Flask, agent: FlaskClient
+) -> None:
+    saved = agent.get_cookie("session")
+    assert saved is not None
+    other_device = app.test_client()
+    sign_in(other_device, "agent.a@gendarmerie.interieur.gouv.fr")
+    assert other_device.get("/staff/").status_code == 200
+    agent.post("/staff/logout", data={"csrf_token": token(agent, "/staff/")})
+    assert other_device.get("/staff/").status_code == 302  # signed out there too
+    replayed = app.test_client()
+    replayed.set_cookie("session", saved.value)  # a copy taken before the logout
+    assert replayed.get("/staff/units/UNIT-A/agenda").status_code == 302
+
+
+def test_a_new_password_ends_the_open_sessions(
+    app: Flask, agent: FlaskClient, runner: FlaskCliRunner
+) -> None:
+    assert agent.get("/staff/").status_code == 200
+    result = runner.invoke(
+        args=[
+            "staff",
+            "password",
+            "--email",
+            "agent.a@gendarmerie.interieur.gouv.fr",
+            "--password",
+            "un autre mot de passe assez long",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "sessions ouvertes sont fermées" in result.output
+    assert agent.get("/staff/").status_code == 302
+    assert sign_in(agent, "agent.a@gendarmerie.interieur.gouv.fr").status_code == 401
+    welcome = sign_in(
+        agent, "agent.a@gendarmerie.interieur.gouv.fr", "un autre mot de passe assez long"
+    )
+    assert welcome.status_code == 303
+
+
 # --- the day at the desk ----------------------------------------------------------------
 
 
@@ -210,6 +251,29 @@ def test_agenda_csv_of_the_day(agent: FlaskClient, day: list[Booking]) -> None:
     assert lines[0].startswith("heure;fin;motif;nom;telephone;courriel;commentaire")
     assert len(lines) == 4
     assert lines[1].startswith("09:00;09:30;")
+    assert lines[1].endswith(f";attendu;{day[1].reference}")  # statuses in French
+
+
+def test_agenda_csv_shows_formulas_as_text(
+    agent: FlaskClient, units: tuple[Unit, Unit], create_booking: Callable[..., Booking]
+) -> None:
+    """A spreadsheet runs a cell starting with = + - @ as a formula: each gets a quote."""
+    create_booking(
+        units[0],
+        TUESDAY_9,
+        name='=HYPERLINK("http://evil.example";"clic")',
+        phone="+33612345678",
+        comment="@SUM(1+1)",
+        email="-2+3@example.org",
+    )
+    response = agent.get("/staff/units/UNIT-A/agenda.csv?date=2026-11-24")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    _, _, _, name, phone, email_address, comment, status, _ = rows[1]
+    assert name == '\'=HYPERLINK("http://evil.example";"clic")'
+    assert phone == "'+33612345678"
+    assert email_address == "'-2+3@example.org"
+    assert comment == "'@SUM(1+1)"
+    assert status == "attendu"
 
 
 # --- settings ---------------------------------------------------------------------------

@@ -6,13 +6,13 @@ tables are known.
 """
 
 from booking import db_rules
+from booking.extensions import db
 from booking.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus, OutboxMessage
 from booking.models.staff import AuditEntry, CalendarFeed, RunnerHeartbeat, StaffUser, staff_units
 from booking.models.types import UTCDateTime, now_default
 from booking.models.units import Closure, OpeningRange, Reason, Unit
 
-db_rules.attach(Booking.__table__)
-db_rules.attach_change_counters(Booking.__table__, Closure.__table__, OpeningRange.__table__)
+db_rules.attach(db.metadata)
 
 __all__ = [
     "ACTIVE_STATUSES",

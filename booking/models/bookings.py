@@ -44,6 +44,9 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     status: Mapped[str] = mapped_column(String(24), default=BookingStatus.CONFIRMED)
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(254), index=True)
+    # The mailbox behind the address (no +tag, no dots where the provider ignores them): the
+    # per-email limit counts this, so that victim+1@… is not a new address.
+    email_key: Mapped[str] = mapped_column(String(254), default="", server_default="", index=True)
     phone: Mapped[str] = mapped_column(String(20), default="")
     comment: Mapped[str] = mapped_column(String(500), default="")
     # Only a hash of the cancel link's secret is kept: a database leak cancels nothing.

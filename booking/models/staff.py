@@ -31,6 +31,8 @@ class StaffUser(db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised by a logout or a password change: every session signed with an older one ends.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     units: Mapped[list[Unit]] = relationship(secondary=staff_units, order_by="Unit.name")
 
@@ -51,8 +53,8 @@ class StaffUser(db.Model):  # type: ignore[name-defined,misc]
         return False
 
     def get_id(self) -> str:
-        """The session's key of the user."""
-        return str(self.id)
+        """The session's key of the user: id and session version (`12:3`)."""
+        return f"{self.id}:{self.session_version}"
 
 
 class AuditEntry(db.Model):  # type: ignore[name-defined,misc]

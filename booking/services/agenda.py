@@ -33,6 +33,16 @@ from booking.services.units import lock_unit
 from booking.tokens import hash_token, new_secret
 
 VISIT_OUTCOMES = {BookingStatus.HONOURED, BookingStatus.NO_SHOW}
+# How the desk names each status (agenda, CSV, messages).
+STATUS_LABELS: dict[str, str] = {
+    BookingStatus.CONFIRMED: "attendu",
+    BookingStatus.HONOURED: "venu",
+    BookingStatus.NO_SHOW: "absent",
+    BookingStatus.CANCELLED_BY_CITIZEN: "annulé par le citoyen",
+    BookingStatus.CANCELLED_BY_UNIT: "annulé par l'unité",
+    BookingStatus.PENDING: "à confirmer par courriel",
+    BookingStatus.EXPIRED: "non confirmé à temps",
+}
 FEED_PAST_DAYS = 7
 FEED_FUTURE_DAYS = 60
 
@@ -140,6 +150,15 @@ def cancel_for_unit(actor: StaffUser, booking: Booking, reason: str) -> None:
     )
 
 
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"): shown as text instead.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A cell that a spreadsheet shows as typed: a leading quote before a formula sign."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
 def agenda_csv(agenda: DayAgenda) -> bytes:
     """The day as a CSV for a spreadsheet (`;`, UTF-8 with BOM so that Excel reads accents)."""
     buffer = io.StringIO()
@@ -159,19 +178,18 @@ def agenda_csv(agenda: DayAgenda) -> bytes:
     )
     zone = agenda.unit.timezone
     for booking in agenda.bookings:
-        writer.writerow(
-            [
-                local(booking.starts_at, zone).strftime("%H:%M"),
-                local(booking.ends_at, zone).strftime("%H:%M"),
-                booking.reason.label,
-                booking.name,
-                booking.phone,
-                booking.email,
-                booking.comment,
-                booking.status,
-                booking.reference,
-            ]
-        )
+        cells = [
+            local(booking.starts_at, zone).strftime("%H:%M"),
+            local(booking.ends_at, zone).strftime("%H:%M"),
+            booking.reason.label,
+            booking.name,
+            booking.phone,
+            booking.email,
+            booking.comment,
+            STATUS_LABELS[booking.status],
+            booking.reference,
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -24,12 +24,12 @@ from sqlalchemy.orm import joinedload
 
 from booking import clock
 from booking.database import begin_write, fresh
-from booking.db_rules import is_overbooking
+from booking.db_rules import CLOSED, OVERBOOKING, refusal
 from booking.errors import LimitReached, NotChangeable, SlotUnavailable, WrongLink
 from booking.extensions import db
 from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Reason, Unit
 from booking.services import notifications
-from booking.services.contact import parse_start, validate_contact
+from booking.services.contact import mailbox_key, parse_start, validate_contact
 from booking.services.slots import occupies_desk, slot_at
 from booking.services.units import lock_unit, lock_unit_version
 from booking.tokens import hash_token, link_token, same_hash
@@ -38,6 +38,10 @@ from booking.urls import base_host
 # No 0/O, 1/I/L: a reference read over the phone or copied by hand stays unambiguous.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
+REFUSALS = {
+    OVERBOOKING: "Ce créneau vient d'être pris : choisissez-en un autre.",
+    CLOSED: "L'unité vient de fermer à ce moment-là : choisissez un autre créneau.",
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ def book(
         ),
         name=contact.name,
         email=contact.email,
+        email_key=mailbox_key(contact.email),
         phone=contact.phone,
         comment=contact.comment,
         token_hash=hash_token(token),
@@ -89,7 +94,7 @@ def book(
     _lock_and_recheck(unit, reason, start, now)
     if verify:
         expire_holds(now, unit.id)
-    _check_email_limit(contact.email, now)
+    _check_email_limit(booking.email_key, now)
     booking.unit, booking.reason = unit, reason
     db.session.add(booking)
     _flush_or_unavailable()
@@ -232,19 +237,15 @@ def _booking_for_change(reference: str, token: str) -> Booking:
     return _matching(fresh(select(Booking)), reference, token)
 
 
-def _check_email_limit(email: str, now: datetime) -> None:
-    """At most BOOKING_MAX_ACTIVE_PER_EMAIL upcoming active bookings per address."""
+def _check_email_limit(key: str, now: datetime) -> None:
+    """At most BOOKING_MAX_ACTIVE_PER_EMAIL upcoming active bookings per mailbox."""
     if db.session.get_bind().dialect.name == "postgresql":
-        # Serialise bookings of one address across units (SQLite has a single writer anyway).
-        db.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:email))"), {"email": email.lower()}
-        )
+        # Serialise bookings of one mailbox across units (SQLite has a single writer anyway).
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
     limit = current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]
     active = db.session.scalar(
         select(func.count(Booking.id)).where(
-            func.lower(Booking.email) == email.lower(),
-            occupies_desk(now),
-            Booking.ends_at > now,
+            Booking.email_key == key, occupies_desk(now), Booking.ends_at > now
         )
     )
     if (active or 0) >= limit:
@@ -265,15 +266,14 @@ def _commit_or_unavailable() -> None:
 
 
 def _or_unavailable(write: Callable[[], None]) -> None:
-    """Run a write; the desk rule's refusal becomes SlotUnavailable (a 409), not a 500."""
+    """Run a write; the database's refusal becomes SlotUnavailable (a 409), not a 500."""
     try:
         write()
     except DBAPIError as error:
         db.session.rollback()
-        if is_overbooking(error):
-            raise SlotUnavailable(
-                "Ce créneau vient d'être pris : choisissez-en un autre."
-            ) from error
+        rule = refusal(error)
+        if rule:
+            raise SlotUnavailable(REFUSALS[rule]) from error
         raise
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -15,23 +16,30 @@ from booking.models import RunnerHeartbeat
 
 
 def readiness() -> dict[str, str]:
-    """`ok` when the database answers and the job runner's heartbeat is recent."""
+    """Whether *this node* can serve: `ok` when it reaches the database.
+
+    The job runner's state is reported too, for people, but does not make a node unready:
+    every node would leave the load balancer at once for a runner that is elsewhere (its
+    health is a metric with an alert, see docs/deploy.md).
+    """
     try:
         db.session.execute(text("SELECT 1"))
         beat = db.session.scalar(select(RunnerHeartbeat).where(RunnerHeartbeat.name == "jobs"))
     except SQLAlchemyError:
-        db.session.rollback()
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
         return {"status": "unavailable", "database": "injoignable", "jobs": "inconnu"}
-    # Three missed beats mean the runner is gone (or none was ever started).
+    return {"status": "ok", "database": "ok", "jobs": runner_state(beat)}
+
+
+def runner_state(beat: RunnerHeartbeat | None) -> str:
+    """`ok`, `jamais vu` or `silencieux depuis …`: three missed beats mean the runner is gone."""
     patience = timedelta(seconds=max(30.0, 3 * current_app.config["JOBS_POLL_SECONDS"]))
     if beat is None:
-        jobs = "jamais vu"
-    elif clock.now() - beat.seen_at > patience:
-        jobs = f"silencieux depuis {beat.seen_at.isoformat()}"
-    else:
-        jobs = "ok"
-    status = "ok" if jobs == "ok" else "degraded"
-    return {"status": status, "database": "ok", "jobs": jobs}
+        return "jamais vu"
+    if clock.now() - beat.seen_at > patience:
+        return f"silencieux depuis {beat.seen_at.isoformat()}"
+    return "ok"
 
 
 def heartbeat(holder: str, now: datetime | None = None) -> None:

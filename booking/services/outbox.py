@@ -18,6 +18,7 @@ from booking.metrics import EMAILS
 from booking.models import Booking, BookingStatus, OutboxMessage
 from booking.services import notifications
 from booking.services.bookings import expire_holds
+from booking.services.units import lock_unit_version
 from booking.tokens import link_token
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ def send_outbox(now: datetime | None = None) -> int:
         try:
             deliver(entry)
         except Exception as error:  # any failure: one bad message must not hold the others
-            log.warning("email %s (%s) not sent: %s", entry_id, entry.kind, error)
+            # The error's type only: an SMTP refusal quotes the recipient's address.
+            log.warning("email %s (%s) not sent: %s", entry_id, entry.kind, type(error).__name__)
             _finish(entry_id, failure=error, now=now)
             EMAILS.labels("failed").inc()
             continue
@@ -130,8 +132,16 @@ def queue_reminders(now: datetime | None = None) -> int:
 
 
 def release_expired_holds(now: datetime | None = None) -> int:
-    """Free the slots of holds nobody confirmed in time (email-verification mode)."""
-    begin_write()
-    released = expire_holds(now or clock.now())
-    db.session.commit()
+    """Free the slots of holds nobody confirmed in time (email-verification mode), one unit
+    at a time under its lock, as every write to a unit's bookings is made."""
+    now = now or clock.now()
+    expired = select(Booking.unit_id).where(
+        Booking.status == BookingStatus.PENDING, Booking.hold_expires_at <= now
+    )
+    released = 0
+    for unit_id in db.session.scalars(expired.distinct()).all():
+        begin_write()
+        lock_unit_version(unit_id)
+        released += expire_holds(now, unit_id)
+        db.session.commit()
     return released

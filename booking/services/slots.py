@@ -20,7 +20,6 @@ from booking.domain.slots import (
     offered_slots,
 )
 from booking.domain.zones import local_today
-from booking.errors import Invalid
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, Closure, Reason, Unit
 from booking.services.units import hours_by_unit, weekly_hours
@@ -85,16 +84,14 @@ def unit_slots(
 ) -> UnitSlots:
     """Offered slots of a unit for a reason, local dates first..last (default: the horizon).
 
-    `exclude_booking` leaves one booking out of the occupancy: the one being moved.
+    An inverted period holds no date, and dates beyond the horizon hold no slot: both are
+    answered with the slots they do hold. `exclude_booking` leaves one booking out of the
+    occupancy: the one being moved.
     """
     now = now or clock.now()
     rules = policy()
     today, horizon = booking_window(unit, now)
     first_day, last_day = first_day or today, last_day or horizon
-    if last_day < first_day:
-        raise Invalid("Période invalide.", {"to": "le dernier jour précède le premier"})
-    if (last_day - first_day).days > rules.horizon_days:
-        raise Invalid("Période invalide.", {"to": f"au plus {rules.horizon_days + 1} jours"})
     busy = _occupancy([unit.id], now, *_horizon_span(now, rules), exclude_booking)
     query = slot_query(UnitView.of(unit), reason, busy, now, rules)
     return UnitSlots(unit, reason, first_day, last_day, offered_slots(query, first_day, last_day))

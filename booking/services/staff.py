@@ -9,6 +9,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from booking import clock
+from booking.database import begin_write
 from booking.errors import Invalid, NoAccess
 from booking.extensions import db
 from booking.models import StaffUser, Unit
@@ -70,12 +71,40 @@ def authenticate(email: str, password: str) -> StaffUser | None:
     return cast(StaffUser, user)
 
 
-def load_staff(user_id: str) -> StaffUser | None:
-    """The account of a session."""
-    if not user_id.isdigit():
+def load_staff(session_key: str) -> StaffUser | None:
+    """The account of a session, if the session is still valid: an active account, and a
+    session made since its last logout or password change."""
+    user_id, _, version = session_key.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
         return None
     user = db.session.get(StaffUser, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def end_sessions(user: StaffUser) -> None:
+    """End every session of the account, on every device (a logout does this)."""
+    begin_write()
+    account = db.session.get(StaffUser, user.id)
+    if account is not None:
+        account.session_version += 1
+    db.session.commit()
+
+
+def change_password(email: str, password: str) -> StaffUser:
+    """A new password (hashed); every open session of the account ends."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(f"le mot de passe doit avoir au moins {MIN_PASSWORD_LENGTH} caractères")
+    begin_write()
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise StaffError(f"aucun compte pour {email}")
+    user.password_hash = generate_password_hash(password)
+    user.session_version += 1
+    audit.record(None, "mot de passe changé", None, user.email)
+    db.session.commit()
+    return cast(StaffUser, user)
 
 
 def reachable_unit(user: StaffUser, public_id: str) -> Unit:

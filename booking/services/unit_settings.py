@@ -10,19 +10,22 @@ re-import keeps it) and shows at once in slots and open data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
 from booking import clock
 from booking.database import begin_write, fresh
+from booking.db_rules import refusal
 from booking.domain.hours import HoursError, WeeklyHours, normalise_hours
 from booking.domain.instants import Interval
 from booking.domain.occupancy import over_capacity
 from booking.domain.slots import within_opening_hours
-from booking.errors import Invalid, NotFound
+from booking.errors import Conflict, Invalid, NotFound
 from booking.extensions import db
 from booking.models import ACTIVE_STATUSES, Booking, Closure, OpeningRange, StaffUser, Unit
 from booking.services import audit
@@ -60,14 +63,14 @@ def change_hours(
         raise Invalid(str(error)) from None
     begin_write()
     unit = lock_unit(unit.id)
-    affected = _no_longer_fitting(unit, _upcoming(unit, now), new_hours, desks)
+    affected = _no_longer_fitting(unit, _active_from(unit, now), new_hours, desks, now)
     if affected and not confirmed:
         db.session.rollback()
         return Outcome(affected)
     before = {"horaires": weekly_hours(unit), "guichets": unit.desks}
     for booking, reason in affected:
         cancel_for_unit(actor, booking, reason)
-    db.session.flush()
+    _write_or_conflict(db.session.flush)
     unit.desks = desks
     unit.opening_ranges = [
         OpeningRange(weekday=day, start_minute=start, end_minute=end)
@@ -84,7 +87,7 @@ def change_hours(
         before,
         {"horaires": new_hours, "guichets": desks},
     )
-    db.session.commit()
+    _write_or_conflict(db.session.commit)
     return Outcome(affected, applied=True)
 
 
@@ -113,20 +116,21 @@ def add_closure(
     unit = lock_unit(unit.id)
     affected = [
         (booking, f"Fermeture exceptionnelle de l'unité : {reason}")
-        for booking in _upcoming(unit, now)
-        if booking.starts_at < end and booking.ends_at > start
+        for booking in _active_from(unit, now)
+        if booking.starts_at > now and booking.starts_at < end and booking.ends_at > start
     ]
     if affected and not confirmed:
         db.session.rollback()
         return Outcome(affected)
     for booking, why in affected:
         cancel_for_unit(actor, booking, why)
+    _write_or_conflict(db.session.flush)  # the cancellations first: the closure rule checks them
     db.session.add(Closure(unit_id=unit.id, starts_at=start, ends_at=end, reason=reason))
     unit.updated_at = now
     audit.record(
         actor, "fermeture ajoutée", unit, "", None, {"debut": start, "fin": end, "raison": reason}
     )
-    db.session.commit()
+    _write_or_conflict(db.session.commit)
     return Outcome(affected, applied=True)
 
 
@@ -157,33 +161,53 @@ def closures(unit: Unit, now: datetime | None = None) -> list[Closure]:
     )
 
 
-def _upcoming(unit: Unit, now: datetime) -> list[Booking]:
-    """Active bookings that have not started, oldest booked first (read afresh)."""
-    return list(
-        db.session.scalars(
-            fresh(
-                select(Booking)
-                .where(
-                    Booking.unit_id == unit.id,
-                    Booking.status.in_(ACTIVE_STATUSES),
-                    Booking.starts_at > now,
-                )
-                .options(joinedload(Booking.reason), joinedload(Booking.unit))
-                .order_by(Booking.created_at, Booking.id)
+def _active_from(unit: Unit, now: datetime) -> list[Booking]:
+    """Active bookings not over yet, in progress first, then oldest booked (read afresh)."""
+    found = db.session.scalars(
+        fresh(
+            select(Booking)
+            .where(
+                Booking.unit_id == unit.id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.ends_at > now,
             )
+            .options(joinedload(Booking.reason), joinedload(Booking.unit))
+            .order_by(Booking.created_at, Booking.id)
         )
     )
+    return sorted(found, key=lambda booking: booking.starts_at > now)
 
 
 def _no_longer_fitting(
-    unit: Unit, upcoming: list[Booking], hours: WeeklyHours, desks: int
+    unit: Unit, active: list[Booking], hours: WeeklyHours, desks: int, now: datetime
 ) -> list[tuple[Booking, str]]:
-    """The visits new hours and desks leave out, each with the reason they are told."""
+    """The visits still to come that new hours and desks leave out, each with the reason
+    they are told; visits in progress keep their desk (they cannot be cancelled)."""
+    started = [b for b in active if b.starts_at <= now]
     outside = [
         b
-        for b in upcoming
+        for b in active[len(started) :]
         if not within_opening_hours(hours, unit.department, b.starts_at, b.ends_at)
     ]
-    inside = [b for b in upcoming if b not in outside]
-    over = over_capacity([Interval(b.starts_at, b.ends_at) for b in inside], desks)
-    return [(b, HOURS_CHANGED) for b in outside] + [(inside[i], DESKS_CHANGED) for i in over]
+    kept = [b for b in active if b not in outside]
+    over = over_capacity([Interval(b.starts_at, b.ends_at) for b in kept], desks)
+    if any(index < len(started) for index in over):
+        raise Conflict(
+            f"Des visites en cours occupent plus de {desks} guichet(s) : réduisez le nombre"
+            " de guichets après leur fin."
+        )
+    return [(b, HOURS_CHANGED) for b in outside] + [(kept[i], DESKS_CHANGED) for i in over]
+
+
+def _write_or_conflict(write: Callable[[], None]) -> None:
+    """Write; a refusal of the database's rules (a visit booked at this very instant) is a
+    conflict to try again, not an error."""
+    try:
+        write()
+    except DBAPIError as error:
+        db.session.rollback()
+        if refusal(error):
+            raise Conflict(
+                "Un rendez-vous vient d'être pris pendant ce changement : vérifiez et recommencez."
+            ) from error
+        raise

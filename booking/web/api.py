@@ -85,10 +85,10 @@ def units() -> ResponseReturnValue:
     return jsonify({"items": [_found_json(item) for item in results.items], "total": results.total})
 
 
-def _reason_asked(code: str) -> Reason | None:
+def _reason_asked(code: str | None) -> Reason | None:
     """The reason whose next slots are asked for; an unknown one is a wrong parameter."""
     try:
-        return get_reason(code) if code else None
+        return get_reason(code) if code is not None else None
     except ReasonNotFound:
         raise Invalid("Paramètres invalides.", {"motif": "motif inconnu"}) from None
 
@@ -175,8 +175,9 @@ def booking_json(booking: Booking, token: str = "") -> dict[str, Any]:
 
 @bp.get("/openapi.json")
 def openapi_document() -> ResponseReturnValue:
-    """The OpenAPI 3.1 document of this API."""
-    return jsonify(openapi.build_document(current_app, bp.name))
+    """The OpenAPI 3.1 document of this API (the reasons' codes as they stand now)."""
+    codes = [reason.code for reason in list_reasons()]
+    return jsonify(openapi.build_document(current_app, bp.name, enums={"motif": codes}))
 
 
 def unit_json(unit: Unit) -> dict[str, Any]:

@@ -8,11 +8,17 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from booking.errors import Invalid, ServiceError
+from booking.errors import Invalid, ServiceError, Unavailable
+from booking.extensions import db
+from booking.logs import log_failure
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 10  # what a client is told to wait when the database is unreachable
 
 HTTP_MESSAGES = {
     400: ("bad_request", "Requête incorrecte."),
@@ -78,6 +84,22 @@ def init_app(app: Flask) -> None:
     def service_error(error: ServiceError) -> ResponseReturnValue:
         return error_response(error.status, error.code, error.message, error.body())
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(error: Exception) -> ResponseReturnValue:
+        # The cause's type only: a database message may quote what was being written.
+        cause = type(getattr(error, "orig", None) or error).__name__
+        log.warning("database unavailable on %s %s (%s)", request.method, request.path, cause)
+        try:
+            db.session.rollback()
+        except Exception:  # any failure: the connection is gone already, nothing to undo
+            log.debug("rollback after a lost connection failed", exc_info=True)
+        gone = Unavailable()
+        response = error_response(gone.status, gone.code, gone.message, gone.body())
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
         message = "Le formulaire a expiré ou n'est pas valide : rechargez la page et recommencez."
@@ -95,5 +117,5 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> ResponseReturnValue:
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log_failure(log, "unexpected error on %s %s", error, request.method, request.path)
         return error_response(500, *HTTP_MESSAGES[500], {})

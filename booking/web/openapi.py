@@ -10,8 +10,14 @@ from flask import Flask
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from booking.web.schemas import REFERENCE_PATTERN, UNIT_ID_PATTERN, ErrorBody
+
 F = TypeVar("F", bound=Callable[..., Any])
 _PATH_ARGUMENT = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+PATH_PATTERNS = {"public_id": UNIT_ID_PATTERN, "reference": REFERENCE_PATTERN}
+# What any operation may answer besides its own outcomes: odd characters (400), a body too
+# large (413), too many requests (429), the database out of reach (503).
+COMMON_ERRORS = {400: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody}
 
 
 def operation(
@@ -35,8 +41,11 @@ def operation(
     return attach
 
 
-def build_document(app: Flask, blueprint: str) -> dict[str, Any]:
-    """OpenAPI 3.1 for every described view of the blueprint."""
+def build_document(
+    app: Flask, blueprint: str, enums: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """OpenAPI 3.1 for every described view of the blueprint; `enums` lists the values of
+    fields and parameters whose values are data (the reasons' codes)."""
     described = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule):
         if not rule.endpoint.startswith(blueprint + "."):
@@ -47,7 +56,7 @@ def build_document(app: Flask, blueprint: str) -> dict[str, Any]:
     models = {
         model
         for _, meta in described
-        for model in [*meta["responses"].values(), meta["body"]]
+        for model in [*meta["responses"].values(), meta["body"], ErrorBody]
         if model is not None
     }
     refs, definitions = models_json_schema(
@@ -59,7 +68,7 @@ def build_document(app: Flask, blueprint: str) -> dict[str, Any]:
         path = _PATH_ARGUMENT.sub(r"{\1}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(rule.arguments, meta, refs)
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "Rendez-vous en gendarmerie",
@@ -70,6 +79,31 @@ def build_document(app: Flask, blueprint: str) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": definitions.get("$defs", {})},
     }
+    for name, values in (enums or {}).items():
+        _set_enum(document, name, values)
+    return document
+
+
+def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is text or absent, never null: `str | None` becomes a string."""
+    branches = prop.pop("anyOf", None)
+    if branches:
+        prop = {**next(b for b in branches if b.get("type") != "null"), **prop}
+        if prop.get("default", "") is None:
+            del prop["default"]
+    return prop
+
+
+def _set_enum(document: dict[str, Any], name: str, values: list[str]) -> None:
+    """State the allowed values of every body property and parameter called `name`."""
+    for schema in document["components"]["schemas"].values():
+        if name in schema.get("properties", {}):
+            schema["properties"][name]["enum"] = values
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for parameter in operation["parameters"]:
+                if parameter["name"] == name:
+                    parameter["schema"] = {"type": "string", "enum": values}
 
 
 def _operation(
@@ -77,7 +111,12 @@ def _operation(
 ) -> dict[str, Any]:
     """One operation object."""
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": PATH_PATTERNS.get(name, "^[^/]+$")},
+        }
         for name in sorted(arguments)
     ]
     query = meta["query"]
@@ -85,7 +124,7 @@ def _operation(
         schema = query.model_json_schema()
         required = set(schema.get("required", []))
         for name, prop in schema["properties"].items():
-            prop = dict(prop)
+            prop = _not_null(dict(prop))
             description = prop.pop("description", None)
             prop.pop("title", None)
             parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}
@@ -103,6 +142,6 @@ def _operation(
             "description": model.__doc__ or "",
             "content": {"application/json": {"schema": refs[(model, "serialization")]}},
         }
-        for status, model in sorted(meta["responses"].items())
+        for status, model in sorted({**COMMON_ERRORS, **meta["responses"]}.items())
     }
     return result

@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
 from booking.domain.hours import DAY_KEYS
+from booking.domain.text import SPACE, TEXT
+from booking.phones import PHONE_PATTERN
+from booking.services.contact import (
+    COMMENT_MAX,
+    COMMENT_PATTERN,
+    EMAIL_MAX,
+    EMAIL_PATTERN,
+    NAME_MAX,
+    NAME_PATTERN,
+    PHONE_MAX,
+    START_PATTERN,
+)
+
+# Patterns stated by the document (booking.web.openapi): identifiers of the URL and body.
+UNIT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
+REFERENCE_PATTERN = r"^[A-Za-z0-9]{1,12}$"
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"
+DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_LATITUDE = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+_LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+NEAR_PATTERN = rf"^{_LATITUDE},{_LONGITUDE}$"
+_NEAR = re.compile(NEAR_PATTERN)
+
+
+def documented(pattern: str, **extra: str) -> dict[str, Any]:
+    """What the document states of a field that the service itself checks (with its own
+    French messages): pydantic does not enforce it twice."""
+    return {"pattern": pattern, **extra}
 
 
 class ErrorBody(BaseModel):
@@ -24,15 +54,24 @@ class UnitSearchParams(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    q: str = Field(default="", max_length=100, description="Nom de l'unité ou commune.")
+    q: str = Field(
+        default="",
+        max_length=100,
+        description="Nom de l'unité ou commune.",
+        json_schema_extra=documented(f"^{TEXT}*$"),
+    )
     postcode: str = Field(default="", pattern=r"^\d{0,5}$", description="Code postal ou son début.")
     department: str = Field(
         default="", pattern=r"^(|\d{2,3}|2[ABab])$", description="Code du département."
     )
-    near: str = Field(default="", description="`LAT,LON` : trier par distance à ce point.")
+    near: str = Field(
+        default="",
+        description="`LAT,LON` : trier par distance à ce point.",
+        json_schema_extra=documented(NEAR_PATTERN),
+    )
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=100_000)
-    motif: str = Field(default="", max_length=40, description="Motif : ajoute `next_slot`.")
+    motif: str | None = Field(default=None, description="Motif : ajoute `next_slot`.")
 
     @field_validator("near")
     @classmethod
@@ -45,14 +84,13 @@ class UnitSearchParams(BaseModel):
 
 def parse_point(value: str) -> tuple[float, float]:
     """(latitude, longitude) of `LAT,LON`, or ValueError with a French message."""
-    parts = value.split(",")
-    try:
-        latitude, longitude = (float(part) for part in parts)
-    except ValueError:
-        raise ValueError("attendu : latitude,longitude (par exemple 45.76,4.83)") from None
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise ValueError("latitude entre -90 et 90, longitude entre -180 et 180")
-    return latitude, longitude
+    if not _NEAR.fullmatch(value):
+        raise ValueError(
+            "attendu : latitude,longitude en degrés décimaux (latitude entre -90 et 90,"
+            " longitude entre -180 et 180 ; par exemple 45.76,4.83)"
+        )
+    latitude, longitude = value.split(",")
+    return float(latitude), float(longitude)
 
 
 TimeRange = tuple[str, str]
@@ -122,15 +160,15 @@ class SlotOut(BaseModel):
 
 
 def _parse_day(value: str | None) -> str | None:
-    """Check a `YYYY-MM-DD` date; a French message otherwise."""
-    if value:
+    """Check a `YYYY-MM-DD` date of the calendar; a French message otherwise."""
+    if value is not None:
         try:
-            if len(value) != 10:
+            if not re.fullmatch(DAY_PATTERN, value):
                 raise ValueError(value)
             date.fromisoformat(value)
         except ValueError:
             raise ValueError("date attendue au format AAAA-MM-JJ") from None
-    return value or None
+    return value
 
 
 class SlotParams(BaseModel):
@@ -140,9 +178,16 @@ class SlotParams(BaseModel):
 
     motif: str = Field(max_length=40, description="Code du motif du rendez-vous.")
     from_: str | None = Field(
-        default=None, alias="from", description="Premier jour (AAAA-MM-JJ, heure locale)."
+        default=None,
+        alias="from",
+        description="Premier jour (AAAA-MM-JJ, heure locale).",
+        json_schema_extra=documented(DAY_PATTERN, format="date"),
     )
-    to: str | None = Field(default=None, description="Dernier jour inclus (AAAA-MM-JJ).")
+    to: str | None = Field(
+        default=None,
+        description="Dernier jour inclus (AAAA-MM-JJ) ; au-delà de l'horizon, aucun créneau.",
+        json_schema_extra=documented(DAY_PATTERN, format="date"),
+    )
 
     @field_validator("from_", "to")
     @classmethod
@@ -172,15 +217,35 @@ class BookingIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: str = Field(max_length=40)
-    motif: str = Field(max_length=40)
+    unit_id: str = Field(max_length=40, json_schema_extra=documented(UNIT_ID_PATTERN))
+    motif: str = Field(max_length=40, description="Code d'un motif de `/motifs`.")
     start: str = Field(
-        max_length=40, description="Début du créneau, ISO 8601 avec décalage (voir /slots)."
+        max_length=60,
+        description="Début du créneau, ISO 8601 avec décalage (voir /slots).",
+        json_schema_extra=documented(START_PATTERN, format="date-time"),
     )
-    name: str = Field(max_length=200, description="Nom du citoyen (2 à 100 caractères).")
-    email: str = Field(max_length=254)
-    phone: str = Field(default="", max_length=40, description="Facultatif, numéro français.")
-    comment: str = Field(default="", max_length=2000, description="Facultatif, 500 caractères.")
+    name: str = Field(
+        max_length=NAME_MAX,
+        description="Nom du citoyen : deux caractères visibles au moins.",
+        json_schema_extra=documented(NAME_PATTERN),
+    )
+    email: str = Field(
+        max_length=EMAIL_MAX,
+        description="Adresse électronique (sans caractère accentué).",
+        json_schema_extra=documented(EMAIL_PATTERN),
+    )
+    phone: str = Field(
+        default="",
+        max_length=PHONE_MAX,
+        description="Facultatif : numéro français, métropole ou outre-mer.",
+        json_schema_extra=documented(f"^{SPACE}*$|{PHONE_PATTERN}"),
+    )
+    comment: str = Field(
+        default="",
+        max_length=COMMENT_MAX,
+        description="Facultatif.",
+        json_schema_extra=documented(COMMENT_PATTERN),
+    )
 
 
 class CancelIn(BaseModel):
@@ -188,7 +253,7 @@ class CancelIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    token: str = Field(max_length=200)
+    token: str = Field(max_length=200, json_schema_extra=documented(TOKEN_PATTERN))
 
 
 class BookingOut(BaseModel):

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from booking.extensions import limiter
 from booking.services.audit import recent_entries
-from booking.services.staff import authenticate, units_of
+from booking.services.staff import authenticate, end_sessions, units_of
 from booking.web.staff.blueprint import bp
 
 
@@ -40,7 +40,8 @@ def sign_in() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
-    """Sign out."""
+    """Sign out, here and on every other device of the account."""
+    end_sessions(current_user)
     logout_user()
     flash("Vous êtes déconnecté.", "success")
     return redirect(url_for("staff.login"), code=303)

@@ -17,16 +17,6 @@ from booking.services.staff import load_staff, reachable_unit
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-STATUS_LABELS = {
-    "confirmed": "attendu",
-    "honoured": "venu",
-    "no_show": "absent",
-    "cancelled_by_citizen": "annulé par le citoyen",
-    "cancelled_by_unit": "annulé par l'unité",
-    "pending": "à confirmer par courriel",
-    "expired": "non confirmé à temps",
-}
-
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> StaffUser | None:

@@ -13,7 +13,8 @@ from booking.errors import ServiceError
 from booking.metrics import CANCELLATIONS
 from booking.security import keep_private
 from booking.services import agenda as agenda_service
-from booking.web.staff.blueprint import STATUS_LABELS, back_to_agenda, bp, day_asked, staff_unit
+from booking.services.agenda import STATUS_LABELS
+from booking.web.staff.blueprint import back_to_agenda, bp, day_asked, staff_unit
 
 
 @bp.get("/units/<public_id>/agenda")
