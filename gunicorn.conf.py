@@ -46,3 +46,11 @@ def child_exit(server: object, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Build the worker's search indexes (places, units' points) before its first request."""
+    from booking.services.search import warm_up
+
+    with worker.wsgi.app_context():
+        warm_up()

@@ -14,6 +14,7 @@ from booking import jobs
 from booking.domain.units_csv import DatasetError
 from booking.extensions import db
 from booking.models import Reason, Unit
+from booking.services.places import load_places, places_loaded
 from booking.services.reasons import load_reasons
 from booking.services.staff import StaffError, change_password, create_staff
 from booking.services.units_export import export_csv
@@ -23,6 +24,7 @@ units_cli = AppGroup("units", help="Import and export the units dataset.")
 motifs_cli = AppGroup("motifs", help="Reasons for a visit.")
 jobs_cli = AppGroup("jobs", help="Background jobs: outbox, reminders.")
 staff_cli = AppGroup("staff", help="Staff accounts.")
+places_cli = AppGroup("places", help="The gazetteer of communes.")
 
 
 @jobs_cli.command("run")
@@ -72,14 +74,25 @@ def export_command(path: str) -> None:
 @units_cli.command("bootstrap")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def bootstrap_command(path: str) -> None:
-    """First start: load the default reasons, and import PATH if there is no unit yet."""
+    """First start: load the default reasons and the gazetteer, and import PATH if there is
+    no unit yet."""
     if not db.session.scalar(select(func.count(Reason.code))):
         click.echo(f"Motifs chargés : {load_reasons()}")
+    if not places_loaded():
+        click.echo(f"Lieux chargés : {load_places()}")
     if db.session.scalar(select(func.count(Unit.id))):
         click.echo("Unités déjà chargées : rien à importer.")
         return
     for line in import_units(Path(path).read_bytes()).lines()[:2]:
         click.echo(line)
+
+
+@places_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False), required=False)
+def load_places_command(path: str | None) -> None:
+    """Replace the gazetteer with a communes file (default: data/communes.csv)."""
+    count = load_places(Path(path)) if path else load_places()
+    click.echo(f"Lieux chargés : {count}")
 
 
 @staff_cli.command("create")
@@ -140,3 +153,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(motifs_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(staff_cli)
+    app.cli.add_command(places_cli)

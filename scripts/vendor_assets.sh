@@ -22,10 +22,16 @@ tar xzf "axe-core-${AXE_VERSION}.tgz" -C axe
 
 target="$root/static/dsfr"
 rm -rf "$target"
-mkdir -p "$target/fonts" "$target/favicon"
+mkdir -p "$target/favicon"
 dist=dsfr/package/dist
 cp "$dist/dsfr.min.css" "$dist/dsfr.module.min.js" "$dist/dsfr.nomodule.min.js" "$target/"
-cp "$dist"/fonts/Marianne-{Regular,Bold,Medium,Light}.woff2 "$dist"/fonts/Marianne-Regular_Italic.woff2 "$target/fonts/"
+# Every icon and font file the stylesheet points at (browsers take the woff2 of a font
+# face, never its woff fallback): a missing one is an empty box and a 404 on every page.
+grep -o 'url([^)]*)' "$dist/dsfr.min.css" | sed -e 's/^url(//' -e 's/)$//' -e 's/"//g' \
+    | grep -E '^(icons/.*\.svg|fonts/.*\.woff2)$' | sort -u | while read -r asset; do
+    mkdir -p "$target/$(dirname "$asset")"
+    cp "$dist/$asset" "$target/$asset"
+done
 cp "$dist"/favicon/{favicon.svg,favicon.ico,apple-touch-icon.png} "$target/favicon/"
 cp dsfr/package/LICENSE.md "$target/LICENSE.md"
 echo "$DSFR_VERSION" > "$target/VERSION"

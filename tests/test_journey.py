@@ -201,7 +201,7 @@ def test_unit_without_slots_offers_the_nearest_that_have_some(
 @pytest.mark.usefixtures("unit")
 def test_search_results_show_distance_and_next_slot(client: FlaskClient) -> None:
     page = client.get("/?near=46.2,6.1&motif=otv").get_data(as_text=True)
-    assert "1 unité trouvée, de la plus proche à la plus lointaine" in page
+    assert "Les unités les plus proches de votre position" in page
     assert "à 8,4 km" in page
     assert (
         "Premier créneau libre (30 min) : <strong>lundi 23 novembre 2026 à 9 h 00</strong>" in page

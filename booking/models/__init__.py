@@ -8,6 +8,7 @@ tables are known.
 from booking import db_rules
 from booking.extensions import db
 from booking.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus, OutboxMessage
+from booking.models.places import Place
 from booking.models.staff import AuditEntry, CalendarFeed, RunnerHeartbeat, StaffUser, staff_units
 from booking.models.types import UTCDateTime, now_default
 from booking.models.units import Closure, OpeningRange, Reason, Unit
@@ -23,6 +24,7 @@ __all__ = [
     "Closure",
     "OpeningRange",
     "OutboxMessage",
+    "Place",
     "Reason",
     "RunnerHeartbeat",
     "StaffUser",

@@ -1,16 +1,40 @@
-"""Units found for a citizen or a partner, each with its next free slot for a reason."""
+"""Finding units (SPEC §9): from a place, a point, a département or a unit's name, each unit
+with its next free slot for the reason chosen.
+
+A search looks, in this order, for:
+1. a point ("Autour de moi"), or a place chosen among suggestions or homonyms;
+2. a département code (`45`, `2A`, `974`): its units, by name;
+3. a place typed (a commune, a postcode, an INSEE code): its nearest units (the 50
+   nearest at most, nearest first); a name several communes share asks which one;
+4. a unit's name (the words of its name or commune): those units;
+5. names close to what was typed ("chesy" → Chessy): the citizen chooses.
+No search ends without a next step: when nothing is found, close names are offered (and
+the page offers "Autour de moi").
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
+
+from booking.domain.geo import Point
+from booking.domain.places import PlaceEntry
 from booking.domain.slots import Slot
+from booking.extensions import db
 from booking.models import Reason, Unit
+from booking.services.nearby import POINTS
+from booking.services.places import INDEX, find_place, resolve_place
 from booking.services.slots import first_slots
-from booking.services.units import UnitSearch, search_units
+from booking.services.units import UnitHit, UnitSearch, search_units, units_around
 
 NEARBY_SCAN = 30  # units looked at around a unit with no slot, to find a few that have one
+AROUND = 50  # the nearest units a place search offers, at most
+_DEPARTMENT = re.compile(r"^\s*(\d{2}|2[AaBb]|97[1-8]|98[6-8])\s*$")
 
 
 @dataclass(frozen=True)
@@ -30,14 +54,107 @@ class Results:
     total: int
 
 
-def search_with_next_slots(
-    search: UnitSearch, reason: Reason | None, now: datetime | None = None
-) -> Results:
-    """A page of units matching the search, with their next slot when a reason is given."""
-    hits, total = search_units(search)
-    firsts = first_slots([hit.unit for hit in hits], reason, now) if reason else {}
-    items = [Found(hit.unit, hit.distance_km, firsts.get(hit.unit.id)) for hit in hits]
-    return Results(items, total)
+@dataclass(frozen=True)
+class UnitQuery:
+    """What a citizen or a partner asks for."""
+
+    text: str = ""
+    place: str = ""  # the code of a place chosen among suggestions
+    near: Point | None = None
+    limit: int = 10
+    offset: int = 0
+    choose_first: bool = False  # an API client cannot be asked: the first homonym is taken
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a search found: units (around a place, if one was understood), or choices."""
+
+    results: Results
+    place: PlaceEntry | None = None  # the place looked around
+    around: str = ""  # how the page names where it looked: "Orléans (45)", "votre position"
+    choices: list[PlaceEntry] = field(default_factory=list)  # homonyms, or close names
+    homonyms: bool = False  # the choices share the name typed (else they resemble it)
+
+    @property
+    def by_distance(self) -> bool:
+        """Whether the units come nearest first."""
+        return bool(self.around)
+
+
+def find_units(query: UnitQuery, reason: Reason | None, now: datetime | None = None) -> Finding:
+    """The units a query means, each with its next slot for `reason` (when given)."""
+    return _with_slots(_find(query), reason, now)
+
+
+def filter_units(search: UnitSearch, reason: Reason | None, now: datetime | None = None) -> Finding:
+    """Units by the API's filters (words, postcode, département, near a point), with slots."""
+    return _with_slots(Finding(_results(*search_units(search))), reason, now)
+
+
+def _with_slots(finding: Finding, reason: Reason | None, now: datetime | None) -> Finding:
+    """The finding, each unit with its next slot for `reason` (when given)."""
+    if reason is None or not finding.results.items:
+        return finding
+    items = finding.results.items
+    firsts = first_slots([item.unit for item in items], reason, now)
+    items = [Found(item.unit, item.distance_km, firsts.get(item.unit.id)) for item in items]
+    return Finding(
+        Results(items, finding.results.total),
+        finding.place,
+        finding.around,
+        finding.choices,
+        finding.homonyms,
+    )
+
+
+def _find(query: UnitQuery) -> Finding:
+    """The units (or the choices) of a query, without their slots."""
+    if query.near is not None:
+        hits, total = units_around(query.near, query.limit, query.offset, cap=AROUND)
+        return Finding(_results(hits, total), around="votre position")
+    chosen = find_place(query.place) if query.place else None
+    if chosen is not None:
+        return _around(chosen, chosen.point, chosen.label, query)
+    department = _DEPARTMENT.match(query.text)
+    if department:
+        search = UnitSearch(department=department.group(1), limit=query.limit, offset=query.offset)
+        return Finding(_results(*search_units(search)))
+    resolution = resolve_place(query.text) if query.text.strip() else None
+    if resolution is not None and resolution.place is not None:
+        return _around(resolution.place, resolution.point, resolution.label, query)
+    if resolution is not None and resolution.exact and not query.choose_first:
+        return Finding(Results([], 0), choices=resolution.choices, homonyms=True)
+    if resolution is None or not resolution.exact:
+        hits, total = search_units(UnitSearch(q=query.text, limit=query.limit, offset=query.offset))
+        if total or resolution is None or not resolution.choices:
+            return Finding(_results(hits, total))
+    if query.choose_first:
+        first = resolution.choices[0]
+        return _around(first, first.point, first.label, query)
+    return Finding(Results([], 0), choices=resolution.choices)
+
+
+def _around(place: PlaceEntry, point: Point | None, label: str, query: UnitQuery) -> Finding:
+    """The units nearest a place; without a point, the units of its commune then territory."""
+    if point is not None:
+        hits, total = units_around(point, query.limit, query.offset, cap=AROUND)
+        return Finding(_results(hits, total), place=place, around=label)
+    units = list(
+        db.session.scalars(
+            select(Unit)
+            .where(Unit.active.is_(True), Unit.department == place.department)
+            .options(selectinload(Unit.opening_ranges))
+            .order_by(Unit.insee != place.insee, Unit.name, Unit.public_id)
+        )
+    )
+    page = units[query.offset : query.offset + query.limit]
+    return Finding(Results([Found(unit) for unit in page], len(units)), place=place)
+
+
+def _results(hits: list[UnitHit], total: int) -> Results:
+    """Search hits as results (no slot yet)."""
+    return Results([Found(hit.unit, hit.distance_km) for hit in hits], total)
 
 
 def nearby_with_slots(
@@ -46,6 +163,16 @@ def nearby_with_slots(
     """The nearest other units that do have a slot for the reason (none has one here)."""
     if unit.latitude is None or unit.longitude is None:
         return []
-    around = UnitSearch(near=(unit.latitude, unit.longitude), limit=NEARBY_SCAN)
-    found = search_with_next_slots(around, reason, now).items
+    around = UnitQuery(near=(unit.latitude, unit.longitude), limit=NEARBY_SCAN)
+    found = find_units(around, reason, now).results.items
     return [item for item in found if item.unit.id != unit.id and item.next_slot][:count]
+
+
+def warm_up() -> None:
+    """Build this process's indexes (places, units' points) before a citizen waits for them;
+    a database out of reach only postpones it to the first search."""
+    try:
+        INDEX.get()
+        POINTS.get()
+    except SQLAlchemyError:
+        db.session.rollback()

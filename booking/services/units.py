@@ -11,13 +11,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from booking.database import fresh
-from booking.domain.geo import Point, distance_km
+from booking.domain.geo import Point
 from booking.domain.hours import Range
 from booking.domain.text import search_words
 from booking.domain.units_csv import UnitRecord
 from booking.errors import UnitNotFound
 from booking.extensions import db
 from booking.models import OpeningRange, Unit
+from booking.services.nearby import nearest
 
 _POSTCODE = re.compile(r"^\s*(\d{2,5})\s*$")
 
@@ -129,7 +130,8 @@ def search_units(search: UnitSearch) -> tuple[list[UnitHit], int]:
             .options(selectinload(Unit.opening_ranges))
         ).all()
         return [UnitHit(unit) for unit in units], total
-    return _search_near(query, search.near, search.limit, search.offset)
+    filtered = bool(search.q or search.postcode or search.department)
+    return _search_near(query, search.near, search.limit, search.offset, filtered)
 
 
 def _filtered(search: UnitSearch) -> Select[Unit]:
@@ -146,22 +148,30 @@ def _filtered(search: UnitSearch) -> Select[Unit]:
 
 
 def _search_near(
-    query: Select[Unit], point: Point, limit: int, offset: int
+    query: Select[Unit], point: Point, limit: int, offset: int, filtered: bool
 ) -> tuple[list[UnitHit], int]:
-    """Units with coordinates, nearest first; distances on the sphere (haversine)."""
-    located = query.where(Unit.latitude.is_not(None), Unit.longitude.is_not(None)).subquery()
-    rows = db.session.execute(select(located.c.id, located.c.latitude, located.c.longitude)).all()
-    ranked = sorted(
-        (distance_km(point, (latitude, longitude)), unit_id)
-        for unit_id, latitude, longitude in rows
-    )
-    page = ranked[offset : offset + limit]
+    """Units with coordinates, nearest first (the filters' units only, when filtered)."""
+    among = set(db.session.scalars(select(query.subquery().c.id))) if filtered else None
+    page, total = nearest(point, limit, offset, among)
+    return _hits(page), total
+
+
+def units_around(
+    point: Point, limit: int, offset: int = 0, cap: int = 50
+) -> tuple[list[UnitHit], int]:
+    """The active units nearest a point: one page of the `cap` nearest, and how many."""
+    page, total = nearest(point, max(0, min(limit, cap - offset)), offset)
+    return _hits(page), min(total, cap)
+
+
+def _hits(page: list[tuple[int, float]]) -> list[UnitHit]:
+    """Load the units of a page of (id, distance), keeping its order."""
     units = {
         unit.id: unit
         for unit in db.session.scalars(
             select(Unit)
-            .where(Unit.id.in_([unit_id for _, unit_id in page]))
+            .where(Unit.id.in_([unit_id for unit_id, _ in page]))
             .options(selectinload(Unit.opening_ranges))
         )
     }
-    return [UnitHit(units[unit_id], round(distance, 2)) for distance, unit_id in page], len(ranked)
+    return [UnitHit(units[unit_id], distance) for unit_id, distance in page if unit_id in units]

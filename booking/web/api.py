@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, jsonify, request
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from booking import clock
 from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
+from booking.domain.places import PlaceEntry
 from booking.domain.slots import Slot
 from booking.errors import Invalid, ReasonNotFound
 from booking.extensions import limiter
@@ -20,8 +22,9 @@ from booking.models import Booking, Reason, Unit
 from booking.security import email_key, limit
 from booking.services.bookings import BookingDetails, book, cancel_by_citizen
 from booking.services.notifications import manage_url
+from booking.services.places import suggest_places
 from booking.services.reasons import get_reason, list_reasons
-from booking.services.search import Found, search_with_next_slots
+from booking.services.search import Found, UnitQuery, filter_units, find_units
 from booking.services.slot_cache import cached_answer
 from booking.services.slots import unit_slots
 from booking.services.units import UnitSearch, get_unit, weekly_hours
@@ -33,6 +36,8 @@ from booking.web.schemas import (
     CancelIn,
     ErrorBody,
     MotifList,
+    PlaceList,
+    PlaceParams,
     SlotParams,
     SlotsOut,
     UnitOut,
@@ -73,16 +78,53 @@ def motifs() -> ResponseReturnValue:
 def units() -> ResponseReturnValue:
     """Units by text, postcode, département, or nearest to a point; their next slot."""
     params = _query(UnitSearchParams)
-    search = UnitSearch(
-        q=params.q,
-        postcode=params.postcode,
-        department=params.department,
-        near=parse_point(params.near) if params.near else None,
-        limit=params.limit,
-        offset=params.offset,
+    reason = _reason_asked(params.motif)
+    if params.q and not (params.near or params.postcode or params.department):
+        place_search = UnitQuery(params.q, limit=params.limit, offset=params.offset)
+        finding = find_units(replace(place_search, choose_first=True), reason)
+    else:
+        near = parse_point(params.near) if params.near else None
+        search = UnitSearch(params.q, params.postcode, params.department, near)
+        finding = filter_units(replace(search, limit=params.limit, offset=params.offset), reason)
+    results, place = finding.results, finding.place
+    return jsonify(
+        {
+            "items": [_found_json(item) for item in results.items],
+            "total": results.total,
+            "place": place_json(place) if place else None,
+        }
     )
-    results = search_with_next_slots(search, _reason_asked(params.motif))
-    return jsonify({"items": [_found_json(item) for item in results.items], "total": results.total})
+
+
+@bp.get("/places")
+@limiter.shared_limit(lambda: limit("SEARCH"), scope="search")
+@openapi.operation(
+    "Suggestions de lieux (communes, codes postaux)",
+    query=PlaceParams,
+    responses={200: PlaceList, 422: ErrorBody},
+)
+def places() -> ResponseReturnValue:
+    """The places a citizen may mean by what they typed, best first."""
+    params = _query(PlaceParams)
+    return jsonify(
+        {"items": [place_json(place) for place in suggest_places(params.q, params.limit)]}
+    )
+
+
+def place_json(place: PlaceEntry) -> dict[str, Any]:
+    """A place of the gazetteer."""
+    lat, lon = place.point if place.point else (None, None)
+    return {
+        "code": place.code,
+        "insee": place.insee,
+        "name": place.name,
+        "kind": place.kind,
+        "department": place.department,
+        "postcodes": list(place.postcodes),
+        "lat": lat,
+        "lon": lon,
+        "label": place.label,
+    }
 
 
 def _reason_asked(code: str | None) -> Reason | None:

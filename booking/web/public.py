@@ -16,8 +16,8 @@ from booking.models import Reason
 from booking.security import limit
 from booking.services.health import readiness
 from booking.services.reasons import get_reason, list_reasons
-from booking.services.search import search_with_next_slots
-from booking.services.units import UnitSearch, get_unit, weekly_hours
+from booking.services.search import UnitQuery, find_units
+from booking.services.units import get_unit, weekly_hours
 from booking.web.schemas import parse_point
 
 bp = Blueprint("public", __name__)
@@ -27,9 +27,11 @@ PAGE_SIZE = 10
 
 @dataclass(frozen=True)
 class SearchForm:
-    """The home page's search as typed: text, a point (« Autour de moi »), reason, page."""
+    """The home page's search as typed: text, the place chosen among suggestions, a point
+    (« Autour de moi »), reason, page."""
 
     q: str
+    lieu: str
     near: str
     motif: str
     page: int
@@ -38,8 +40,8 @@ class SearchForm:
     def read(cls, args: MultiDict[str, str]) -> SearchForm:
         """The form from the query string, trimmed to sane sizes."""
         page = max(1, min(args.get("page", 1, type=int) or 1, 1000))
-        near = args.get("near", "").strip()[:60]
-        return cls(args.get("q", "").strip()[:100], near, args.get("motif", "")[:40], page)
+        near, lieu = args.get("near", "").strip()[:60], args.get("lieu", "").strip()[:24]
+        return cls(args.get("q", "").strip()[:100], lieu, near, args.get("motif", "")[:40], page)
 
     @property
     def point(self) -> Point | None:
@@ -49,12 +51,12 @@ class SearchForm:
         except ValueError:
             return None
 
-    def search(self) -> UnitSearch | None:
+    def search(self) -> UnitQuery | None:
         """The search to run, or None when nothing was asked."""
-        if not self.q and self.point is None:
+        if not self.q and not self.lieu and self.point is None:
             return None
         offset = (self.page - 1) * PAGE_SIZE
-        return UnitSearch(q=self.q, near=self.point, limit=PAGE_SIZE, offset=offset)
+        return UnitQuery(self.q, self.lieu, self.point, limit=PAGE_SIZE, offset=offset)
 
 
 @bp.get("/")
@@ -65,10 +67,10 @@ def index() -> ResponseReturnValue:
     reasons = list_reasons()
     reason = _chosen_reason(form.motif, reasons)
     search = form.search()
-    results = search_with_next_slots(search, reason) if search else None
-    pages = max(1, -(-results.total // PAGE_SIZE)) if results else 1
+    finding = find_units(search, reason) if search else None
+    pages = max(1, -(-finding.results.total // PAGE_SIZE)) if finding else 1
     return render_template(
-        "index.html", form=form, reasons=reasons, reason=reason, results=results, pages=pages
+        "index.html", form=form, reasons=reasons, reason=reason, finding=finding, pages=pages
     )
 
 
@@ -85,7 +87,9 @@ def unit(public_id: str) -> ResponseReturnValue:
     """A unit's page: address, phone, map link, weekly hours in French, reasons to book."""
     found = get_unit(public_id)
     hours = describe_fr(weekly_hours(found))
-    return render_template("unit.html", unit=found, hours=hours, reasons=list_reasons())
+    reasons = list_reasons()
+    chosen = next((r for r in reasons if r.code == request.args.get("motif")), None)
+    return render_template("unit.html", unit=found, hours=hours, reasons=reasons, chosen=chosen)
 
 
 @bp.get("/donnees-personnelles")

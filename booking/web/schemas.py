@@ -130,11 +130,49 @@ class UnitHitOut(UnitOut):
     )
 
 
+class PlaceOut(BaseModel):
+    """A place of the gazetteer: a commune, an arrondissement, a delegated commune."""
+
+    code: str = Field(
+        description="Clé du lieu (`lieu=` d'une recherche) : code INSEE, et type hors commune."
+    )
+    insee: str
+    name: str
+    kind: str = Field(description="`commune`, `arrondissement`, `deleguee` ou `associee`.")
+    department: str
+    postcodes: list[str]
+    lat: float | None = Field(description="Mairie, en degrés WGS84 (vide si inconnue).")
+    lon: float | None
+    label: str = Field(description="Nom et département : `Orléans (45)`.")
+
+
+class PlaceList(BaseModel):
+    """Places a citizen may mean, best first."""
+
+    items: list[PlaceOut]
+
+
+class PlaceParams(BaseModel):
+    """Query parameters of the place suggestions."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field(
+        max_length=100,
+        description="Ce que la personne a tapé : commune, code postal, code INSEE.",
+        json_schema_extra=documented(f"^{TEXT}*$"),
+    )
+    limit: int = Field(default=8, ge=1, le=20)
+
+
 class UnitPage(BaseModel):
     """A page of search results."""
 
     items: list[UnitHitOut]
     total: int
+    place: PlaceOut | None = Field(
+        default=None, description="Le lieu autour duquel les unités sont classées, s'il y en a un."
+    )
 
 
 class MotifOut(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from booking.formatting import day_fr, time_fr, when_fr
+from booking.formatting import day_fr, of_place, time_fr, when_fr
 
 
 def distance_fr(km: float) -> str:
@@ -14,4 +14,6 @@ def distance_fr(km: float) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the filters: `{{ slot.start | when(unit.timezone) }}`."""
-    app.jinja_env.filters.update(when=when_fr, day=day_fr, hour=time_fr, distance=distance_fr)
+    app.jinja_env.filters.update(
+        when=when_fr, day=day_fr, hour=time_fr, distance=distance_fr, of_place=of_place
+    )

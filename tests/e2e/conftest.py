@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    sync_playwright,
+)
 
 from booking.models import Unit
 from tests.support.server import Server
@@ -76,7 +83,10 @@ def new_page(browser: Browser, live: Server) -> Iterator[Callable[..., Page]]:
         context.route("**/__axe__.js", lambda route: route.fulfill(path=str(AXE)))
         contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda message: _watch_csp(message.text))
+        page.on("console", _watch_console)
+        page.on("pageerror", lambda error: PROBLEMS.append(f"script error: {error}"))
+        page.on("requestfailed", _watch_failure)
+        page.on("response", _watch_response)
         return page
 
     yield make
@@ -84,21 +94,38 @@ def new_page(browser: Browser, live: Server) -> Iterator[Callable[..., Page]]:
         context.close()
 
 
-CSP_VIOLATIONS: list[str] = []
+PROBLEMS: list[str] = []
 
 
-def _watch_csp(text: str) -> None:
-    """Remember what the browser refused under the Content-Security-Policy."""
-    if "Content Security Policy" in text:
-        CSP_VIOLATIONS.append(text)
+def _watch_console(message: ConsoleMessage) -> None:
+    """Remember a console error (a CSP refusal included); a page answering an error status
+    logs one too, which `_watch_response` judges instead."""
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        PROBLEMS.append(f"console: {message.text}")
+    elif "Content Security Policy" in message.text:
+        PROBLEMS.append(f"CSP: {message.text}")
+
+
+def _watch_failure(request: Request) -> None:
+    """A request that failed; one cut short because the page went elsewhere is normal."""
+    if request.failure != "net::ERR_ABORTED":
+        PROBLEMS.append(f"failed ({request.failure}): {request.url}")
+
+
+def _watch_response(response: Response) -> None:
+    """An asset, a script's request or anything but a page itself must not fail: a page may
+    answer 404 or 422 on purpose (the tests visit wrong links and send wrong forms)."""
+    if response.status >= 400 and response.request.resource_type != "document":
+        PROBLEMS.append(f"{response.status}: {response.url}")
 
 
 @pytest.fixture(autouse=True)
-def no_csp_violation() -> Iterator[None]:
-    """Every browser test also checks that the strict CSP blocked nothing of the site."""
-    CSP_VIOLATIONS.clear()
+def nothing_failed() -> Iterator[None]:
+    """Every browser test also checks that no request failed, no asset was missing, no
+    script broke and the strict CSP blocked nothing of the site."""
+    PROBLEMS.clear()
     yield
-    assert CSP_VIOLATIONS == []
+    assert PROBLEMS == []
 
 
 def audit(page: Page) -> list[str]:

@@ -36,7 +36,7 @@ def test_full_journey_on_a_phone_with_an_accessibility_audit_of_each_page(
     violations["accueil"] = audit(page)
     screenshot(page, "1-accueil")
 
-    page.get_by_label("Commune, code postal ou nom de l'unité").fill("ornex")
+    page.get_by_label("Votre commune, votre code postal ou le nom de l'unité").fill("ornex")
     page.get_by_label("Motif de votre visite (facultatif)").select_option("otv")
     page.get_by_role("button", name="Rechercher").click()
     expect(page.get_by_role("heading", name="1 unité trouvée")).to_be_visible()
@@ -50,7 +50,9 @@ def test_full_journey_on_a_phone_with_an_accessibility_audit_of_each_page(
     violations["unité"] = audit(page)
     screenshot(page, "3-unite")
 
-    page.get_by_role("link", name=re.compile("Opération Tranquillité Vacances")).click()
+    # The reason chosen on the home page is kept: the unit page leads to its slots.
+    expect(page.get_by_role("heading", name=re.compile("Votre motif : Opération"))).to_be_visible()
+    page.get_by_role("link", name="Voir les créneaux libres").click()
     expect(page.get_by_role("heading", name=re.compile("Choisissez un créneau"))).to_be_visible()
     violations["créneaux"] = audit(page)
     screenshot(page, "4-creneaux")

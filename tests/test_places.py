@@ -1,0 +1,239 @@
+"""Finding units from where one lives (SPEC §9), on the shipped gazetteer and units."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import func, select
+
+from booking import create_app
+from booking.domain.places import place_key
+from booking.extensions import db
+from booking.models import Place, Unit
+from booking.services.nearby import nearest
+from booking.services.places import INDEX, load_places
+from booking.services.reasons import load_reasons
+from booking.services.units_import import import_units
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMUNES = ROOT / "data" / "communes.csv"
+ALWAYS_OPEN = {day: [(0, 1440)] for day in range(8)}
+
+
+def test_the_gazetteer_loads_and_reloads_on_each_database(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    first = runner.invoke(args=["places", "load"])
+    assert first.exit_code == 0, first.output
+    assert "Lieux chargés : 37510" in first.output
+    smaller = tmp_path / "communes.csv"
+    smaller.write_text("".join(COMMUNES.read_text(encoding="utf-8").splitlines(True)[:101]))
+    again = runner.invoke(args=["places", "load", str(smaller)])
+    assert "Lieux chargés : 100" in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Place.id))) == 100  # replaced, not added
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One database with every place and every unit of the shipped data (loaded once)."""
+    folder = tmp_path_factory.mktemp("places")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'world.sqlite3'}",
+            "INSTANCE_PATH": str(folder / "instance"),
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        load_reasons()
+        load_places()
+        import_units((ROOT / "data" / "units.csv").read_bytes())
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def visitor(world: Flask) -> FlaskClient:
+    """A citizen's browser."""
+    return world.test_client()
+
+
+def page(visitor: FlaskClient, **query: str) -> str:
+    """The home page for a search."""
+    return visitor.get("/", query_string=query).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "heading"),
+    [
+        ("orleans", "Les unités les plus proches d&#39;Orléans (45)"),
+        ("45000", "Les unités les plus proches d&#39;Orléans (45)"),
+        ("St Jean de Braye", "Les unités les plus proches de Saint-Jean-de-Braye (45)"),
+        ("Saint-Cyr-en-Val", "Les unités les plus proches de Saint-Cyr-en-Val (45)"),
+        ("01210", "Les unités les plus proches du code postal 01210"),
+        ("havre", "Les unités les plus proches du Havre (76)"),
+    ],
+)
+def test_a_place_typed_shows_its_nearest_units_with_their_next_slot(
+    visitor: FlaskClient, typed: str, heading: str
+) -> None:
+    html = page(visitor, q=typed, motif="otv")
+    assert heading in html
+    distances = [float(km.replace(",", ".")) for km in re.findall(r"— à ([\d,]+) km", html)]
+    assert len(distances) == 10
+    assert distances == sorted(distances)  # nearest first
+    assert distances[0] < 25
+    assert html.count("Premier créneau libre (30 min)") == 10
+
+
+def test_a_typo_offers_the_close_names_and_one_of_them_leads_to_units(visitor: FlaskClient) -> None:
+    html = page(visitor, q="chesy")
+    assert "Aucune commune ne s'appelle « chesy »" in html
+    assert "Vouliez-vous dire" in html
+    link = re.search(r'href="(/\?lieu=77111[^"]*)"', html)
+    assert link, html
+    chosen = visitor.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "Les unités les plus proches de Chessy (77)" in chosen
+
+
+def test_a_name_several_communes_share_asks_which_one(visitor: FlaskClient) -> None:
+    html = page(visitor, q="Saint-Denis")
+    assert "Plusieurs communes s'appellent « Saint-Denis »" in html
+    assert "Saint-Denis (974)" in html
+    assert "Saint-Denis (11)" in html
+    assert 'class="results"' not in html or "unité trouvée" not in html
+
+
+def test_nothing_found_still_offers_a_next_step(visitor: FlaskClient) -> None:
+    html = page(visitor, q="zzzzqqq")
+    assert "Aucune unité trouvée" in html
+    assert "Autour de moi" in html
+    assert "code postal" in html
+
+
+def test_a_unit_name_still_finds_the_unit(visitor: FlaskClient) -> None:
+    html = page(visitor, q="brigade de proximité de gex")
+    assert "1 unité trouvée" in html
+
+
+def test_a_commune_without_a_point_shows_the_units_of_its_territory(visitor: FlaskClient) -> None:
+    html = page(visitor, q="Papeete")
+    assert "Les unités de Papeete (987) et de son territoire." in html
+    assert "unités trouvées" in html
+
+
+def test_the_reason_chosen_stays_on_the_unit_page_and_the_slots_page(
+    visitor: FlaskClient,
+) -> None:
+    html = page(visitor, q="orleans", motif="otv")
+    unit = re.search(r'href="(/unites/[^"?]+)\?motif=otv"', html)
+    assert unit
+    unit_page = visitor.get(unit.group(1) + "?motif=otv").get_data(as_text=True)
+    assert "Votre motif : Opération Tranquillité Vacances" in unit_page
+    slots = f"{unit.group(1)}/creneaux?motif=otv"
+    assert f'href="{slots}"' in unit_page
+    back = visitor.get(slots).get_data(as_text=True)
+    assert f'href="{unit.group(1)}?motif=otv"' in back
+
+
+def test_the_places_api_suggests_as_one_types(visitor: FlaskClient) -> None:
+    body = visitor.get("/api/v1/places?q=orl&limit=3").json
+    assert [item["label"] for item in body["items"]] == [
+        "Orléans (45)",
+        "Orly (94)",
+        "Orliénas (69)",
+    ]
+    first = body["items"][0]
+    assert first["insee"] == "45234"
+    assert first["postcodes"] == ["45000", "45100"]
+    assert first["lat"] == pytest.approx(47.9, abs=0.05)
+    assert visitor.get("/api/v1/places?q=o").json == {"items": []}
+    assert visitor.get("/api/v1/places").status_code == 422
+
+
+def test_the_units_api_resolves_a_place_and_ranks_by_distance(visitor: FlaskClient) -> None:
+    body = visitor.get("/api/v1/units?q=45000&motif=otv&limit=5").json
+    assert body["place"]["label"] == "Orléans (45)"
+    distances = [item["distance_km"] for item in body["items"]]
+    assert distances == sorted(distances)
+    assert all(item["next_slot"] for item in body["items"])
+    homonym = visitor.get("/api/v1/units?q=saint-denis&limit=1").json
+    assert homonym["place"]["label"] == "Saint-Denis (974)"  # an API client cannot be asked
+
+
+def every_place() -> list[dict[str, str]]:
+    """The gazetteer's rows."""
+    with COMMUNES.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_commune_name_and_every_postcode_finds_units_nearest_first(world: Flask) -> None:
+    """Typed as a citizen would (the name, or the postcode), each place of a département that
+    has units resolves to itself (or to a choice that lists it), and its nearest active
+    units come nearest first: no one lands on "Aucune unité trouvée"."""
+    rows = every_place()
+    with world.app_context():
+        index = INDEX.get()
+        served = Counter(db.session.scalars(select(Unit.department).where(Unit.active.is_(True))))
+        located = set(
+            db.session.scalars(
+                select(Unit.department).where(Unit.active.is_(True), Unit.latitude.is_not(None))
+            )
+        )
+        missed: list[str] = []
+        for row in rows:
+            if row["department"] not in served:
+                continue
+            found = index.resolve(row["name"])
+            meant = [found.place] if found.place else found.choices
+            if not any(place_key(entry.name) == place_key(row["name"]) for entry in meant):
+                missed.append(f"{row['name']} ({row['department']}): {found}")
+                continue
+            entry = index.resolve(f"{row['name']} ({row['department']})").place
+            assert entry is not None, row
+            if entry.point is not None and row["department"] in located:
+                assert_nearest_first(entry.point, row)
+        for postcode in sorted({code for row in rows for code in row["postcodes"].split()}):
+            resolution = index.resolve(postcode)
+            assert resolution.place is not None, postcode
+            if resolution.point is not None:
+                assert_nearest_first(resolution.point, postcode)
+    assert missed == []
+
+
+def assert_nearest_first(point: tuple[float, float], what: Any) -> None:
+    """Some active units around the point, nearest first."""
+    page, total = nearest(point, 5)
+    assert total > 0, what
+    assert [km for _, km in page] == sorted(km for _, km in page), what
+
+
+@pytest.fixture
+def small_world(app: Flask, create_unit: Callable[..., Unit]) -> None:
+    """Two units, and the gazetteer, on the test's database (both engines)."""
+    create_unit(public_id="ORLEANS", latitude=47.90, longitude=1.91, hours=ALWAYS_OPEN)
+    create_unit(public_id="GEX", latitude=46.33, longitude=6.06, hours=ALWAYS_OPEN)
+    with app.app_context():
+        load_places()
+
+
+@pytest.mark.usefixtures("small_world")
+def test_a_place_search_works_on_each_database(client: FlaskClient) -> None:
+    body = client.get("/api/v1/units?q=St Jean de Braye").json
+    assert body["place"]["label"] == "Saint-Jean-de-Braye (45)"
+    assert [item["id"] for item in body["items"]] == ["ORLEANS", "GEX"]
+    assert body["items"][0]["distance_km"] < 10
