@@ -30,6 +30,7 @@ from booking import clock
 from booking.extensions import db
 from booking.logs import log_failure
 from booking.services.health import heartbeat
+from booking.services.once import purge_submissions
 from booking.services.outbox import queue_reminders, release_expired_holds, send_outbox
 from booking.services.privacy import purge_personal_data
 
@@ -167,5 +168,6 @@ def _lead(app: Flask, lock: RunnerLock, holder: str, stopping: threading.Event) 
     scheduler.add_job(in_context, "interval", args=[release_expired_holds], seconds=poll, **options)
     scheduler.add_job(in_context, "interval", args=[queue_reminders], seconds=60, **options)
     scheduler.add_job(in_context, "interval", args=[purge_personal_data], hours=1, **options)
+    scheduler.add_job(in_context, "interval", args=[purge_submissions], hours=1, **options)
     scheduler.add_job(watch, "interval", seconds=min(poll, 1.0), **options)
     scheduler.start()

@@ -134,9 +134,24 @@ def test_lost_race_keeps_the_form_and_offers_the_days_other_slots(
     )
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "vient d&#39;être pris" in page or "plus disponible" in page
+    assert "Quelqu'un vient de prendre ce créneau" in page  # said plainly
+    assert "mardi 24 novembre 2026 à 10 h 00 n'est plus libre" in page
+    assert "Créneau : à choisir ci-dessous" in page  # the lost time is not shown as booked
     assert 'value="Camille Martin"' in page
-    assert 'name="start" value="2026-11-24T10:30:00+01:00"' in page
+    assert 'name="start" value="2026-11-24T10:30:00+01:00">' in page  # offered, not chosen
+    assert "checked" not in page
+    unchosen = client.post(
+        "/unites/ORNEX/rendez-vous?motif=otv",
+        data={
+            "csrf_token": csrf(page),
+            "debut": TUESDAY_10,
+            "autre": "1",
+            "name": "Camille Martin",
+            "email": "camille@example.org",
+        },
+    )
+    assert unchosen.status_code == 422
+    assert "Choisissez l&#39;un des créneaux proposés" in unchosen.get_data(as_text=True)
     again = client.post(
         "/unites/ORNEX/rendez-vous?motif=otv",
         data={

@@ -7,7 +7,13 @@ tables are known.
 
 from booking import db_rules
 from booking.extensions import db
-from booking.models.bookings import ACTIVE_STATUSES, Booking, BookingStatus, OutboxMessage
+from booking.models.bookings import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    OutboxMessage,
+    SubmittedOnce,
+)
 from booking.models.places import Place
 from booking.models.staff import AuditEntry, CalendarFeed, RunnerHeartbeat, StaffUser, staff_units
 from booking.models.types import UTCDateTime, now_default
@@ -28,6 +34,7 @@ __all__ = [
     "Reason",
     "RunnerHeartbeat",
     "StaffUser",
+    "SubmittedOnce",
     "UTCDateTime",
     "Unit",
     "now_default",

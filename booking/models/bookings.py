@@ -95,3 +95,22 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     last_error: Mapped[str] = mapped_column(String(500), default="")
 
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "dropped_at", "next_attempt_at"),)
+
+
+class SubmittedOnce(db.Model):  # type: ignore[name-defined,misc]
+    """A booking request already answered: the form's one-time key, or an API client's
+    Idempotency-Key. Written in the booking's transaction, unique: a second submission of
+    the same key leads to the same booking, never to a second one (kept 24 hours)."""
+
+    __tablename__ = "submitted_once"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    # SHA-256 of the request (API: the body; forms: empty, any resubmission is the same).
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
+    # The first answer, without the manage link's secret (derived again when replayed).
+    answer: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default, index=True)
+
+    booking: Mapped[Booking | None] = relationship()

@@ -10,12 +10,13 @@ on desks), and the email is queued in the same transaction.
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, NamedTuple, cast
 
 from flask import current_app
 from sqlalchemy import Select, func, select, text, update
@@ -25,11 +26,12 @@ from sqlalchemy.orm import joinedload
 from booking import clock
 from booking.database import begin_write, fresh
 from booking.db_rules import CLOSED, OVERBOOKING, refusal
-from booking.errors import LimitReached, NotChangeable, SlotUnavailable, WrongLink
+from booking.errors import Conflict, LimitReached, NotChangeable, SlotUnavailable, WrongLink
 from booking.extensions import db
 from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Reason, Unit
 from booking.services import notifications
 from booking.services.contact import mailbox_key, parse_start, validate_contact
+from booking.services.once import Once, answered, claim, summary
 from booking.services.slots import occupies_desk, slot_at
 from booking.services.units import lock_unit, lock_unit_version
 from booking.tokens import hash_token, link_token, same_hash
@@ -44,6 +46,15 @@ REFUSALS = {
 }
 
 
+class Booked(NamedTuple):
+    """A booking made (or found again, for a request already answered), the secret of its
+    manage link (never stored), and the first answer given about it."""
+
+    booking: Booking
+    token: str
+    answer: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class BookingDetails:
     """What a citizen or a partner sends to book, besides the unit and the reason."""
@@ -56,10 +67,23 @@ class BookingDetails:
 
 
 def book(
-    unit: Unit, reason: Reason, details: BookingDetails, now: datetime | None = None
-) -> tuple[Booking, str]:
-    """Take a slot; return the booking and the secret of its manage link (never stored)."""
+    unit: Unit,
+    reason: Reason,
+    details: BookingDetails,
+    now: datetime | None = None,
+    once: Once | None = None,
+    retried: bool = False,
+) -> Booked:
+    """Take a slot; return the booking and the secret of its manage link.
+
+    With `once`, a request already answered returns the booking it made, and two
+    submissions of it make one booking at most.
+    """
     now = now or clock.now()
+    done = answered(once, now) if once else None
+    if done is not None and done.booking is not None:
+        token = link_token(done.booking.ics_uid, current_app.config["SECRET_KEY"])
+        return Booked(done.booking, token, json.loads(done.answer))
     start = parse_start(details.start)
     contact = validate_contact(
         details.name, details.email, details.phone, details.comment, unit.department
@@ -91,6 +115,11 @@ def book(
         updated_at=now,
     )
     begin_write()
+    entry = claim(once, now) if once else None
+    if once and entry is None:  # submitted again meanwhile, and booked: that booking
+        if retried:
+            raise Conflict("Cette demande vient d'être envoyée : patientez un instant.")
+        return book(unit, reason, details, now, once, retried=True)
     _lock_and_recheck(unit, reason, start, now)
     if verify:
         expire_holds(now, unit.id)
@@ -98,12 +127,14 @@ def book(
     booking.unit, booking.reason = unit, reason
     db.session.add(booking)
     _flush_or_unavailable()
+    if entry is not None:
+        entry.booking, entry.answer = booking, json.dumps(summary(booking), ensure_ascii=False)
     if verify:
         notifications.verification(booking, token)
     else:
         notifications.confirmation(booking, token)
     _commit_or_unavailable()
-    return booking, token
+    return Booked(booking, token, summary(booking))
 
 
 def confirm_booking(reference: str, token: str, now: datetime | None = None) -> Booking:

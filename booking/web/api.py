@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -16,12 +17,12 @@ from booking.domain.places import PlaceEntry
 from booking.domain.slots import Slot
 from booking.errors import Invalid, ReasonNotFound
 from booking.extensions import limiter
-from booking.formatting import local
 from booking.metrics import BOOKINGS, CANCELLATIONS
 from booking.models import Booking, Reason, Unit
 from booking.security import email_key, limit
 from booking.services.bookings import BookingDetails, book, cancel_by_citizen
 from booking.services.notifications import manage_url
+from booking.services.once import Once, summary
 from booking.services.places import suggest_places
 from booking.services.reasons import get_reason, list_reasons
 from booking.services.search import Found, UnitQuery, filter_units, find_units
@@ -47,6 +48,8 @@ from booking.web.schemas import (
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+IDEMPOTENCY_PATTERN = "^[\x21-\x7e]{1,100}$"  # printable ASCII, no space
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_PATTERN)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -176,15 +179,36 @@ def slots(public_id: str) -> ResponseReturnValue:
     "Prendre un rendez-vous",
     body=BookingIn,
     responses={201: BookingOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody},
+    headers={
+        "Idempotency-Key": (
+            IDEMPOTENCY_PATTERN,
+            "Renvoyée dans les 24 h avec le même corps, la demande reçoit sa première "
+            "réponse et ne réserve rien de plus ; avec un autre corps, 422.",
+        )
+    },
 )
 def create_booking() -> ResponseReturnValue:
     """Book an offered slot; 409 when it was taken meanwhile or the email is at its limit."""
     body = _body(BookingIn)
+    once = _idempotency(body)
     unit, reason = get_unit(body.unit_id), get_reason(body.motif)
     details = BookingDetails(body.start, body.name, body.email, body.phone, body.comment)
-    booking, token = book(unit, reason, details)
+    booked = book(unit, reason, details, once=once)
     BOOKINGS.labels("api").inc()
-    return jsonify(booking_json(booking, token)), 201
+    return jsonify({**booked.answer, "cancel_url": manage_url(booked.booking, booked.token)}), 201
+
+
+def _idempotency(body: BookingIn) -> Once | None:
+    """The request's Idempotency-Key, if it sends one (printable ASCII, 100 at most)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise Invalid(
+            "Clé d'idempotence invalide.",
+            {"Idempotency-Key": "1 à 100 caractères ASCII visibles"},
+        )
+    return Once.of_api(key, body.model_dump())
 
 
 @bp.post("/bookings/<reference>/cancel")
@@ -203,16 +227,7 @@ def cancel_booking(reference: str) -> ResponseReturnValue:
 
 def booking_json(booking: Booking, token: str = "") -> dict[str, Any]:
     """A booking with local offsets; the cancel link only for the one who just booked."""
-    zone = booking.unit.timezone
-    return {
-        "reference": booking.reference,
-        "status": booking.status,
-        "unit_id": booking.unit.public_id,
-        "motif": booking.reason_code,
-        "start": local(booking.starts_at, zone).isoformat(),
-        "end": local(booking.ends_at, zone).isoformat(),
-        "cancel_url": manage_url(booking, token) if token else None,
-    }
+    return {**summary(booking), "cancel_url": manage_url(booking, token) if token else None}
 
 
 @bp.get("/openapi.json")

@@ -52,6 +52,11 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
     # A field that people never see nor fill; scripts that fill every field do.
     website = StringField("Ne pas remplir ce champ")
     start = RadioField("Autre créneau", validate_choice=False)
+    # The form's one-time key: sent again (back button, reload, double tap), it leads to
+    # the booking already made (booking.services.once).
+    cle = HiddenField()
+    # Set when the slot was just lost: another one must then be chosen.
+    autre = HiddenField()
 
     def details(self, start: str) -> BookingDetails:
         """What the service needs to book, as typed."""

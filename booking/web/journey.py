@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import groupby
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from booking.domain.slots import Slot
@@ -17,13 +17,17 @@ from booking.models import Reason, Unit
 from booking.security import email_key, limit
 from booking.services.bookings import book
 from booking.services.contact import parse_start
+from booking.services.once import Once, spent
 from booking.services.reasons import get_reason
 from booking.services.search import nearby_with_slots
 from booking.services.slots import last_week, unit_slots, week_slots
 from booking.services.units import get_unit
+from booking.tokens import new_secret
 from booking.web.forms import BookingForm
 
 bp = Blueprint("journey", __name__)
+
+FORM_KEYS_KEPT = 10  # slots whose form key the session remembers
 
 
 @bp.get("/unites/<public_id>/creneaux")
@@ -49,7 +53,8 @@ def slots(public_id: str) -> ResponseReturnValue:
 def details(public_id: str) -> ResponseReturnValue:
     """The short form for the slot chosen."""
     unit, reason, start = _chosen(public_id)
-    return _details_page(unit, reason, BookingForm(), start)
+    form = BookingForm(cle=_form_key(unit, reason, start))
+    return _details_page(unit, reason, form, start)
 
 
 @bp.post("/unites/<public_id>/rendez-vous")
@@ -65,13 +70,30 @@ def submit(public_id: str) -> ResponseReturnValue:
         return _details_page(unit, reason, form, start, expired, status=400)
     if form.website.data:  # the honeypot: answer as if booked, book nothing
         return redirect(url_for("public.index"), code=303)
+    once = Once.of_form(form.cle.data) if form.cle.data else None
     try:
-        booking, token = book(unit, reason, form.details(start.isoformat()))
+        if form.autre.data and not form.start.data:
+            raise Invalid(fields={"start": "Choisissez l'un des créneaux proposés."})
+        booked = book(unit, reason, form.details(start.isoformat()), once=once)
     except ServiceError as error:
         return _details_page(unit, reason, form, start, error, status=error.status)
     BOOKINGS.labels("web").inc()
-    target = url_for("manage.confirmed", reference=booking.reference, token=token)
+    target = url_for("manage.confirmed", reference=booked.booking.reference, token=booked.token)
     return redirect(target, code=303)
+
+
+def _form_key(unit: Unit, reason: Reason, start: datetime) -> str:
+    """The one-time key of the form of a slot, kept in the session: the same page shown
+    again (back button, reload) sends the same key; a new one once its booking is no more."""
+    keys: dict[str, str] = session.setdefault("cles", {})
+    slot = f"{unit.public_id}|{reason.code}|{start.isoformat()}"
+    key = keys.get(slot)
+    if key is None or spent(Once.of_form(key)):
+        key = keys[slot] = new_secret()
+        while len(keys) > FORM_KEYS_KEPT:
+            keys.pop(next(iter(keys)))
+        session.modified = True
+    return key
 
 
 def _chosen(public_id: str) -> tuple[Unit, Reason, datetime]:
@@ -94,9 +116,10 @@ def _details_page(
     status: int = 200,
 ) -> ResponseReturnValue:
     """The details form, with its errors and the other slots of a lost race."""
-    others = _same_day(unit, reason, start) if isinstance(error, SlotUnavailable) else []
+    lost = isinstance(error, SlotUnavailable) or bool(form.autre.data)
+    others = _same_day(unit, reason, start) if lost else []
     context = {"unit": unit, "reason": reason, "form": form, "start": start, "error": error}
-    return render_template("details.html", alternatives=others, **context), status
+    return render_template("details.html", alternatives=others, lost=lost, **context), status
 
 
 def _same_day(unit: Unit, reason: Reason, start: datetime) -> list[Slot]:

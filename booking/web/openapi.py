@@ -26,8 +26,10 @@ def operation(
     responses: dict[int, type[BaseModel]],
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
+    headers: dict[str, tuple[str, str]] | None = None,
 ) -> Callable[[F], F]:
-    """Describe an API view; the description lands in `/api/v1/openapi.json`."""
+    """Describe an API view; the description lands in `/api/v1/openapi.json`. `headers`
+    names the optional request headers it reads: their pattern and description."""
 
     def attach(view: F) -> F:
         view.openapi = {  # type: ignore[attr-defined]
@@ -35,6 +37,7 @@ def operation(
             "responses": responses,
             "query": query,
             "body": body,
+            "headers": headers or {},
         }
         return view
 
@@ -131,6 +134,16 @@ def _operation(
             if description:
                 parameter["description"] = description
             parameters.append(parameter)
+    for name, (pattern, description) in meta["headers"].items():
+        parameters.append(
+            {
+                "name": name,
+                "in": "header",
+                "required": False,
+                "description": description,
+                "schema": {"type": "string", "pattern": pattern},
+            }
+        )
     result: dict[str, Any] = {"summary": meta["summary"], "parameters": parameters}
     if meta["body"] is not None:
         result["requestBody"] = {

@@ -132,10 +132,13 @@ def test_lost_race_in_two_browsers(new_page: Callable[..., Page], app: Flask) ->
     first.get_by_role("button", name="Confirmer le rendez-vous").click()
     expect(first.get_by_role("heading", name="Votre rendez-vous est confirmé")).to_be_visible()
     second.get_by_role("button", name="Confirmer le rendez-vous").click()
-    expect(second.get_by_role("alert")).to_contain_text("Ce créneau")
+    expect(second.get_by_role("alert")).to_contain_text("Quelqu'un vient de prendre ce créneau")
+    expect(second.get_by_text("Créneau : à choisir ci-dessous")).to_be_visible()
+    expect(second.get_by_role("radio").first).not_to_be_checked()
     expect(second.get_by_label("Nom et prénom")).to_have_value("Alex Second")  # form kept
     assert audit(second) == []
-    second.get_by_role("radio").first.check()
+    second.locator("#start label").first.click()  # as a person taps the time
+    expect(second.get_by_role("radio").first).to_be_checked()
     second.get_by_role("button", name="Confirmer le rendez-vous").click()
     expect(second.get_by_role("heading", name="Votre rendez-vous est confirmé")).to_be_visible()
     with app.app_context():

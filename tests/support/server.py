@@ -65,13 +65,15 @@ class Server:
         except OSError:
             return False
 
-    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         """One request on its own connection; (status, decoded JSON or None)."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             payload = json.dumps(body) if body is not None else None
-            headers = {"Content-Type": "application/json"} if payload else {}
-            connection.request(method, path, body=payload, headers=headers)
+            sent = {"Content-Type": "application/json"} if payload else {}
+            connection.request(method, path, body=payload, headers={**sent, **(headers or {})})
             response = connection.getresponse()
             data = response.read()
             kind = response.getheader("Content-Type", "")

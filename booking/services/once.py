@@ -1,0 +1,118 @@
+"""One booking per submission: the form's one-time key and the API's Idempotency-Key.
+
+A key is looked up before anything else (a resubmission of a booking already made must not
+meet its own slot, taken). It is written in the booking's transaction, under a unique
+constraint: two submissions of one key racing each other (a double tap) cannot both book;
+the loser finds the winner's booking. Kept 24 hours (`purge_submissions`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from booking import clock
+from booking.database import begin_write
+from booking.errors import Invalid
+from booking.extensions import db
+from booking.models import ACTIVE_STATUSES as ACTIVE
+from booking.models import Booking, SubmittedOnce, Unit
+
+KEPT = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Once:
+    """A request that must be answered once: its key and what it asked (empty for forms,
+    where any resubmission of the key is the same request)."""
+
+    key: str
+    fingerprint: str = ""
+
+    @classmethod
+    def of_api(cls, key: str, body: dict[str, Any]) -> Once:
+        """An API request: its Idempotency-Key, and its body's digest."""
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return cls(f"api:{key}", hashlib.sha256(canonical.encode()).hexdigest())
+
+    @classmethod
+    def of_form(cls, key: str) -> Once:
+        """A form's one-time key."""
+        return cls(f"form:{key}")
+
+
+def answered(once: Once, now: datetime | None = None) -> SubmittedOnce | None:
+    """The submission already made with this key (its booking loaded), if any; Invalid if
+    the key was used for another request."""
+    cutoff = (now or clock.now()) - KEPT
+    found = db.session.scalar(
+        select(SubmittedOnce)
+        .where(SubmittedOnce.key == once.key, SubmittedOnce.created_at > cutoff)
+        .options(
+            joinedload(SubmittedOnce.booking)
+            .joinedload(Booking.unit)
+            .selectinload(Unit.opening_ranges),
+            joinedload(SubmittedOnce.booking).joinedload(Booking.reason),
+        )
+    )
+    if found is not None and found.fingerprint != once.fingerprint:
+        raise Invalid(
+            "Cette clé d'idempotence a déjà servi pour une autre demande.",
+            {"Idempotency-Key": "une clé par demande"},
+        )
+    return found
+
+
+def spent(once: Once, now: datetime | None = None) -> bool:
+    """Whether a form's key already made a booking that is no longer active (cancelled,
+    expired): the same slot may then be booked again, with a new key."""
+    done = answered(once, now)
+    return done is not None and (done.booking is None or done.booking.status not in ACTIVE)
+
+
+def claim(once: Once, now: datetime) -> SubmittedOnce | None:
+    """In the booking's write transaction, before the booking: claim the key. None when
+    another submission of it got there first (the transaction is then rolled back)."""
+    db.session.execute(  # a key forgotten but not purged yet is free again
+        delete(SubmittedOnce).where(
+            SubmittedOnce.key == once.key, SubmittedOnce.created_at <= now - KEPT
+        )
+    )
+    entry = SubmittedOnce(key=once.key, fingerprint=once.fingerprint, created_at=now)
+    db.session.add(entry)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return entry
+
+
+def summary(booking: Booking) -> dict[str, Any]:
+    """A booking as its booker is answered, without the manage link (a secret)."""
+    zone = ZoneInfo(booking.unit.timezone)
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "unit_id": booking.unit.public_id,
+        "motif": booking.reason_code,
+        "start": booking.starts_at.astimezone(zone).isoformat(),
+        "end": booking.ends_at.astimezone(zone).isoformat(),
+    }
+
+
+def purge_submissions(now: datetime | None = None) -> int:
+    """Forget the keys older than a day (the job runner, every hour)."""
+    cutoff = (now or clock.now()) - KEPT
+    begin_write()
+    result = db.session.execute(delete(SubmittedOnce).where(SubmittedOnce.created_at <= cutoff))
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
