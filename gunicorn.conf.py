@@ -54,3 +54,4 @@ def post_worker_init(worker: Any) -> None:
 
     with worker.wsgi.app_context():
         warm_up()
+    worker.log.info("Worker ready: %s", worker.pid)

@@ -20,7 +20,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from booking import cli, config, database, logs, metrics, security
     from booking.extensions import csrf, db, limiter, login_manager, migrate
     from booking.services import slot_cache
-    from booking.web import api, edge, errors, journey, manage, opendata, public, staff, templating
+    from booking.web import (
+        api,
+        assets,
+        edge,
+        errors,
+        journey,
+        manage,
+        opendata,
+        public,
+        staff,
+        templating,
+    )
 
     test_config = dict(test_config or {})
     app = Flask(
@@ -58,4 +69,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     logs.init_app(app)
     metrics.init_app(app)
+    assets.init_app(app)  # last: WhiteNoise wraps the whole app
     return app

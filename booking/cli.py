@@ -19,12 +19,14 @@ from booking.services.reasons import load_reasons
 from booking.services.staff import StaffError, change_password, create_staff
 from booking.services.units_export import export_csv
 from booking.services.units_import import ImportRefused, import_units
+from booking.web import assets
 
 units_cli = AppGroup("units", help="Import and export the units dataset.")
 motifs_cli = AppGroup("motifs", help="Reasons for a visit.")
 jobs_cli = AppGroup("jobs", help="Background jobs: outbox, reminders.")
 staff_cli = AppGroup("staff", help="Staff accounts.")
 places_cli = AppGroup("places", help="The gazetteer of communes.")
+assets_cli = AppGroup("assets", help="Static files, compressed and fingerprinted.")
 
 
 @jobs_cli.command("run")
@@ -147,6 +149,15 @@ def _read_input(path: str) -> bytes:
     sys.exit(1)
 
 
+@assets_cli.command("build")
+def build_assets_command() -> None:
+    """Build the compressed, fingerprinted static files (for a read-only installation:
+    at deploy time, with the same ASSETS_DIR as the web servers)."""
+    target = assets.assets_dir(current_app.config["ASSETS_DIR"])
+    names = assets.build(assets.SOURCE, target)
+    click.echo(f"Fichiers statiques prêts : {len(names)} dans {target}")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(units_cli)
@@ -154,3 +165,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(places_cli)
+    app.cli.add_command(assets_cli)

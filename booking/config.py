@@ -32,6 +32,8 @@ TEXT_SETTINGS = {
     "SMTP_PASSWORD": "",
     "MAIL_FROM": "Rendez-vous en gendarmerie <ne-pas-repondre@rendez-vous.invalid>",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # Where the compressed, fingerprinted static files are built (default: build/static).
+    "ASSETS_DIR": "",
 }
 
 

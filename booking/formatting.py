@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -50,6 +50,20 @@ def time_fr(moment: datetime, timezone: str) -> str:
     return format_time(local(moment, timezone), "H 'h' mm", locale="fr_FR")
 
 
+def zone_fr(timezone: str) -> str:
+    """`heure de La Réunion`: a zone as a French reader names it."""
+    return ZONE_NAMES.get(timezone, "heure locale")
+
+
+def dates_fr(first: date, last: date) -> str:
+    """`du mardi 24 au lundi 30 novembre`, `du lundi 30 novembre au dimanche 6 décembre`."""
+    end = format_date(last, "EEEE d MMMM", locale="fr_FR")
+    if first == last:
+        return f"le {end}"
+    pattern = "EEEE d" if (first.year, first.month) == (last.year, last.month) else "EEEE d MMMM"
+    return f"du {format_date(first, pattern, locale='fr_FR')} au {end}"
+
+
 def when_fr(moment: datetime, timezone: str) -> str:
     """`mardi 24 novembre 2026 à 10 h 30`, with the zone named outside metropolitan time."""
     text = f"{day_fr(moment, timezone)} à {time_fr(moment, timezone)}"
@@ -57,5 +71,5 @@ def when_fr(moment: datetime, timezone: str) -> str:
         offset = local(moment, timezone).strftime("%z")
         hours = int(offset[:3])
         minutes = f":{offset[3:]}" if offset[3:] != "00" else ""
-        text += f" ({ZONE_NAMES.get(timezone, timezone)}, UTC{hours:+d}{minutes})"
+        text += f" ({zone_fr(timezone)}, UTC{hours:+d}{minutes})"
     return text

@@ -32,6 +32,10 @@ grep -o 'url([^)]*)' "$dist/dsfr.min.css" | sed -e 's/^url(//' -e 's/)$//' -e 's
     mkdir -p "$target/$(dirname "$asset")"
     cp "$dist/$asset" "$target/$asset"
 done
+# French text needs a fraction of each Marianne face's glyphs: the faces the stylesheet names
+# become that subset, the complete ones load only for a page that needs them (fontTools,
+# from the project's environment).
+"$root/.venv/bin/python" "$root/scripts/subset_fonts.py" "$dist/fonts" "$target"
 cp "$dist"/favicon/{favicon.svg,favicon.ico,apple-touch-icon.png} "$target/favicon/"
 cp dsfr/package/LICENSE.md "$target/LICENSE.md"
 echo "$DSFR_VERSION" > "$target/VERSION"

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from icalendar import Calendar
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Unit
@@ -91,14 +91,25 @@ def test_a_wrong_link_shows_nothing_of_the_booking(
     assert "Ornex" not in page
 
 
-def test_cancel_button_cancels_and_sends_a_cancel_invitation(
+def test_cancelling_asks_first_then_cancels_and_sends_a_cancel_invitation(
     app: Flask, client: FlaskClient, link: str
 ) -> None:
     page = client.get(link).get_data(as_text=True)
     reference = booking(app).reference
-    response = client.post(
+    asked = client.post(
         f"/rendez-vous/{reference}/annuler",
         data={"csrf_token": csrf(page), "token": token_of(link)},
+    )
+    assert asked.status_code == 200  # the first step changes nothing
+    question = asked.get_data(as_text=True)
+    assert "Annuler ce rendez-vous ?" in question
+    assert "mardi 24 novembre 2026 à 10 h 00" in question
+    assert f'href="{link}"' in question.replace("&amp;", "&")  # « Non, garder mon rendez-vous »
+    assert asked.headers["Referrer-Policy"] == "no-referrer"
+    assert booking(app).status == "confirmed"
+    response = client.post(
+        f"/rendez-vous/{reference}/annuler",
+        data={"csrf_token": csrf(question), "token": token_of(link), "confirme": "oui"},
     )
     assert response.status_code == 303
     after = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -109,6 +120,45 @@ def test_cancel_button_cancels_and_sends_a_cancel_invitation(
     with app.app_context():
         kinds = [entry.kind for entry in db.session.scalars(select(OutboxMessage))]
     assert kinds == ["confirmation", "cancellation"]
+    again = client.post(  # the question page, sent again once cancelled: nothing more
+        f"/rendez-vous/{reference}/annuler",
+        data={"csrf_token": csrf(question), "token": token_of(link), "confirme": "oui"},
+    )
+    assert again.status_code == 303
+    assert "déjà annulé" in client.get(again.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
+
+
+def test_cancelling_with_a_wrong_secret_shows_nothing(
+    app: Flask, client: FlaskClient, link: str
+) -> None:
+    page = client.get(link).get_data(as_text=True)
+    reference = booking(app).reference
+    forged = client.post(
+        f"/rendez-vous/{reference}/annuler",
+        data={"csrf_token": csrf(page), "token": token_of(link)[:-4] + "AAAA"},
+    )
+    assert forged.status_code == 404
+    assert "Camille" not in forged.get_data(as_text=True)
+    assert booking(app).status == "confirmed"
+
+
+def test_moving_offers_the_whole_horizon_week_by_week(client: FlaskClient, link: str) -> None:
+    first = client.get(link).get_data(as_text=True)
+    assert "Créneaux libres du lundi 23 au dimanche 29 novembre" in first
+    assert "Semaine précédente" not in first
+    weeks = 0
+    page = first
+    while "Semaine suivante" in page:
+        following = re.search(r'href="([^"]+semaine=\d+[^"]*)">Semaine suivante', page)
+        assert following, "the next week's button has no link"
+        page = client.get(following.group(1).replace("&amp;", "&")).get_data(as_text=True)
+        weeks += 1
+        assert "Semaine précédente" in page
+        assert 'name="start"' in page  # slots to move to, in every week of the horizon
+    assert weeks == 4  # 28 days of horizon: this week and four more pages
+    assert 'value="2026-12-21T' in page  # four weeks on: still offered
 
 
 def test_post_without_csrf_is_refused_and_changes_nothing(
@@ -181,3 +231,14 @@ def test_a_deactivated_units_booking_can_still_be_seen_and_cancelled(
     reference = link.split("/rendez-vous/")[1].split("?")[0]
     cancelled = client.post(f"/api/v1/bookings/{reference}/cancel", json={"token": token_of(link)})
     assert cancelled.status_code == 200
+
+
+def test_a_reminder_is_promised_only_when_one_will_be_sent(client: FlaskClient, link: str) -> None:
+    ahead = client.get(link.replace("?", "/confirme?")).get_data(as_text=True)
+    assert "Un rappel vous sera envoyé par courriel 24 heures avant." in ahead  # 27 h ahead
+    soon = {**REQUEST, "start": "2026-11-23T09:00:00+01:00", "email": "tot@example.org"}
+    url = client.post("/api/v1/bookings", json=soon).json["cancel_url"]
+    confirmed = url.removeprefix("http://rdv.test").replace("?", "/confirme?")
+    page = client.get(confirmed).get_data(as_text=True)
+    assert "Votre rendez-vous est confirmé" in page
+    assert "rappel" not in page  # two hours ahead: the confirmation says it all

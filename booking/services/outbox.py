@@ -105,6 +105,14 @@ def _finish(
     db.session.commit()
 
 
+def reminds(created_at: datetime, starts_at: datetime) -> bool:
+    """Whether a booking made at `created_at` gets a reminder: not when booked inside the
+    reminder window (the confirmation has just said it all). What the confirmation page
+    promises, and what `queue_reminders` does."""
+    window = timedelta(hours=current_app.config["BOOKING_REMINDER_HOURS"])
+    return created_at <= starts_at - window
+
+
 def queue_reminders(now: datetime | None = None) -> int:
     """Queue the reminder of each active booking entering its reminder window, once."""
     now = now or clock.now()
@@ -117,8 +125,7 @@ def queue_reminders(now: datetime | None = None) -> int:
             Booking.starts_at <= now + window,
         )
     ).all()
-    # Booked inside the window: the confirmation has just said it all.
-    due = [row.id for row in candidates if row.created_at <= row.starts_at - window]
+    due = [row.id for row in candidates if reminds(row.created_at, row.starts_at)]
     db.session.rollback()
     key = current_app.config["SECRET_KEY"]
     for booking_id in due:

@@ -102,15 +102,22 @@ def last_week() -> int:
     return policy().horizon_days // 7
 
 
-def week_slots(unit: Unit, reason: Reason, week: int, now: datetime | None = None) -> UnitSlots:
-    """Offered slots of the `week`-th week from the unit's today (0 = today and 6 days)."""
+def week_slots(
+    unit: Unit,
+    reason: Reason,
+    week: int,
+    now: datetime | None = None,
+    exclude_booking: int | None = None,
+) -> UnitSlots:
+    """Offered slots of the `week`-th week from the unit's today (0 = today and 6 days);
+    `exclude_booking` as for `unit_slots`."""
     now = now or clock.now()
     today, horizon = booking_window(unit, now)
     first = today + timedelta(days=7 * week)
     last = min(first + timedelta(days=6), horizon)
     if first > horizon:
         return UnitSlots(unit, reason, first, first, [])
-    return unit_slots(unit, reason, first, last, now)
+    return unit_slots(unit, reason, first, last, now, exclude_booking)
 
 
 def slot_at(

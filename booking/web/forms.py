@@ -26,15 +26,18 @@ from booking.services.bookings import BookingDetails
 
 
 class CancelForm(FlaskForm):  # type: ignore[misc]
-    """Cancel a booking from the link of its email."""
+    """Cancel (or confirm) a booking from the link of its email. Cancelling takes two
+    steps: the first shows what will be cancelled, the second (`confirme`) cancels."""
 
     token = HiddenField(validators=[DataRequired()])
+    confirme = HiddenField()
 
 
 class MoveForm(FlaskForm):  # type: ignore[misc]
     """Move a booking to another offered slot."""
 
     token = HiddenField(validators=[DataRequired()])
+    semaine = HiddenField()  # the week shown, shown again after a lost race
     start = RadioField(
         "Nouveau créneau",
         validators=[DataRequired(message="Choisissez un créneau.")],

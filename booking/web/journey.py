@@ -43,6 +43,8 @@ def slots(public_id: str) -> ResponseReturnValue:
         unit=unit,
         reason=reason,
         days=by_day(found.slots, unit.timezone),
+        first_day=found.first_day,
+        last_day=found.last_day,
         week=week,
         more=week < last_week(),
         nearby=nearby,

@@ -3,6 +3,7 @@ anything (mail scanners follow links); a wrong link shows nothing of any booking
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -27,13 +28,14 @@ from booking.security import keep_private, limit
 from booking.services.bookings import cancel_by_citizen, confirm_booking, find_booking, move_booking
 from booking.services.manage import manage_page
 from booking.services.notifications import reason_label
+from booking.services.outbox import reminds
 from booking.web.errors import error_response
 from booking.web.forms import CancelForm, MoveForm
 from booking.web.journey import by_day
 
 bp = Blueprint("manage", __name__, url_prefix="/rendez-vous")
+WEEK = re.compile(r"[0-9]{1,3}")
 
-MOVE_DAYS = 5
 STATUS_LABELS = {
     BookingStatus.CONFIRMED: "confirmé",
     BookingStatus.CANCELLED_BY_CITIZEN: "annulé à votre demande",
@@ -56,20 +58,43 @@ def confirmed(reference: str) -> ResponseReturnValue:
     """What a citizen sees once booked: the reference and what happens next."""
     token = request.args.get("token", "")
     booking = find_booking(reference, token)
-    page = render_template("confirmed.html", booking=booking, token=token)
+    page = render_template(
+        "confirmed.html",
+        booking=booking,
+        token=token,
+        reason_label=reason_label(booking),
+        reminder=reminds(booking.created_at, booking.starts_at),
+    )
     return keep_private(make_response(page))
 
 
 @bp.get("/<reference>")
 def show(reference: str) -> ResponseReturnValue:
-    """The booking, with buttons that POST (mail scanners follow links, not buttons)."""
-    return _page(reference, request.args.get("token", ""))
+    """The booking, with buttons that POST (mail scanners follow links, not buttons), and
+    the slots of one week of the horizon to move to (`semaine`)."""
+    week = request.args.get("semaine", 0, type=int) or 0
+    return _page(reference, request.args.get("token", ""), week=week)
 
 
 @bp.post("/<reference>/annuler")
 @limiter.shared_limit(lambda: limit("CANCEL"), scope="cancel")
 def cancel(reference: str) -> ResponseReturnValue:
-    """Cancel, then show the page again."""
+    """First step: what will be cancelled, and a button to confirm; second step (the form
+    of the first, `confirme`): cancel, then show the page again."""
+    form = CancelForm()
+    page = None
+    if form.validate_on_submit() and form.confirme.data != "oui":
+        page = manage_page(reference, form.token.data or "")
+    if page is not None and (page.changeable or page.held):
+        body = render_template(
+            "cancel_confirm.html",
+            booking=page.booking,
+            token=form.token.data,
+            reason_label=reason_label(page.booking),
+            held=page.held,
+            form=CancelForm(token=form.token.data, confirme="oui"),
+        )
+        return keep_private(make_response(body))
     done = "Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé."
     return _act(reference, cancel_by_citizen, done, CANCELLATIONS.labels("citizen").inc)
 
@@ -88,13 +113,14 @@ def move(reference: str) -> ResponseReturnValue:
     """Move to the chosen slot; on a lost race, say so and offer the others."""
     form = MoveForm()
     token = form.token.data or ""
+    week = int(form.semaine.data) if WEEK.fullmatch(form.semaine.data or "") else 0
     if not form.validate_on_submit():
-        return _page(reference, token, move_form=form, status=422)
+        return _page(reference, token, week, move_form=form, status=422)
     try:
         moved = move_booking(reference, token, form.start.data)
     except ServiceError as error:
         flash(error.message, "error")
-        return _page(reference, token, move_form=form, status=error.status)
+        return _page(reference, token, week, move_form=form, status=error.status)
     when = when_fr(moved.starts_at, moved.unit.timezone)
     flash(
         f"Rendez-vous déplacé au {when}. Un courriel avec la nouvelle invitation vous est envoyé.",
@@ -125,12 +151,15 @@ def _act(
 
 
 def _page(
-    reference: str, token: str, move_form: MoveForm | None = None, status: int = 200
+    reference: str,
+    token: str,
+    week: int = 0,
+    move_form: MoveForm | None = None,
+    status: int = 200,
 ) -> ResponseReturnValue:
     """The manage page; the secret in the URL must not leak through Referer."""
-    page = manage_page(reference, token)
-    zone = page.booking.unit.timezone
-    days = by_day(page.move_slots, zone)[:MOVE_DAYS]  # the journey's pages show the rest
+    page = manage_page(reference, token, week)
+    days = by_day(page.move_slots, page.booking.unit.timezone)
     body = render_template(
         "booking_manage.html",
         page=page,
@@ -140,6 +169,6 @@ def _page(
         status_label=STATUS_LABELS[page.status],
         days=days,
         cancel_form=CancelForm(token=token),
-        move_form=move_form or MoveForm(token=token),
+        move_form=move_form or MoveForm(token=token, semaine=str(page.week)),
     )
     return keep_private(make_response(body, status))

@@ -166,6 +166,15 @@ def test_cancellation_from_the_emails_link(new_page: Callable[..., Page], app: F
     assert audit(mail_client) == []
     screenshot(mail_client, "7-gerer-le-rendez-vous")
     mail_client.get_by_role("button", name="Annuler ce rendez-vous").click()
+    expect(mail_client.get_by_role("heading", name="Annuler ce rendez-vous ?")).to_be_visible()
+    assert audit(mail_client) == []
+    screenshot(mail_client, "8-annuler-confirmation")
+    mail_client.get_by_role("link", name="Non, garder mon rendez-vous").click()  # a change of mind
+    expect(mail_client.get_by_text("confirmé", exact=True)).to_be_visible()
+    with app.app_context():
+        assert db.session.scalar(select(Booking.status)) == "confirmed"
+    mail_client.get_by_role("button", name="Annuler ce rendez-vous").click()
+    mail_client.get_by_role("button", name="Oui, annuler ce rendez-vous").click()
     expect(mail_client.get_by_role("status")).to_contain_text("Votre rendez-vous est annulé")
     expect(mail_client.get_by_text("annulé à votre demande")).to_be_visible()
     with app.app_context():

@@ -54,12 +54,16 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        self.workers = workers
         wait_for(self._ready, timeout=30, step=0.1)
 
     def _ready(self) -> bool:
-        """The health endpoint answers."""
+        """Every worker has started (gunicorn.conf.py logs it) and the health endpoint
+        answers: a test that counts on several workers finds them all there."""
         if self.process.poll() is not None:
             raise AssertionError("gunicorn exited:\n" + self.log.read_text(errors="replace"))
+        if self.log.read_text(errors="replace").count("Worker ready:") < self.workers:
+            return False
         try:
             return self.request("GET", "/healthz")[0] == 200
         except OSError:
