@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(uri)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logs.configure(app.config["LOG_FORMAT"])
+    for warning in config.startup_warnings(app.config):
+        logging.getLogger("booking.config").warning(warning)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_item=database.render_item)

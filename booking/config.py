@@ -34,7 +34,15 @@ TEXT_SETTINGS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     # Where the compressed, fingerprinted static files are built (default: build/static).
     "ASSETS_DIR": "",
+    # Who runs the site (header, legal notice, accessibility statement). `|` breaks a line of
+    # the administration's name, as the State's logo block sets it.
+    "SITE_ADMINISTRATION": "Ministère|de l'Intérieur",
+    "SITE_PUBLISHER": "",  # the administration that publishes the site, with its address
+    "SITE_PUBLICATION_DIRECTOR": "",
+    "SITE_HOST": "",  # who hosts it, with its address
+    "SITE_CONTACT": "",  # an address for questions about the site and its accessibility
 }
+EXAMPLE_MAIL_FROM = TEXT_SETTINGS["MAIL_FROM"]
 
 
 class ConfigurationError(RuntimeError):
@@ -99,6 +107,25 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     config["PERMANENT_SESSION_LIFETIME"] = 12 * 3600
     config["RATELIMIT_HEADERS_ENABLED"] = True
     return config
+
+
+def startup_warnings(config: dict[str, Any]) -> list[str]:
+    """What a production deployment left to its examples: the site runs, but says so."""
+    if config["APP_ENV"] in {"development", "testing"}:
+        return []
+    found = []
+    if config["MAIL_FROM"] == EXAMPLE_MAIL_FROM or config["MAIL_FROM"].endswith(".invalid>"):
+        found.append(
+            "MAIL_FROM est l'adresse d'exemple : les courriels partiront d'une adresse"
+            " qui n'existe pas (indiquez celle de l'administration qui exploite le site)."
+        )
+    for name, what in (
+        ("SITE_PUBLISHER", "l'éditeur du site (mentions légales)"),
+        ("SITE_CONTACT", "l'adresse de contact (déclaration d'accessibilité)"),
+    ):
+        if not config[name].strip():
+            found.append(f"{name} n'est pas renseigné : {what} s'affiche « à renseigner ».")
+    return found
 
 
 def _development_secret(app_env: str, instance_path: str) -> str:

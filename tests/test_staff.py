@@ -326,6 +326,48 @@ def test_bad_hours_are_refused_with_french_messages(agent: FlaskClient, units: o
     assert "Mardi, plage 1" in page
 
 
+def test_a_wrong_time_is_kept_and_marked_on_its_own_field(
+    agent: FlaskClient, units: object
+) -> None:
+    empty = agent.get("/staff/units/UNIT-A/settings").get_data(as_text=True)
+    assert "placeholder" not in empty  # no hours that look real in an empty range
+    response = agent.post(
+        "/staff/units/UNIT-A/settings",
+        data=hours_form(csrf(empty), h_0_1=("08:00", "12h60"), h_2_1=("14:00", "17:00")),
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    end = re.search(r"<input[^>]*id=\"h-0-1-end\"[^>]*>", page).group(0)
+    start = re.search(r"<input[^>]*id=\"h-0-1-start\"[^>]*>", page).group(0)
+    assert 'value="12h60"' in end  # what was typed, kept
+    assert 'aria-invalid="true"' in end
+    assert "fr-input--error" in end
+    assert 'value="08:00"' in start
+    assert "aria-invalid" not in start
+    assert 'id="h-0-1-error"' in page
+    assert "Lundi, plage 1 : heure impossible « 12h60 »" in page
+    assert 'href="#h-0-1-end"' in page  # the summary leads to the field
+    assert 'id="h-2-1-start" name="h-2-1-start" value="14:00"' in page  # the rest kept too
+
+
+def test_a_wrong_closure_keeps_what_was_typed(agent: FlaskClient, units: object) -> None:
+    page = agent.get("/staff/units/UNIT-A/settings").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf(page),
+        "start": "2026-11-24T10:30",
+        "end": "hier",
+        "reason": "Formation",
+    }
+    response = agent.post("/staff/units/UNIT-A/closures", data=data)
+    assert response.status_code == 422
+    answer = response.get_data(as_text=True)
+    assert 'value="2026-11-24T10:30"' in answer
+    assert 'value="Formation"' in answer
+    end = re.search(r"<input[^>]*id=\"end\"[^>]*>", answer).group(0)
+    assert 'aria-invalid="true"' in end
+    assert "Fin de la fermeture : date et heure attendues" in answer
+
+
 def test_hours_change_lists_affected_visits_then_cancels_them_once_confirmed(
     app: Flask, agent: FlaskClient, day: list[Booking]
 ) -> None:

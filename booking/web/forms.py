@@ -73,7 +73,8 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
 
 
 def read_hours_form(form: Mapping[str, str]) -> tuple[dict[int, list[Range]], int]:
-    """Hours and desks from the settings form; Invalid with a French message per wrong field."""
+    """Hours and desks from the settings form; Invalid with a French message per wrong field,
+    keyed by the input it is about (`h-0-1-start`), or by the range (`h-0-1`) when both are."""
     hours: dict[int, list[Range]] = {}
     errors: dict[str, str] = {}
     for day, label in enumerate(DAY_LABELS_FR):
@@ -82,10 +83,18 @@ def read_hours_form(form: Mapping[str, str]) -> tuple[dict[int, list[Range]], in
             start, end = form.get(f"{name}-start", "").strip(), form.get(f"{name}-end", "").strip()
             if not start and not end:
                 continue
+            times = {}
+            for part, text in (("start", start), ("end", end)):
+                try:
+                    if not text:
+                        raise HoursError("indiquez le début et la fin")
+                    times[part] = parse_time(text)
+                except HoursError as error:
+                    errors.setdefault(f"{name}-{part}", f"{label}, plage {n} : {error}")
+            if len(times) < 2:
+                continue
             try:
-                if not start or not end:
-                    raise HoursError("indiquez le début et la fin")
-                hours.setdefault(day, []).append(check_range(parse_time(start), parse_time(end)))
+                hours.setdefault(day, []).append(check_range(times["start"], times["end"]))
             except HoursError as error:
                 errors[name] = f"{label}, plage {n} : {error}"
         try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
@@ -18,6 +19,7 @@ from booking.services.health import readiness
 from booking.services.reasons import get_reason, list_reasons
 from booking.services.search import UnitQuery, find_units
 from booking.services.units import get_unit, weekly_hours
+from booking.web import openapi
 from booking.web.schemas import parse_point
 
 bp = Blueprint("public", __name__)
@@ -94,8 +96,55 @@ def unit(public_id: str) -> ResponseReturnValue:
 
 @bp.get("/donnees-personnelles")
 def privacy() -> ResponseReturnValue:
-    """Legal notice and personal data: what is collected, why, for how long, your rights."""
+    """Personal data: what is collected, why, for how long, your rights."""
     return render_template("privacy.html")
+
+
+@bp.get("/mentions-legales")
+def legal() -> ResponseReturnValue:
+    """Who publishes the site, who directs the publication, who hosts it (from settings)."""
+    return render_template("legal.html")
+
+
+@bp.get("/accessibilite")
+def accessibility() -> ResponseReturnValue:
+    """The accessibility statement: partially compliant until an audit says otherwise."""
+    return render_template("accessibility.html")
+
+
+@bp.get("/api")
+def api_documentation() -> ResponseReturnValue:
+    """The API for people: every operation of the OpenAPI document, its parameters, body
+    and answers; the document itself for tools."""
+    codes = [reason.code for reason in list_reasons()]
+    document = openapi.build_document(current_app, "api", enums={"motif": codes})
+    return render_template("api.html", operations=api_operations(document), document=document)
+
+
+def api_operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operations of an OpenAPI document, in reading order, with their body's fields."""
+    schemas = document["components"]["schemas"]
+    operations = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            fields = []
+            if body:
+                schema = schemas[body["schema"]["$ref"].rsplit("/", 1)[-1]]
+                required = set(schema.get("required", []))
+                for name, prop in schema.get("properties", {}).items():
+                    fields.append({"name": name, "required": name in required, **prop})
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation["summary"],
+                    "parameters": operation["parameters"],
+                    "fields": fields,
+                    "responses": operation["responses"],
+                }
+            )
+    return operations
 
 
 @bp.get("/healthz")

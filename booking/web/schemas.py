@@ -255,7 +255,11 @@ class BookingIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: str = Field(max_length=40, json_schema_extra=documented(UNIT_ID_PATTERN))
+    unit_id: str = Field(
+        max_length=40,
+        description="Identifiant de l'unité (`id` de `/units`), par exemple `01281-01`.",
+        json_schema_extra=documented(UNIT_ID_PATTERN),
+    )
     motif: str = Field(max_length=40, description="Code d'un motif de `/motifs`.")
     start: str = Field(
         max_length=60,
@@ -291,7 +295,11 @@ class CancelIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    token: str = Field(max_length=200, json_schema_extra=documented(TOKEN_PATTERN))
+    token: str = Field(
+        max_length=200,
+        description="Le secret du lien d'annulation (`token=` de `cancel_url`).",
+        json_schema_extra=documented(TOKEN_PATTERN),
+    )
 
 
 class BookingOut(BaseModel):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import re
+
+from flask import Flask, current_app
+from markupsafe import Markup, escape
 
 from booking.formatting import dates_fr, day_fr, of_place, time_fr, when_fr, zone_fr
 
@@ -10,6 +13,25 @@ from booking.formatting import dates_fr, day_fr, of_place, time_fr, when_fr, zon
 def distance_fr(km: float) -> str:
     """`3,4 km`."""
     return f"{km:.1f}".replace(".", ",") + " km"
+
+
+def contact_link(contact: str) -> str:
+    """The link of a contact setting: an address gets `mailto:`, a web page stays."""
+    contact = contact.strip()
+    if contact.startswith(("https://", "http://", "mailto:")):
+        return contact
+    return "mailto:" + contact
+
+
+def code_spans(text: str) -> Markup:
+    """Text whose `back-quoted` parts are code, as OpenAPI descriptions write them."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
+
+
+def administration() -> Markup:
+    """The administration's name as the State's logo block sets it, a line per `|`."""
+    lines = current_app.config["SITE_ADMINISTRATION"].split("|")
+    return Markup("<br>").join(line.strip() for line in lines if line.strip())
 
 
 def init_app(app: Flask) -> None:
@@ -22,4 +44,7 @@ def init_app(app: Flask) -> None:
         zone=zone_fr,
         distance=distance_fr,
         of_place=of_place,
+        contact_link=contact_link,
+        code_spans=code_spans,
     )
+    app.jinja_env.globals["administration"] = administration

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from booking.domain.hours import DAY_LABELS_FR
-from booking.errors import ServiceError
+from booking.errors import Invalid, ServiceError
 from booking.models import Unit
 from booking.services import unit_settings
 from booking.services.units import weekly_hours
@@ -49,13 +50,12 @@ def add_closure(public_id: str) -> ResponseReturnValue:
     unit = staff_unit(public_id)
     form, confirmed = request.form, bool(request.form.get("confirm"))
     try:
-        start = local_datetime(form.get("start", ""), unit.timezone, "start")
-        end = local_datetime(form.get("end", ""), unit.timezone, "end")
+        start, end = _closure_period(form, unit.timezone)
         reason = form.get("reason", "")
         outcome = unit_settings.add_closure(current_user, unit, start, end, reason, confirmed)
     except ServiceError as error:
-        flash(" ; ".join([error.message, *error.fields.values()]), "error")
-        return redirect(url_for("staff.settings", public_id=unit.public_id), 303)
+        values = hours_fields(weekly_hours(unit), unit.desks)
+        return _settings_page(unit, values, closure_values=form, closure_error=error)
     if not outcome.applied:
         return _confirm_page(unit, outcome, "staff.add_closure")
     flash(_saved_message(len(outcome.affected), "Fermeture enregistrée"), "success")
@@ -72,19 +72,38 @@ def remove_closure(public_id: str, closure_id: int) -> ResponseReturnValue:
     return redirect(url_for("staff.settings", public_id=unit.public_id), 303)
 
 
+def _closure_period(form: Mapping[str, str], zone: str) -> tuple[datetime, datetime]:
+    """The start and end of a closure as typed; Invalid naming each wrong field."""
+    moments, errors = {}, {}
+    for field in ("start", "end"):
+        try:
+            moments[field] = local_datetime(form.get(field, ""), zone, field)
+        except Invalid as error:
+            errors.update(error.fields)
+    if errors:
+        raise Invalid("Fermeture invalide.", errors)
+    return moments["start"], moments["end"]
+
+
 def _settings_page(
-    unit: Unit, values: Mapping[str, str], error: ServiceError | None = None
+    unit: Unit,
+    values: Mapping[str, str],
+    error: ServiceError | None = None,
+    closure_values: Mapping[str, str] | None = None,
+    closure_error: ServiceError | None = None,
 ) -> ResponseReturnValue:
-    """The settings form with the values given (what was typed, after an error)."""
+    """The settings forms with the values given (what was typed, after an error)."""
     page = render_template(
         "staff/settings.html",
         unit=unit,
         values=values,
         error=error,
+        closure_values=closure_values or {},
+        closure_error=closure_error,
         closures=unit_settings.closures(unit),
         day_labels=DAY_LABELS_FR,
     )
-    return page, 422 if error else 200
+    return page, 422 if error or closure_error else 200
 
 
 def _confirm_page(unit: Unit, outcome: unit_settings.Outcome, action: str) -> str:
