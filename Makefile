@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_http.py
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_places.py
+	$(BIN)/python bench/bench_bookings.py
 
 ## Rebuild data/units.csv from the public directory (see data/README.md).
 data: $(STAMP)

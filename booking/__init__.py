@@ -25,11 +25,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         api,
         assets,
         edge,
+        envelope,
         errors,
         journey,
         manage,
         opendata,
         public,
+        sessions,
         staff,
         templating,
     )
@@ -69,8 +71,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     edge.init_app(app)
     templating.init_app(app)
+    sessions.init_app(app)
     security.init_app(app)
-    logs.init_app(app)
     metrics.init_app(app)
-    assets.init_app(app)  # last: WhiteNoise wraps the whole app
+    assets.init_app(app)  # WhiteNoise wraps the app…
+    envelope.init_app(app)  # …and the request id, headers, log line and metric wrap both
     return app

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.sql import Executable
 
 from booking.extensions import db
@@ -74,16 +74,27 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 def begin_write() -> None:
     """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE).
 
-    A read-only transaction already open is ended first: SQLite cannot turn a reader into
-    a writer safely once another writer has committed. Ending it by a commit keeps what it
-    loaded (expire_on_commit is off), so a use case does not read the same rows twice.
+    On SQLite, a read-only transaction already open is ended first: SQLite cannot turn a
+    reader into a writer safely once another writer has committed. Ending it by a commit
+    keeps what it loaded (expire_on_commit is off), so a use case does not read the same rows
+    twice. On PostgreSQL the transaction simply goes on: no commit, no new connection.
     """
     session = db.session()
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() with unsaved changes in the session")
+        if session.connection().dialect.name != "sqlite":
+            return  # PostgreSQL: a READ COMMITTED transaction writes as well; the locks the
+            # write takes (the unit's row) make what it then reads current.
         session.commit()
     session.connection(execution_options=IMMEDIATE)
+
+
+def run(statement: Executable, params: dict[str, Any] | None = None) -> CursorResult[Any]:
+    """Execute a Core statement (built on tables, once) on the session's connection, in its
+    transaction, without the ORM's per-statement work: for the few statements every booking
+    runs, where that work cost more than the database."""
+    return db.session.connection().execute(statement, params or {})
 
 
 S = TypeVar("S", bound=Executable)

@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import time
-import uuid
 from contextvars import ContextVar
 
-from flask import Flask, Response, g, request
 from sqlalchemy.exc import DBAPIError
 
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
-_INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-log = logging.getLogger("booking.requests")
 
 
 class JsonFormatter(logging.Formatter):
@@ -73,34 +67,3 @@ def configure(log_format: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
-
-
-def init_app(app: Flask) -> None:
-    """Give each request an id (kept from a proxy's X-Request-ID) and log it when answered."""
-
-    @app.before_request
-    def start() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        REQUEST_ID.set(incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex)
-        g.request_started = time.perf_counter()
-
-    @app.after_request
-    def finish(response: Response) -> Response:
-        response.headers["X-Request-ID"] = REQUEST_ID.get()
-        elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
-        log.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status_code,
-            extra={
-                "fields": {
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(elapsed * 1000, 1),
-                    "endpoint": request.endpoint or "",
-                }
-            },
-        )
-        return response

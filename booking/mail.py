@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
+from sqlalchemy import insert
 
 from booking import clock
+from booking.database import run
 from booking.extensions import db
 from booking.models import OutboxMessage
 
@@ -31,15 +33,20 @@ def compose(
     context: dict[str, Any],
     calendar: bytes | None = None,
     calendar_method: str = "",
+    message_key: str = "",
 ) -> EmailMessage:
-    """A multipart text + HTML message in French, with an optional .ics invitation."""
+    """A multipart text + HTML message in French, with an optional .ics invitation;
+    `message_key` gives a Message-ID of its own (the same on every attempt to send)."""
     sender = current_app.config["MAIL_FROM"]
+    domain = parseaddr(sender)[1].rpartition("@")[2] or None
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = str(Address(display_name=to_name, addr_spec=to))
     message["Date"] = format_datetime(clock.now())
-    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message["Message-ID"] = (
+        f"<{message_key}@{domain or 'localhost'}>" if message_key else make_msgid(domain=domain)
+    )
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = "fr"
     message.set_content(render_template(f"emails/{template}.txt", **context))
@@ -56,8 +63,22 @@ def compose(
     return message
 
 
+def enqueue_notice(kind: str, booking_id: int, recipient: str, notice: str) -> None:
+    """Add what to say (a notice, rendered when sent) to the outbox, in the caller's
+    transaction: committed with the change, or not at all. One INSERT, without the ORM's
+    unit of work: it runs inside the write lock of every booking."""
+    now = clock.now()
+    values = {"kind": kind, "booking_id": booking_id, "recipient": recipient, "notice": notice}
+    run(_INSERT_NOTICE, {**values, "created_at": now, "next_attempt_at": now})
+
+
+_INSERT_NOTICE = insert(OutboxMessage.__table__).values(
+    subject="", message="", attempts=0, last_error=""
+)
+
+
 def enqueue(message: EmailMessage, kind: str, booking_id: int | None = None) -> OutboxMessage:
-    """Add the message to the outbox in the caller's transaction (committed with the change)."""
+    """Add a message composed whole to the outbox in the caller's transaction."""
     now = clock.now()
     entry = OutboxMessage(
         created_at=now,
@@ -73,14 +94,15 @@ def enqueue(message: EmailMessage, kind: str, booking_id: int | None = None) -> 
     return entry
 
 
-def deliver(entry: OutboxMessage) -> None:
-    """Send one outbox message by SMTP, or write it as a .eml file when SMTP is not set up."""
+def deliver(entry: OutboxMessage, message: str) -> None:
+    """Send one outbox entry's message by SMTP, or write it as a .eml file when SMTP is not
+    set up."""
     config = current_app.config
     if not config["SMTP_HOST"]:
         folder = Path(current_app.instance_path) / "emails"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{entry.id:06d}-{entry.kind}.eml"
-        path.write_bytes(entry.message.encode("utf-8"))
+        path.write_bytes(message.encode("utf-8"))
         log.info("email %s (%s) written to %s", entry.id, entry.kind, path)
         return
     with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
@@ -89,7 +111,7 @@ def deliver(entry: OutboxMessage) -> None:
         if config["SMTP_USER"]:
             smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
         sender = parseaddr(config["MAIL_FROM"])[1]
-        smtp.sendmail(sender, [entry.recipient], entry.message.encode("utf-8"))
+        smtp.sendmail(sender, [entry.recipient], message.encode("utf-8"))
     log.info("email %s (%s) sent", entry.id, entry.kind)
 
 

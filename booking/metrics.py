@@ -11,11 +11,10 @@ import contextlib
 import ipaddress
 import math
 import os
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -30,6 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from booking import clock
+from booking.config import ConfigurationError
 from booking.extensions import db
 from booking.models import OutboxMessage, RunnerHeartbeat
 
@@ -88,22 +88,28 @@ def _age(moment: datetime | None, now: datetime) -> float:
 
 
 def init_app(app: Flask) -> None:
-    """Time every request; serve /metrics to the allowed addresses."""
+    """Serve /metrics to the allowed addresses (requests are timed by booking.web.envelope).
 
-    @app.before_request
-    def start() -> None:
-        g.metrics_started = time.perf_counter()
-
-    @app.after_request
-    def observe(response: Response) -> Response:
-        started = g.get("metrics_started")
-        if started is not None and request.endpoint != "metrics.metrics":
-            LATENCY.labels(
-                request.endpoint or "inconnu", request.method, str(response.status_code)
-            ).observe(time.perf_counter() - started)
-        return response
-
+    In multiprocess mode the samples folder must exist and be writable: otherwise every
+    sample would fail, request after request; the start stops here instead, saying why."""
+    check_samples_folder(os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""))
     app.register_blueprint(bp)
+
+
+def check_samples_folder(folder: str) -> None:
+    """ConfigurationError unless `folder` (when given) is a writable folder."""
+    if not folder:
+        return
+    if not os.path.isdir(folder):
+        raise ConfigurationError(
+            f"PROMETHEUS_MULTIPROC_DIR désigne « {folder} », qui n'existe pas : créez ce dossier"
+            " (gunicorn.conf.py le crée au démarrage) ou retirez la variable."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigurationError(
+            f"PROMETHEUS_MULTIPROC_DIR désigne « {folder} », où ce processus ne peut pas écrire :"
+            " donnez-lui les droits, ou choisissez un autre dossier."
+        )
 
 
 @bp.get("/metrics")

@@ -1,4 +1,4 @@
-"""HTTP hardening: security headers, the client address behind a trusted proxy, rate limits."""
+"""HTTP hardening: the client address behind a trusted proxy, rate limits, private pages."""
 
 from __future__ import annotations
 
@@ -9,25 +9,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking.services.contact import mailbox_key
 
-# No inline script or style anywhere: the pages load their code and styles from the site.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
-
 
 def init_app(app: Flask) -> None:
-    """Trust X-Forwarded-* only from the configured number of proxies; add the headers."""
+    """Trust X-Forwarded-* only from the configured number of proxies (the security headers
+    are added by booking.web.envelope)."""
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         # Without this, every client would share the proxy's address in the rate limits; with
@@ -35,21 +20,6 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
-    app.after_request(_headers)
-
-
-def _headers(response: Response) -> Response:
-    """Security headers on every answer."""
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.is_secure or current_app.config["BASE_URL"].startswith("https://"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    return response
 
 
 def limit(name: str) -> str:

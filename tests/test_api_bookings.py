@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import email
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email import policy
 from email.message import Message
 from typing import Any
 
@@ -17,6 +15,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Unit
+from tests.support.mail import rendered
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 TUESDAY_10 = "2026-11-24T10:00:00+01:00"
@@ -86,7 +85,7 @@ def test_booking_answers_201_with_reference_and_cancel_link(
 @pytest.mark.usefixtures("unit")
 def test_confirmation_email_carries_a_request_invitation(app: Flask, client: FlaskClient) -> None:
     client.post("/api/v1/bookings", json=request())
-    message = email.message_from_string(outbox(app)[0].message, policy=policy.default)
+    message = rendered(app, outbox(app)[0])
     assert message["Subject"] == (
         "Rendez-vous confirmé le mardi 24 novembre 2026 à 10 h 00 – Gendarmerie - Brigade de Ornex"
     )
@@ -114,8 +113,7 @@ def test_discreet_reason_is_neutral_in_subject_and_calendar(
     app: Flask, client: FlaskClient
 ) -> None:
     client.post("/api/v1/bookings", json=request(motif="radicalisation", start=TUESDAY_10))
-    raw = outbox(app)[0].message
-    message = email.message_from_string(raw, policy=policy.default)
+    message = rendered(app, outbox(app)[0])
     calendar, _ = calendar_of(message)
     everything = (
         message["Subject"]
@@ -251,10 +249,8 @@ def test_cancel_frees_the_slot_and_queues_a_cancel_invitation(
     assert again.status_code == 409
     assert client.post("/api/v1/bookings", json=request(email="b@example.org")).status_code == 201
     confirmation, cancellation = outbox(app)[:2]
-    calendar, part = calendar_of(
-        email.message_from_string(cancellation.message, policy=policy.default)
-    )
-    first, _ = calendar_of(email.message_from_string(confirmation.message, policy=policy.default))
+    calendar, part = calendar_of(rendered(app, cancellation))
+    first, _ = calendar_of(rendered(app, confirmation))
     assert part.get_param("method") == "CANCEL"
     assert str(calendar["method"]) == "CANCEL"
     [event], [original] = calendar.walk("VEVENT"), first.walk("VEVENT")

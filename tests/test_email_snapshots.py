@@ -14,6 +14,7 @@ from flask import Flask
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Reason, Unit
 from booking.services import notifications
+from booking.services.notifications import Notice
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 
@@ -51,22 +52,35 @@ def sample_booking(reason_code: str, department: str = "01") -> Booking:
     return booking
 
 
+@pytest.fixture(autouse=True)
+def placeholder_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The manage link's secret, derived when rendering, shows as SECRET in the snapshots."""
+    monkeypatch.setattr(notifications, "link_token", lambda uid, key: "SECRET")
+
+
 def rendered(app: Flask, kind: str, reason_code: str, department: str = "01") -> str:
-    """Subject, text and HTML of one email kind, as one comparable document."""
+    """Subject, text and HTML of one email kind, as one comparable document: recorded as a
+    notice in the change's transaction, rendered as the job runner sends it."""
     with app.app_context():
         booking = sample_booking(reason_code, department)
-        {
-            "confirmation": lambda: notifications.confirmation(booking, "SECRET"),
-            "moved": lambda: notifications.moved(booking, "SECRET"),
-            "reminder": lambda: notifications.reminder(booking, "SECRET"),
-            "cancellation": lambda: notifications.cancellation(booking),
-            "cancelled_by_unit": lambda: notifications.cancellation(
-                booking, by_unit_reason="Fermeture exceptionnelle de la brigade."
+        notice = {
+            "confirmation": lambda: Notice.of("confirmation", booking),
+            "moved": lambda: Notice.of("moved", booking),
+            "reminder": lambda: Notice.of("reminder", booking),
+            "cancellation": lambda: Notice.of("cancellation", booking),
+            "cancelled_by_unit": lambda: Notice.of(
+                "cancellation", booking, by_unit_reason="Fermeture exceptionnelle de la brigade."
             ),
         }[kind]()
-        [entry] = [item for item in db.session.new if isinstance(item, OutboxMessage)]
+        entry = OutboxMessage(
+            id=7,
+            kind=notice.kind,
+            notice=notice.to_json(),  # as the outbox keeps it
+            created_at=datetime(2026, 11, 22, 20, 0, tzinfo=UTC),
+        )
+        text = notifications.message_of(entry)
         db.session.rollback()
-    message = email.message_from_string(entry.message, policy=policy.default)
+    message = email.message_from_string(text, policy=policy.default)
     parts = {part.get_content_type(): part for part in message.walk()}
     return (
         f"Subject: {message['Subject']}\n"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import email
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email import policy
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from booking.services import unit_settings
 from booking.services.bookings import NotChangeable, confirm_booking
 from booking.services.outbox import release_expired_holds
 from booking.services.staff import create_staff
+from tests.support.mail import rendered
 from tests.support.staff import PASSWORD
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -79,7 +78,7 @@ def test_a_hold_keeps_the_slot_until_confirmed_then_the_invitation_leaves(
     assert created.json["status"] == "pending"
     [verification] = outbox(app)
     assert verification.kind == "verification"
-    message = email.message_from_string(verification.message, policy=policy.default)
+    message = rendered(app, verification)
     assert message["Subject"].startswith("À confirmer : rendez-vous le mardi 24 novembre 2026")
     assert not [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     assert client.post("/api/v1/bookings", json=request("b@example.org")).status_code == 409

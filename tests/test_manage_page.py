@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import email
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email import policy
 
 import pytest
 from flask import Flask
@@ -16,6 +14,7 @@ from sqlalchemy import func, select, update
 
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Unit
+from tests.support.mail import rendered
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 REQUEST = {
@@ -191,7 +190,7 @@ def test_move_keeps_the_uid_and_raises_the_sequence(
     with app.app_context():
         moved = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()[-1]
     assert moved.kind == "moved"
-    message = email.message_from_string(moved.message, policy=policy.default)
+    message = rendered(app, moved)
     [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     [event] = Calendar.from_ical(part.get_content()).walk("VEVENT")
     assert str(event["uid"]) == before.ics_uid

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -10,6 +13,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
+from booking import ROOT
 from booking.models import Unit
 from tests.support.server import Server
 
@@ -87,3 +91,24 @@ def test_counts_add_up_over_four_workers(
 def test_metrics_are_not_public(client: FlaskClient) -> None:
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 404
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 200
+
+
+def test_a_missing_samples_folder_stops_the_start_with_a_clear_message(tmp_path: Path) -> None:
+    """Not a traceback on every request: the process does not start, and says why."""
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "absent"),
+    }
+    started = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "routes"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode != 0
+    last = started.stderr.strip().splitlines()[-1]
+    assert f"PROMETHEUS_MULTIPROC_DIR désigne « {tmp_path / 'absent'} », qui n'existe pas" in last

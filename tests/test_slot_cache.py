@@ -16,6 +16,13 @@ from booking.models import Unit
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 TUESDAY = "/api/v1/units/ORNEX/slots?motif=otv&from=2026-11-24&to=2026-11-24"
 TEN = "2026-11-24T10:00:00+01:00"
+BODY = {
+    "unit_id": "ORNEX",
+    "motif": "otv",
+    "start": TEN,
+    "name": "Camille",
+    "email": "c@example.org",
+}
 
 
 @pytest.fixture
@@ -37,8 +44,8 @@ def test_answers_are_kept_while_nothing_changes(
     import booking.web.api as api
 
     calls = []
-    original = api.unit_slots
-    monkeypatch.setattr(api, "unit_slots", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = api.view_slots
+    monkeypatch.setattr(api, "view_slots", lambda *a, **k: calls.append(1) or original(*a, **k))
     first, second = client.get(TUESDAY), client.get(TUESDAY)
     assert first.data == second.data
     assert len(calls) == 1
@@ -81,3 +88,31 @@ def test_a_change_written_behind_the_apps_back_shows_too(
         db.session.execute(text("DELETE FROM opening_ranges WHERE unit_id = :u"), {"u": unit.id})
         db.session.commit()
     assert starts(client) == []
+
+
+def test_a_booking_forgets_the_answers_of_its_own_unit_only(
+    client: FlaskClient,
+    create_unit: Callable[..., Unit],
+    frozen_now: Callable[[datetime], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import booking.web.api as api
+
+    frozen_now(MONDAY_7AM)
+    names = {create_unit(public_id=name, desks=1).id: name for name in ("ORNEX", "GEX")}
+    rendered: list[str] = []
+    original = api.view_slots
+    monkeypatch.setattr(
+        api,
+        "view_slots",
+        lambda view, *a, **k: rendered.append(names[view.id]) or original(view, *a, **k),
+    )
+    gex = TUESDAY.replace("ORNEX", "GEX")
+    client.get(TUESDAY)
+    client.get(gex)
+    body = {**BODY}
+    headers = {"Idempotency-Key": "une-seule-fois"}  # its bookkeeping deletes old keys too
+    assert client.post("/api/v1/bookings", json=body, headers=headers).status_code == 201
+    assert TEN not in starts(client)  # ORNEX computed again…
+    client.get(gex)  # …GEX still kept
+    assert rendered == ["ORNEX", "GEX", "ORNEX"]

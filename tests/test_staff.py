@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import csv
-import email
 import io
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email import policy
 
 import pytest
 from flask import Flask
@@ -19,6 +17,7 @@ from sqlalchemy import select, update
 from booking.extensions import db
 from booking.models import AuditEntry, Booking, OutboxMessage, StaffUser, Unit
 from booking.services.staff import create_staff
+from tests.support.mail import rendered
 from tests.support.staff import PASSWORD, csrf, sign_in
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -236,7 +235,7 @@ def test_marking_visits_and_cancelling_with_a_reason(
     )
     assert status_of(app, late.reference) == "cancelled_by_unit"
     [message] = [m for m in outbox(app) if m.kind == "cancellation"]
-    parsed = email.message_from_string(message.message, policy=policy.default)
+    parsed = rendered(app, message)
     text = next(p for p in parsed.walk() if p.get_content_type() == "text/plain").get_content()
     assert "Enquêteur indisponible ce jour-là" in text
     assert "http://rdv.test/unites/UNIT-A" in text  # to book again

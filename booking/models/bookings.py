@@ -84,9 +84,11 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str] = mapped_column(String(24))  # confirmation, cancellation, reminder…
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    # The whole MIME message, rendered when the change was made: sending needs nothing else.
-    message: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    # What to say, as JSON (booking.services.notifications.Notice), rendered when sent…
+    notice: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # …or a whole MIME message, recorded composed (messages of earlier releases).
+    message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
     attempts: Mapped[int] = mapped_column(default=0)

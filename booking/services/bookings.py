@@ -16,28 +16,30 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from flask import current_app
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import joinedload
 
 from booking import clock
-from booking.database import begin_write, fresh
+from booking.database import begin_write, fresh, run
 from booking.db_rules import CLOSED, OVERBOOKING, refusal
 from booking.errors import Conflict, LimitReached, NotChangeable, SlotUnavailable, WrongLink
 from booking.extensions import db
-from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Reason, Unit
+from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Reason, Unit, UTCDateTime
 from booking.services import notifications
 from booking.services.contact import mailbox_key, parse_start, validate_contact
 from booking.services.once import Once, answered, claim, summary
-from booking.services.slots import occupies_desk, slot_at
+from booking.services.slot_cache import EVERY_UNIT, touching
+from booking.services.slots import slot_at
 from booking.services.units import lock_unit, lock_unit_version
 from booking.tokens import hash_token, link_token, same_hash
 from booking.urls import base_host
 
 # No 0/O, 1/I/L: a reference read over the phone or copied by hand stays unambiguous.
+T = TypeVar("T")
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
 REFUSALS = {
@@ -93,27 +95,32 @@ def book(
     verify = current_app.config["BOOKING_EMAIL_VERIFICATION"]
     uid = f"{uuid.uuid4()}@{base_host()}"
     token = link_token(uid, current_app.config["SECRET_KEY"])
-    booking = Booking(
-        reference=_new_reference(),
-        unit_id=unit.id,
-        reason_code=reason.code,
-        starts_at=start,
-        ends_at=start + timedelta(minutes=reason.duration_minutes),
-        status=BookingStatus.PENDING if verify else BookingStatus.CONFIRMED,
-        hold_expires_at=(
+    values = {
+        "reference": _new_reference(),
+        "unit_id": unit.id,
+        "reason_code": reason.code,
+        "starts_at": start,
+        "ends_at": start + timedelta(minutes=reason.duration_minutes),
+        "status": BookingStatus.PENDING if verify else BookingStatus.CONFIRMED,
+        "hold_expires_at": (
             now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"]) if verify else None
         ),
-        name=contact.name,
-        email=contact.email,
-        email_key=mailbox_key(contact.email),
-        phone=contact.phone,
-        comment=contact.comment,
-        token_hash=hash_token(token),
-        ics_uid=uid,
-        ics_sequence=0,
-        created_at=now,
-        updated_at=now,
-    )
+        "name": contact.name,
+        "email": contact.email,
+        "email_key": mailbox_key(contact.email),
+        "phone": contact.phone,
+        "comment": contact.comment,
+        "token_hash": hash_token(token),
+        "ics_uid": uid,
+        "ics_sequence": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # Everything that is not the write itself is made before the write lock: the booking as
+    # it will be answered, and the notice of its email.
+    booking = Booking(**values, unit=unit, reason=reason)
+    notice = notifications.Notice.of("verification" if verify else "confirmation", booking)
+    notice_json, answer = notice.to_json(), summary(booking)
     begin_write()
     entry = claim(once, now) if once else None
     if once and entry is None:  # submitted again meanwhile, and booked: that booking
@@ -124,17 +131,14 @@ def book(
     if verify:
         expire_holds(now, unit.id)
     _check_email_limit(booking.email_key, now)
-    booking.unit, booking.reason = unit, reason
-    db.session.add(booking)
-    _flush_or_unavailable()
+    # One INSERT, which the database's desk rule checks (a refusal is a lost race).
+    booking.id = _or_unavailable(lambda: cast(int, run(_INSERT_BOOKING, values).scalar()))
+    touching(unit.id)
     if entry is not None:
-        entry.booking, entry.answer = booking, json.dumps(summary(booking), ensure_ascii=False)
-    if verify:
-        notifications.verification(booking, token)
-    else:
-        notifications.confirmation(booking, token)
+        entry.booking_id, entry.answer = booking.id, json.dumps(answer, ensure_ascii=False)
+    notifications.record(notice, booking.id, notice_json)
     _commit_or_unavailable()
-    return Booked(booking, token, summary(booking))
+    return Booked(booking, token, answer)
 
 
 def confirm_booking(reference: str, token: str, now: datetime | None = None) -> Booking:
@@ -157,7 +161,7 @@ def confirm_booking(reference: str, token: str, now: datetime | None = None) -> 
     booking.status = BookingStatus.CONFIRMED
     booking.hold_expires_at = None
     booking.updated_at = now
-    notifications.confirmation(booking, token)
+    notifications.confirmation(booking)
     _commit_or_unavailable()
     return booking
 
@@ -195,7 +199,7 @@ def move_booking(
     booking.reminder_sent_at = None
     booking.updated_at = now
     _flush_or_unavailable()
-    notifications.moved(booking, token)
+    notifications.moved(booking)
     _commit_or_unavailable()
     return booking
 
@@ -246,8 +250,11 @@ def expire_holds(now: datetime, unit_id: int | None = None) -> int:
     )
     if unit_id is not None:
         query = query.where(Booking.unit_id == unit_id)
-    result = db.session.execute(query.values(status=BookingStatus.EXPIRED, updated_at=now))
-    return int(getattr(result, "rowcount", 0) or 0)
+    result = run(query.values(status=BookingStatus.EXPIRED, updated_at=now))
+    expired = int(getattr(result, "rowcount", 0) or 0)
+    if expired:
+        touching(EVERY_UNIT if unit_id is None else unit_id)
+    return expired
 
 
 def _lock_and_recheck(unit: Unit, reason: Reason, start: datetime, now: datetime) -> None:
@@ -268,17 +275,31 @@ def _booking_for_change(reference: str, token: str) -> Booking:
     return _matching(fresh(select(Booking)), reference, token)
 
 
+# Statements of the booking path, built once (building them costs more than running them).
+_row = Booking.__table__.c
+_ACTIVE_OF_MAILBOX = select(func.count(_row.id)).where(
+    _row.email_key == bindparam("key"),
+    or_(
+        _row.status == BookingStatus.CONFIRMED.value,
+        and_(
+            _row.status == BookingStatus.PENDING.value,
+            _row.hold_expires_at > bindparam("now", type_=UTCDateTime()),
+        ),
+    ),
+    _row.ends_at > bindparam("now", type_=UTCDateTime()),
+)
+_MAILBOX_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+_REFERENCE_TAKEN = select(_row.id).where(_row.reference == bindparam("reference"))
+_INSERT_BOOKING = insert(Booking.__table__).returning(_row.id)
+
+
 def _check_email_limit(key: str, now: datetime) -> None:
     """At most BOOKING_MAX_ACTIVE_PER_EMAIL upcoming active bookings per mailbox."""
     if db.session.get_bind().dialect.name == "postgresql":
         # Serialise bookings of one mailbox across units (SQLite has a single writer anyway).
-        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        run(_MAILBOX_LOCK, {"key": key})
     limit = current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]
-    active = db.session.scalar(
-        select(func.count(Booking.id)).where(
-            Booking.email_key == key, occupies_desk(now), Booking.ends_at > now
-        )
-    )
+    active = run(_ACTIVE_OF_MAILBOX, {"key": key, "now": now}).scalar()
     if (active or 0) >= limit:
         raise LimitReached(
             f"Cette adresse a déjà {limit} rendez-vous à venir : annulez-en un pour en prendre"
@@ -296,10 +317,10 @@ def _commit_or_unavailable() -> None:
     _or_unavailable(db.session.commit)
 
 
-def _or_unavailable(write: Callable[[], None]) -> None:
+def _or_unavailable(write: Callable[[], T]) -> T:
     """Run a write; the database's refusal becomes SlotUnavailable (a 409), not a 500."""
     try:
-        write()
+        return write()
     except DBAPIError as error:
         db.session.rollback()
         rule = refusal(error)
@@ -312,5 +333,5 @@ def _new_reference() -> str:
     """A short reference not used yet (checked before the write: collisions are rare)."""
     while True:
         reference = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-        if db.session.scalar(select(Booking.id).where(Booking.reference == reference)) is None:
+        if run(_REFERENCE_TAKEN, {"reference": reference}).scalar() is None:
             return reference

@@ -1,18 +1,41 @@
-"""The emails that tell a citizen about their booking, with the calendar invitation."""
+"""The emails that tell a citizen about their booking, with the calendar invitation.
+
+A change records *what* to say, in its own transaction: a `Notice` (the kind of email, and
+the values of that moment: the booking's times, sequence and reference, the unit, the
+reason) goes to the outbox as JSON. The job runner renders the text, the HTML and the
+`.ics` when it sends (`message_of`): the write stays short, and the email says what was true
+when the event happened, even if the booking changed since. The manage link's secret is
+never recorded: it is derived again from the booking's calendar UID when rendering.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
 from typing import Any
 
 from flask import current_app
 
 from booking.domain.calendar import Appointment, invitation
 from booking.formatting import day_fr, time_fr, when_fr
-from booking.mail import compose, enqueue
-from booking.models import Booking
+from booking.mail import compose, enqueue_notice
+from booking.models import Booking, OutboxMessage
+from booking.tokens import link_token
 from booking.urls import external_url
 
 NEUTRAL_LABEL = "Rendez-vous à la gendarmerie"
+# Kinds of notice, the template each uses, and the title of its subject.
+TEMPLATES = {
+    "confirmation": ("confirmation", "Rendez-vous confirmé"),
+    "moved": ("confirmation", "Rendez-vous déplacé"),
+    "verification": ("verification", "À confirmer : rendez-vous"),
+    "reminder": ("reminder", "Rappel : rendez-vous"),
+    "cancellation": ("cancellation", "Rendez-vous annulé :"),
+}
+WITH_LINK = {"confirmation", "moved", "verification", "reminder"}
 
 
 def reason_label(booking: Booking) -> str:
@@ -25,119 +48,194 @@ def manage_url(booking: Booking, token: str) -> str:
     return external_url("manage.show", reference=booking.reference, token=token)
 
 
-def appointment(booking: Booking, manage: str = "") -> Appointment:
-    """The calendar view of a booking."""
-    unit = booking.unit
-    lines = [reason_label(booking), f"Référence : {booking.reference}"]
-    if booking.reason.documents:
-        lines.append(f"À apporter : {booking.reason.documents}")
+@dataclass(frozen=True)
+class UnitCard:
+    """The unit as an email shows it."""
+
+    public_id: str
+    name: str
+    address: str
+    phone: str
+    timezone: str
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What an email says, as it was when the event happened."""
+
+    kind: str
+    reference: str
+    uid: str
+    sequence: int
+    start: datetime
+    end: datetime
+    stamp: datetime  # DTSTAMP: when this version of the booking was made
+    name: str
+    email: str
+    unit: UnitCard
+    reason_label: str
+    documents: str
+    deadline: datetime | None = None  # a hold's expiry (verification)
+    by_unit_reason: str = ""
+
+    @classmethod
+    def of(cls, kind: str, booking: Booking, by_unit_reason: str = "") -> Notice:
+        """The notice of an event on a booking, with the values it has now."""
+        unit = booking.unit
+        return cls(
+            kind=kind,
+            reference=booking.reference,
+            uid=booking.ics_uid,
+            sequence=booking.ics_sequence,
+            start=booking.starts_at,
+            end=booking.ends_at,
+            stamp=booking.updated_at,
+            name=booking.name,
+            email=booking.email,
+            unit=UnitCard(
+                public_id=unit.public_id,
+                name=unit.name,
+                address=unit.address or f"{unit.street} {unit.postcode} {unit.commune}",
+                phone=unit.phone,
+                timezone=unit.timezone,
+                latitude=unit.latitude,
+                longitude=unit.longitude,
+            ),
+            reason_label=reason_label(booking),
+            documents=booking.reason.documents,
+            deadline=(booking.hold_expires_at or booking.created_at)
+            if kind == "verification"
+            else None,
+            by_unit_reason=by_unit_reason,
+        )
+
+    def to_json(self) -> str:
+        """The notice as the outbox keeps it."""
+        return json.dumps(asdict(self), default=datetime.isoformat, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Notice:
+        """A notice the outbox kept."""
+        values = json.loads(text)
+        for name in ("start", "end", "stamp", "deadline"):
+            if values.get(name):
+                values[name] = datetime.fromisoformat(values[name])
+        values["unit"] = UnitCard(**values["unit"])
+        return cls(**values)
+
+
+def confirmation(booking: Booking) -> None:
+    """Booked: the confirmation with a REQUEST invitation."""
+    _record(Notice.of("confirmation", booking), booking)
+
+
+def moved(booking: Booking) -> None:
+    """Moved: a new REQUEST with the same UID and a higher SEQUENCE."""
+    _record(Notice.of("moved", booking), booking)
+
+
+def verification(booking: Booking) -> None:
+    """Held: the citizen must confirm from this email before the hold expires."""
+    _record(Notice.of("verification", booking), booking)
+
+
+def reminder(booking: Booking) -> None:
+    """The reminder before the appointment (no invitation: the event is already there)."""
+    _record(Notice.of("reminder", booking), booking)
+
+
+def cancellation(booking: Booking, by_unit_reason: str = "") -> None:
+    """Cancelled by the citizen or by the unit: a CANCEL with the same UID."""
+    _record(Notice.of("cancellation", booking, by_unit_reason), booking)
+
+
+def _record(notice: Notice, booking: Booking) -> None:
+    """Into the outbox, in the caller's transaction."""
+    record(notice, booking.id)
+
+
+def record(notice: Notice, booking_id: int, text: str = "") -> None:
+    """A notice (and its JSON, if made beforehand) into the outbox, in the caller's
+    transaction."""
+    enqueue_notice(notice.kind, booking_id, notice.email, text or notice.to_json())
+
+
+def message_of(entry: OutboxMessage) -> str:
+    """The MIME message of an outbox entry, CRLF line ends as SMTP wants them: rendered now
+    from its notice (or, for a message recorded whole, as it was recorded)."""
+    if not entry.notice:
+        return entry.message
+    message = render(Notice.from_json(entry.notice), f"{entry.id}.{entry.created_at:%Y%m%d%H%M%S}")
+    return message.as_string(policy=SMTP)
+
+
+def render(notice: Notice, message_key: str = "") -> EmailMessage:
+    """The email of a notice: subject, text, HTML and, but for reminders and verifications,
+    the calendar invitation. `message_key` makes the Message-ID the same on every attempt."""
+    template, title = TEMPLATES[notice.kind]
+    unit = notice.unit
+    manage = ""
+    if notice.kind in WITH_LINK:
+        token = link_token(notice.uid, current_app.config["SECRET_KEY"])
+        manage = external_url("manage.show", reference=notice.reference, token=token)
+    context: dict[str, Any] = {
+        "booking": notice,
+        "unit": unit,
+        "when": when_fr(notice.start, unit.timezone),
+        "reason_label": notice.reason_label,
+        "documents": notice.documents,
+        "rebook_url": external_url("public.unit", public_id=unit.public_id),
+        "manage_url": manage,
+        "moved": notice.kind == "moved",
+        "by_unit_reason": notice.by_unit_reason,
+        "deadline": time_fr(notice.deadline, unit.timezone) if notice.deadline else "",
+    }
+    short_when = f"{day_fr(notice.start, unit.timezone)} à {time_fr(notice.start, unit.timezone)}"
+    joiner = " le " if notice.kind != "cancellation" else " "
+    calendar, method = None, ""
+    if notice.kind in {"confirmation", "moved"}:
+        calendar, method = invitation(appointment(notice, manage), "REQUEST"), "REQUEST"
+    elif notice.kind == "cancellation":
+        calendar, method = invitation(appointment(notice), "CANCEL"), "CANCEL"
+    return compose(
+        to=notice.email,
+        to_name=notice.name,
+        subject=f"{title}{joiner}{short_when} – {unit.name}",
+        template=template,
+        context=context,
+        calendar=calendar,
+        calendar_method=method,
+        message_key=message_key,
+    )
+
+
+def appointment(notice: Notice, manage: str = "") -> Appointment:
+    """The calendar view of a notice's booking."""
+    unit = notice.unit
+    lines = [notice.reason_label, f"Référence : {notice.reference}"]
+    if notice.documents:
+        lines.append(f"À apporter : {notice.documents}")
     if unit.phone:
         lines.append(f"Téléphone de l'unité : {unit.phone}")
     if manage:
         lines.append(f"Annuler ou déplacer : {manage}")
     sender = current_app.config["MAIL_FROM"]
     return Appointment(
-        uid=booking.ics_uid,
-        sequence=booking.ics_sequence,
-        start=booking.starts_at,
-        end=booking.ends_at,
+        uid=notice.uid,
+        sequence=notice.sequence,
+        start=notice.start,
+        end=notice.end,
         timezone=unit.timezone,
         summary=f"Rendez-vous – {unit.name}",
         description="\n".join(lines),
-        location=unit.address or f"{unit.street} {unit.postcode} {unit.commune}",
+        location=unit.address,
         latitude=unit.latitude,
         longitude=unit.longitude,
         organizer_email=sender.rpartition("<")[2].rstrip(">").strip() or sender,
         organizer_name=unit.name,
-        attendee_email=booking.email,
-        attendee_name=booking.name,
-        stamp=booking.updated_at,
+        attendee_email=notice.email,
+        attendee_name=notice.name,
+        stamp=notice.stamp,
     )
-
-
-def _context(booking: Booking, **extra: Any) -> dict[str, Any]:
-    """What every booking email shows."""
-    unit = booking.unit
-    return {
-        "booking": booking,
-        "unit": unit,
-        "when": when_fr(booking.starts_at, unit.timezone),
-        "reason_label": reason_label(booking),
-        "documents": booking.reason.documents,
-        "rebook_url": external_url("public.unit", public_id=unit.public_id),
-        **extra,
-    }
-
-
-def _short_when(booking: Booking) -> str:
-    """`mardi 24 novembre 2026 à 10 h 30` without the zone, for a subject line."""
-    zone = booking.unit.timezone
-    return f"{day_fr(booking.starts_at, zone)} à {time_fr(booking.starts_at, zone)}"
-
-
-def confirmation(booking: Booking, token: str) -> None:
-    """Booked: the confirmation with a REQUEST invitation."""
-    _send_request(booking, token, "confirmation", "Rendez-vous confirmé")
-
-
-def moved(booking: Booking, token: str) -> None:
-    """Moved: a new REQUEST with the same UID and a higher SEQUENCE."""
-    _send_request(booking, token, "moved", "Rendez-vous déplacé")
-
-
-def verification(booking: Booking, token: str) -> None:
-    """Held: the citizen must confirm from this email before the hold expires."""
-    zone = booking.unit.timezone
-    message = compose(
-        to=booking.email,
-        to_name=booking.name,
-        subject=f"À confirmer : rendez-vous le {_short_when(booking)} – {booking.unit.name}",
-        template="verification",
-        context=_context(
-            booking,
-            manage_url=manage_url(booking, token),
-            deadline=time_fr(booking.hold_expires_at or booking.created_at, zone),
-        ),
-    )
-    enqueue(message, "verification", booking.id)
-
-
-def reminder(booking: Booking, token: str) -> None:
-    """The reminder before the appointment (no invitation: the event is already there)."""
-    message = compose(
-        to=booking.email,
-        to_name=booking.name,
-        subject=f"Rappel : rendez-vous le {_short_when(booking)} – {booking.unit.name}",
-        template="reminder",
-        context=_context(booking, manage_url=manage_url(booking, token)),
-    )
-    enqueue(message, "reminder", booking.id)
-
-
-def cancellation(booking: Booking, by_unit_reason: str = "") -> None:
-    """Cancelled by the citizen or by the unit: a CANCEL with the same UID."""
-    message = compose(
-        to=booking.email,
-        to_name=booking.name,
-        subject=f"Rendez-vous annulé : {_short_when(booking)} – {booking.unit.name}",
-        template="cancellation",
-        context=_context(booking, by_unit_reason=by_unit_reason),
-        calendar=invitation(appointment(booking), "CANCEL"),
-        calendar_method="CANCEL",
-    )
-    enqueue(message, "cancellation", booking.id)
-
-
-def _send_request(booking: Booking, token: str, kind: str, title: str) -> None:
-    """A REQUEST invitation email for a new or moved booking."""
-    manage = manage_url(booking, token)
-    message = compose(
-        to=booking.email,
-        to_name=booking.name,
-        subject=f"{title} le {_short_when(booking)} – {booking.unit.name}",
-        template="confirmation",
-        context=_context(booking, manage_url=manage, moved=kind == "moved"),
-        calendar=invitation(appointment(booking, manage), "REQUEST"),
-        calendar_method="REQUEST",
-    )
-    enqueue(message, kind, booking.id)

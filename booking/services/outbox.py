@@ -19,7 +19,6 @@ from booking.models import Booking, BookingStatus, OutboxMessage
 from booking.services import notifications
 from booking.services.bookings import expire_holds
 from booking.services.units import lock_unit_version
-from booking.tokens import link_token
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def send_outbox(now: datetime | None = None) -> int:
             _finish(entry_id, dropped=now, error=stale)
             continue
         try:
-            deliver(entry)
+            deliver(entry, notifications.message_of(entry))
         except Exception as error:  # any failure: one bad message must not hold the others
             # The error's type only: an SMTP refusal quotes the recipient's address.
             log.warning("email %s (%s) not sent: %s", entry_id, entry.kind, type(error).__name__)
@@ -127,12 +126,11 @@ def queue_reminders(now: datetime | None = None) -> int:
     ).all()
     due = [row.id for row in candidates if reminds(row.created_at, row.starts_at)]
     db.session.rollback()
-    key = current_app.config["SECRET_KEY"]
     for booking_id in due:
         begin_write()
         booking = db.session.get(Booking, booking_id)
         if booking and booking.reminder_sent_at is None and booking.starts_at > now:
-            notifications.reminder(booking, link_token(booking.ics_uid, key))
+            notifications.reminder(booking)
             booking.reminder_sent_at = now
         db.session.commit()
     return len(due)

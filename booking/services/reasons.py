@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from booking.database import run
 from booking.errors import ReasonNotFound
 from booking.extensions import db
 from booking.models import Reason
@@ -45,3 +47,27 @@ def get_reason(code: str) -> Reason:
     if reason is None or not reason.active:
         raise ReasonNotFound()
     return reason
+
+
+@dataclass(frozen=True)
+class ReasonTerms:
+    """What the slots of a reason depend on: its code and its duration."""
+
+    code: str
+    duration_minutes: int
+
+
+def reason_terms(code: str) -> ReasonTerms:
+    """The code and duration of an active reason, from a row (no ORM object): the slots
+    endpoint's resolver."""
+    row = run(_ACTIVE_TERMS, {"code": code}).first() if code else None
+    if row is None:
+        raise ReasonNotFound()
+    found, minutes = tuple(row)
+    return ReasonTerms(str(found), int(minutes))
+
+
+_reason = Reason.__table__.c
+_ACTIVE_TERMS = select(_reason.code, _reason.duration_minutes).where(
+    _reason.code == bindparam("code"), _reason.active.is_(True)
+)

@@ -20,16 +20,18 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
 
+from booking.database import run
 from booking.extensions import db
 from booking.models import Booking, Closure, OpeningRange, Unit
 
 MAX_ANSWERS = 500  # per process; an answer weighs about 30 KB
 REVALIDATE_SECONDS = 1.0
 EVERY_UNIT = -1  # a write whose units are not known (a bulk statement): forget everything
+SLOT_TABLES = (Booking, Closure, OpeningRange, Unit)  # what an answer depends on
 
 
 class SlotAnswers:
@@ -70,6 +72,13 @@ class SlotAnswers:
                 del self.answers[key]
 
 
+_unit = Unit.__table__.c
+# What tells whether a kept answer still holds: built once, run on every answer kept.
+_VERSION = select(_unit.id, _unit.changes, _unit.updated_at, _unit.desks).where(
+    _unit.public_id == bindparam("public_id"), _unit.active.is_(True)
+)
+
+
 def cached_answer(
     public_id: str,
     motif: str,
@@ -83,14 +92,10 @@ def cached_answer(
     recent = answers.kept(key, fresh_enough=True)
     if recent is not None:
         return recent[2]
-    row = db.session.execute(
-        select(Unit.id, Unit.changes, Unit.updated_at, Unit.desks).where(
-            Unit.public_id == public_id, Unit.active.is_(True)
-        )
-    ).first()
+    row = run(_VERSION, {"public_id": public_id}).first()
     if row is None:
         return render()  # unknown unit: let the service say so
-    unit_id, version = row[0], tuple(row[1:])
+    unit_id, version = int(row[0]), tuple[Any, ...](row[1:])
     kept = answers.kept(key, fresh_enough=False)
     if kept is not None and kept[1] == version:
         answers.keep(key, unit_id, version, kept[2])
@@ -98,6 +103,12 @@ def cached_answer(
     body = render()
     answers.keep(key, unit_id, version, body)
     return body
+
+
+def touching(unit_id: int) -> None:
+    """A write made without the ORM's flush (a Core INSERT) changes this unit's slots: its
+    answers are forgotten when the transaction commits."""
+    db.session.info.setdefault("touched_units", set()).add(unit_id)
 
 
 def _touched(session: Session, _flush: UOWTransaction) -> None:
@@ -111,8 +122,12 @@ def _touched(session: Session, _flush: UOWTransaction) -> None:
 
 
 def _bulk(state: ORMExecuteState) -> None:
-    """A bulk UPDATE or DELETE may touch any unit."""
-    if state.is_update or state.is_delete:
+    """A bulk UPDATE or DELETE of what slots depend on may touch any unit (one of other
+    tables, such as the requests already answered, touches none)."""
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is None or mapper.class_ in SLOT_TABLES:
         state.session.info.setdefault("touched_units", set()).add(EVERY_UNIT)
 
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
 from booking import clock
-from booking.domain.hours import WeeklyHours
+from booking.database import run
+from booking.domain.hours import Range, WeeklyHours
 from booking.domain.slots import (
     Interval,
     Slot,
@@ -21,8 +31,23 @@ from booking.domain.slots import (
 )
 from booking.domain.zones import local_today
 from booking.extensions import db
-from booking.models import Booking, BookingStatus, Closure, Reason, Unit
+from booking.models import (
+    Booking,
+    BookingStatus,
+    Closure,
+    OpeningRange,
+    Reason,
+    Unit,
+    UTCDateTime,
+)
 from booking.services.units import hours_by_unit, weekly_hours
+
+
+class Timed(Protocol):
+    """A reason as slots see it: how long a visit lasts."""
+
+    @property
+    def duration_minutes(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +93,7 @@ def policy() -> Policy:
     )
 
 
-def booking_window(unit: Unit, now: datetime) -> tuple[date, date]:
+def booking_window(unit: Unit | UnitView, now: datetime) -> tuple[date, date]:
     """The local dates a citizen can book at this unit: today .. today + horizon."""
     today = local_today(unit.department, now)
     return today, today + timedelta(days=policy().horizon_days)
@@ -89,12 +114,46 @@ def unit_slots(
     occupancy: the one being moved.
     """
     now = now or clock.now()
-    rules = policy()
     today, horizon = booking_window(unit, now)
     first_day, last_day = first_day or today, last_day or horizon
-    busy = _occupancy([unit.id], now, *_horizon_span(now, rules), exclude_booking)
-    query = slot_query(UnitView.of(unit), reason, busy, now, rules)
-    return UnitSlots(unit, reason, first_day, last_day, offered_slots(query, first_day, last_day))
+    found = view_slots(UnitView.of(unit), reason, first_day, last_day, now, exclude_booking)
+    return UnitSlots(unit, reason, first_day, last_day, found)
+
+
+def view_slots(
+    view: UnitView,
+    reason: Timed,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    exclude_booking: int | None = None,
+) -> list[Slot]:
+    """Offered slots of a unit's plain view over local dates: the occupancy read for those
+    dates only (a day asked reads a day), in one statement built once."""
+    rules = policy()
+    start, end = _horizon_span(now, rules)
+    # Two days of margin around the dates cover every zone's offset and overnight visits.
+    start = max(start, datetime.combine(first_day - timedelta(days=1), time(), UTC))
+    end = min(end, datetime.combine(last_day + timedelta(days=2), time(), UTC))
+    busy = _unit_occupancy(view.id, now, start, max(start, end), exclude_booking)
+    return offered_slots(slot_query(view, reason, busy, now, rules), first_day, last_day)
+
+
+def active_unit_view(public_id: str) -> tuple[UnitView, str] | None:
+    """The plain view of an active unit and its time zone, from rows (no ORM object): what
+    the slots of the API need, for a unit asked for the first time."""
+    rows: list[tuple[Any, ...]] = [
+        tuple(row) for row in run(_ACTIVE_UNIT_ROWS, {"public_id": public_id})
+    ]
+    if not rows:
+        return None
+    unit_id, department, desks, timezone = rows[0][:4]
+    hours: dict[int, list[Range]] = {}
+    for row in rows:
+        if row[4] is not None:
+            hours.setdefault(row[4], []).append((row[5], row[6]))
+    ordered = {day: sorted(ranges) for day, ranges in sorted(hours.items())}
+    return UnitView(unit_id, department, desks, ordered), timezone
 
 
 def last_week() -> int:
@@ -131,8 +190,23 @@ def slot_at(
     occupancy read for the visit's own span only."""
     now = now or clock.now()
     end = start + timedelta(minutes=reason.duration_minutes)
-    busy = _occupancy([unit.id], now, start, end, exclude_booking)
+    busy = _unit_occupancy(unit.id, now, start, end, exclude_booking)
     return offered_slot_at(slot_query(UnitView.of(unit), reason, busy, now, policy()), start)
+
+
+def _unit_occupancy(
+    unit_id: int, now: datetime, start: datetime, end: datetime, exclude_booking: int | None
+) -> Occupancy:
+    """One unit's closures and desk-holding bookings meeting [start, end)."""
+    busy = Occupancy({unit_id: []}, {unit_id: []})
+    rows = run(
+        _SPAN_OCCUPANCY,
+        {"unit": unit_id, "start": start, "end": end, "now": now, "moved": exclude_booking or 0},
+    )
+    for row in rows:
+        closed, starts_at, ends_at = cast(tuple[int, datetime, datetime], tuple(row))
+        (busy.closures if closed else busy.bookings)[unit_id].append(Interval(starts_at, ends_at))
+    return busy
 
 
 def first_slots(
@@ -166,7 +240,7 @@ def _first_slots(
 
 
 def slot_query(
-    unit: UnitView, reason: Reason, busy: Occupancy, now: datetime, rules: Policy
+    unit: UnitView, reason: Timed, busy: Occupancy, now: datetime, rules: Policy
 ) -> SlotQuery:
     """What the slot engine needs to know of one unit, as plain values."""
     return SlotQuery(
@@ -188,6 +262,46 @@ def occupies_desk(now: datetime) -> ColumnElement[bool]:
         Booking.status == BookingStatus.CONFIRMED,
         and_(Booking.status == BookingStatus.PENDING, Booking.hold_expires_at > now),
     )
+
+
+# The closures (1) and the bookings holding a desk (0) of one unit meeting [start, end), but
+# the booking being moved: built once on the tables, as every booking request runs it.
+_closures, _bookings = Closure.__table__.c, Booking.__table__.c
+_units, _ranges = Unit.__table__.c, OpeningRange.__table__.c
+# An active unit's plain values and its opening ranges, a row per range.
+_ACTIVE_UNIT_ROWS = (
+    select(
+        _units.id,
+        _units.department,
+        _units.desks,
+        _units.timezone,
+        _ranges.weekday,
+        _ranges.start_minute,
+        _ranges.end_minute,
+    )
+    .select_from(Unit.__table__.outerjoin(OpeningRange.__table__))
+    .where(_units.public_id == bindparam("public_id"), _units.active.is_(True))
+)
+_SPAN_OCCUPANCY = union_all(
+    select(literal(1).label("closed"), _closures.starts_at, _closures.ends_at).where(
+        _closures.unit_id == bindparam("unit"),
+        _closures.ends_at > bindparam("start", type_=UTCDateTime()),
+        _closures.starts_at < bindparam("end", type_=UTCDateTime()),
+    ),
+    select(literal(0), _bookings.starts_at, _bookings.ends_at).where(
+        _bookings.unit_id == bindparam("unit"),
+        _bookings.ends_at > bindparam("start", type_=UTCDateTime()),
+        _bookings.starts_at < bindparam("end", type_=UTCDateTime()),
+        or_(
+            _bookings.status == BookingStatus.CONFIRMED.value,
+            and_(
+                _bookings.status == BookingStatus.PENDING.value,
+                _bookings.hold_expires_at > bindparam("now", type_=UTCDateTime()),
+            ),
+        ),
+        _bookings.id != bindparam("moved"),
+    ),
+)
 
 
 @dataclass

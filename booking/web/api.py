@@ -15,7 +15,7 @@ from booking import clock
 from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
 from booking.domain.places import PlaceEntry
 from booking.domain.slots import Slot
-from booking.errors import Invalid, ReasonNotFound
+from booking.errors import Invalid, ReasonNotFound, UnitNotFound
 from booking.extensions import limiter
 from booking.metrics import BOOKINGS, CANCELLATIONS
 from booking.models import Booking, Reason, Unit
@@ -24,10 +24,10 @@ from booking.services.bookings import BookingDetails, book, cancel_by_citizen
 from booking.services.notifications import manage_url
 from booking.services.once import Once, summary
 from booking.services.places import suggest_places
-from booking.services.reasons import get_reason, list_reasons
+from booking.services.reasons import get_reason, list_reasons, reason_terms
 from booking.services.search import Found, UnitQuery, filter_units, find_units
 from booking.services.slot_cache import cached_answer
-from booking.services.slots import unit_slots
+from booking.services.slots import active_unit_view, booking_window, view_slots
 from booking.services.units import UnitSearch, get_unit, weekly_hours
 from booking.web import openapi
 from booking.web.errors import invalid
@@ -158,13 +158,19 @@ def slots(public_id: str) -> ResponseReturnValue:
     now = clock.now()
 
     def render() -> bytes:
-        unit, reason = get_unit(public_id), get_reason(params.motif)
-        found = unit_slots(unit, reason, *params.days(), now=now)
+        found = active_unit_view(public_id)  # plain rows: no ORM object on this path
+        if found is None:
+            raise UnitNotFound()
+        view, timezone = found
+        reason = reason_terms(params.motif)
+        today, horizon = booking_window(view, now)
+        first, last = params.days()
+        slots = view_slots(view, reason, first or today, last or horizon, now)
         body = {
-            "unit_id": unit.public_id,
+            "unit_id": public_id,
             "motif": reason.code,
-            "timezone": unit.timezone,
-            "slots": [slot_json(slot) for slot in found.slots],
+            "timezone": timezone,
+            "slots": [slot_json(slot) for slot in slots],
         }
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 

@@ -76,11 +76,15 @@ def _texts(data: Any) -> list[str]:
 
 def refuse_odd_text() -> None:
     """Before every view: no odd character anywhere a client can put text."""
-    texts = [request.path, *request.args.keys(), *request.args.values()]
-    if request.mimetype == "application/x-www-form-urlencoded":
-        texts += [*request.form.keys(), *request.form.values()]
-    elif request.is_json:
-        texts += _texts(request.get_json(silent=True))
+    environ = request.environ
+    texts = [request.path]
+    if environ.get("QUERY_STRING"):
+        texts += [*request.args.keys(), *request.args.values()]
+    if environ.get("CONTENT_LENGTH") or environ.get("HTTP_TRANSFER_ENCODING"):  # a body
+        if request.mimetype == "application/x-www-form-urlencoded":
+            texts += [*request.form.keys(), *request.form.values()]
+        elif request.is_json:
+            texts += _texts(request.get_json(silent=True))
     if any(ODD_CHARACTERS.search(text) for text in texts):
         raise OddText()
 

@@ -270,3 +270,22 @@ def test_the_agenda_prints_on_one_a4_page_without_buttons(
     expect(start).to_have_value("08:00")
     assert audit(page) == []
     screenshot(page, "10-reglages-erreur")
+
+
+def test_the_next_page_of_results_is_reachable_on_a_phone(
+    new_page: Callable[..., Page], create_unit: Callable[..., Unit]
+) -> None:
+    for n in range(12):
+        create_unit(public_id=f"01281-{n + 10}", name=f"Gendarmerie - Brigade d'Ornex {n + 10}")
+    page = new_page()
+    page.goto("/?q=ornex")
+    expect(page.get_by_text("Page 1 sur 2")).to_be_visible()
+    following = page.get_by_role("link", name="Page suivante")
+    box = following.bounding_box()
+    assert box is not None
+    assert box["width"] > 100  # its words show, not an empty box
+    following.tap()
+    expect(page.get_by_text("Page 2 sur 2")).to_be_visible()
+    expect(page.locator("ul.results > li")).to_have_count(3)  # 13 units, 10 a page
+    expect(page.get_by_role("link", name="Page précédente")).to_be_visible()
+    no_sideways_scroll(page)

@@ -1,0 +1,28 @@
+"""Flask's signed-cookie sessions, with the signer made once per secret instead of at every
+request (Flask builds a new one each time it opens or saves a session)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """The same cookies, signed by the same keys; the signer kept while the keys stay."""
+
+    _signer: tuple[Any, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = self._signer
+        if cached is None or cached[0] != keys:
+            cached = self._signer = (keys, super().get_signing_serializer(app))
+        return cached[1]
+
+
+def init_app(app: Flask) -> None:
+    """Use the signed-cookie sessions that keep their signer."""
+    app.session_interface = SignedCookieSessions()
