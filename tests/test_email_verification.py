@@ -19,7 +19,7 @@ from booking.services.bookings import NotChangeable, confirm_booking
 from booking.services.outbox import release_expired_holds
 from booking.services.staff import create_staff
 from tests.support.mail import rendered
-from tests.support.staff import PASSWORD
+from tests.support.staff import PASSWORD, csrf
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 SLOT = "2026-11-24T10:00:00+01:00"
@@ -89,6 +89,29 @@ def test_a_hold_keeps_the_slot_until_confirmed_then_the_invitation_leaves(
         assert db.session.scalar(select(Booking.status)) == "confirmed"
     kinds = [entry.kind for entry in outbox(app)]
     assert kinds == ["verification", "confirmation"]
+
+
+@pytest.mark.usefixtures("unit")
+def test_cancelling_a_hold_promises_no_email(app: Flask, client: FlaskClient) -> None:
+    """A hold never had an invitation: cancelling it says nothing of an email, sends none."""
+    created = client.post("/api/v1/bookings", json=request())
+    link = created.json["cancel_url"].removeprefix("http://rdv.test")
+    page = client.get(link).get_data(as_text=True)
+    token = link.split("token=")[1]
+    reference = created.json["reference"]
+    asked = client.post(
+        f"/rendez-vous/{reference}/annuler", data={"csrf_token": csrf(page), "token": token}
+    ).get_data(as_text=True)
+    assert "Annuler ce rendez-vous ?" in asked
+    assert "courriel" not in asked.split("<h1>")[1].split("</form>")[0]
+    done = client.post(
+        f"/rendez-vous/{reference}/annuler",
+        data={"csrf_token": csrf(asked), "token": token, "confirme": "oui"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Votre demande de rendez-vous est annulée" in done
+    assert "Un courriel de confirmation vous est envoyé" not in done
+    assert [entry.kind for entry in outbox(app)] == ["verification"]
 
 
 def test_an_unconfirmed_hold_expires_and_frees_the_slot(

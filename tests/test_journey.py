@@ -167,6 +167,46 @@ def test_lost_race_keeps_the_form_and_offers_the_days_other_slots(
 
 
 @pytest.mark.usefixtures("unit")
+def test_a_mistake_after_picking_another_slot_is_shown_as_a_mistake(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Once another slot is picked, a wrong field is not a lost race: the picked slot is
+    the one shown and kept, and the error summary takes the focus."""
+    page = client.get(details_url()).get_data(as_text=True)
+    response = client.post(
+        "/unites/ORNEX/rendez-vous?motif=otv",
+        data={
+            "csrf_token": csrf(page),
+            "debut": TUESDAY_10,
+            "autre": "1",
+            "start": "2026-11-24T10:30:00+01:00",
+            "name": "Camille Martin",
+            "email": "pas-une-adresse",
+        },
+    )
+    assert response.status_code == 422
+    shown = response.get_data(as_text=True)
+    assert "plus libre" not in shown
+    assert "<strong>mardi 24 novembre 2026 à 10 h 30</strong>" in shown
+    assert 'name="debut" value="2026-11-24T10:30:00+01:00"' in shown
+    assert 'name="autre"' not in shown
+    assert 'id="erreurs" tabindex="-1" autofocus' in shown
+    fixed = client.post(
+        "/unites/ORNEX/rendez-vous?motif=otv",
+        data={
+            "csrf_token": csrf(shown),
+            "debut": "2026-11-24T10:30:00+01:00",
+            "name": "Camille Martin",
+            "email": "camille@example.org",
+        },
+    )
+    assert fixed.status_code == 303
+    confirmation = client.get(fixed.headers["Location"]).get_data(as_text=True)
+    assert "mardi 24 novembre 2026 à 10 h 30" in confirmation
+    assert bookings(app) == 1
+
+
+@pytest.mark.usefixtures("unit")
 def test_honeypot_books_nothing(app: Flask, client: FlaskClient) -> None:
     response = post_details(client, website="http://spam.example")
     assert response.status_code == 303

@@ -100,6 +100,86 @@ def test_once_cancelled_the_same_slot_can_be_booked_again(app: Flask, client: Fl
 
 
 @pytest.mark.usefixtures("unit")
+def test_a_form_sent_again_after_its_booking_was_cancelled_books_anew(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Back to the old form after cancelling: its key is spent, the slot is booked again
+    (a new booking), not answered with the cancelled one; the old page says it is over."""
+    page = client.get(FORM).get_data(as_text=True)
+    confirmation = send(client, page).headers["Location"]
+    reference, token = re.findall(r"/rendez-vous/(\w+)/confirme\?token=([\w-]+)", confirmation)[0]
+    assert (
+        client.post(f"/api/v1/bookings/{reference}/cancel", json={"token": token}).status_code
+        == 200
+    )
+    over = client.get(confirmation).get_data(as_text=True)
+    assert "annulé à votre demande" in over
+    assert "est confirmé" not in over
+    again = send(client, page)  # the old page, its old key
+    assert again.status_code == 303
+    assert again.headers["Location"] != confirmation
+    assert len(bookings(app)) == 2
+    assert send(client, page).headers["Location"] == again.headers["Location"]  # and once
+    assert len(bookings(app)) == 2
+
+
+@pytest.mark.usefixtures("unit")
+def test_keys_are_kept_as_digests_and_replays_are_not_counted(
+    app: Flask, client: FlaskClient
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def counted() -> float:
+        return REGISTRY.get_sample_value("booking_bookings_total", {"channel": "api"}) or 0.0
+
+    before = counted()
+    headers = {"Idempotency-Key": "ma-cle-secrete-123"}
+    assert client.post("/api/v1/bookings", json=BODY, headers=headers).status_code == 201
+    assert client.post("/api/v1/bookings", json=BODY, headers=headers).status_code == 201
+    assert counted() == before + 1
+    with app.app_context():
+        stored = db.session.scalar(select(SubmittedOnce.key))
+    assert stored is not None
+    assert "ma-cle-secrete-123" not in stored
+    assert re.fullmatch(r"[0-9a-f]{64}", stored)
+
+
+@pytest.mark.usefixtures("unit")
+@pytest.mark.parametrize("key", ["", "court", "x" * 65, "pas une clé !", "a\u00e9" * 10])
+def test_a_form_key_of_another_shape_is_ignored(app: Flask, client: FlaskClient, key: str) -> None:
+    page = client.get(FORM).get_data(as_text=True)
+    data = {
+        "csrf_token": csrf(page),
+        "cle": key,
+        "name": "Camille Martin",
+        "email": "camille@example.org",
+        "debut": TUESDAY_10,
+    }
+    assert client.post(FORM, data=data).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count(SubmittedOnce.id))) == 0
+    assert len(bookings(app)) == 1
+
+
+def test_the_session_keeps_the_newest_form_keys(
+    client: FlaskClient, create_unit: Callable[..., Unit], frozen_now: Callable[[datetime], None]
+) -> None:
+    """Eleven forms opened one after the other: the first key is the one forgotten."""
+    frozen_now(MONDAY_7AM)
+    create_unit(public_id="ORNEX", desks=1, hours={d: [(0, 1440)] for d in range(7)})
+    starts = [f"2026-11-24T{hour:02d}:00:00%2B01:00" for hour in range(11, 22)]
+    keys = []
+    for start in starts:
+        page = client.get(f"/unites/ORNEX/rendez-vous?motif=otv&debut={start}")
+        keys.append(form_key(page.get_data(as_text=True)))
+    with client.session_transaction() as session:
+        kept = [key for _, key in session["cles"]]
+    assert kept == keys[1:]
+    again = client.get(f"/unites/ORNEX/rendez-vous?motif=otv&debut={starts[-1]}")
+    assert form_key(again.get_data(as_text=True)) == keys[-1]
+
+
+@pytest.mark.usefixtures("unit")
 def test_the_api_answers_a_request_sent_again_as_it_did_the_first_time(
     app: Flask, client: FlaskClient
 ) -> None:

@@ -28,10 +28,18 @@ from booking.database import begin_write, fresh, run
 from booking.db_rules import CLOSED, OVERBOOKING, refusal
 from booking.errors import Conflict, LimitReached, NotChangeable, SlotUnavailable, WrongLink
 from booking.extensions import db
-from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Reason, Unit, UTCDateTime
+from booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Reason,
+    SubmittedOnce,
+    Unit,
+    UTCDateTime,
+)
 from booking.services import notifications
 from booking.services.contact import mailbox_key, parse_start, validate_contact
-from booking.services.once import Once, answered, claim, summary
+from booking.services.once import Once, answered, claim, is_spent, summary
 from booking.services.slot_cache import EVERY_UNIT, touching
 from booking.services.slots import slot_at
 from booking.services.units import lock_unit, lock_unit_version
@@ -55,6 +63,7 @@ class Booked(NamedTuple):
     booking: Booking
     token: str
     answer: dict[str, Any]
+    replayed: bool = False  # the answer of an earlier submission: nothing booked now
 
 
 @dataclass(frozen=True)
@@ -83,14 +92,16 @@ def book(
     """
     now = now or clock.now()
     done = answered(once, now) if once else None
-    if done is not None and done.booking is not None:
-        token = link_token(done.booking.ics_uid, current_app.config["SECRET_KEY"])
-        return Booked(done.booking, token, json.loads(done.answer))
+    if once and done is not None and (once.replays_spent or not is_spent(done)):
+        return _replay(done)
     start = parse_start(details.start)
     contact = validate_contact(
         details.name, details.email, details.phone, details.comment, unit.department
     )
     if slot_at(unit, reason, start, now) is None:
+        again = answered(once, now) if once and done is None else None
+        if once and again is not None and not is_spent(again):  # a double tap's twin took it
+            return _replay(again)
         raise SlotUnavailable()
     verify = current_app.config["BOOKING_EMAIL_VERIFICATION"]
     uid = f"{uuid.uuid4()}@{base_host()}"
@@ -122,7 +133,7 @@ def book(
     notice = notifications.Notice.of("verification" if verify else "confirmation", booking)
     notice_json, answer = notice.to_json(), summary(booking)
     begin_write()
-    entry = claim(once, now) if once else None
+    entry = claim(once, now, spent=done) if once else None
     if once and entry is None:  # submitted again meanwhile, and booked: that booking
         if retried:
             raise Conflict("Cette demande vient d'être envoyée : patientez un instant.")
@@ -139,6 +150,14 @@ def book(
     notifications.record(notice, booking.id, notice_json)
     _commit_or_unavailable()
     return Booked(booking, token, answer)
+
+
+def _replay(done: SubmittedOnce) -> Booked:
+    """The answer of a request already answered, its manage link derived again."""
+    if done.booking is None:
+        raise Conflict("Cette demande a déjà reçu une réponse.")
+    token = link_token(done.booking.ics_uid, current_app.config["SECRET_KEY"])
+    return Booked(done.booking, token, json.loads(done.answer), replayed=True)
 
 
 def confirm_booking(reference: str, token: str, now: datetime | None = None) -> Booking:

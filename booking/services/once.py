@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -41,12 +41,24 @@ class Once:
     def of_api(cls, key: str, body: dict[str, Any]) -> Once:
         """An API request: its Idempotency-Key, and its body's digest."""
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return cls(f"api:{key}", hashlib.sha256(canonical.encode()).hexdigest())
+        return cls(_digest(f"api:{key}"), _digest(canonical))
 
     @classmethod
     def of_form(cls, key: str) -> Once:
         """A form's one-time key."""
-        return cls(f"form:{key}")
+        return cls(_digest(f"form:{key}"))
+
+    @property
+    def replays_spent(self) -> bool:
+        """Whether a key whose booking is no longer active answers that booking again (an
+        API client's retry: the same answer) or books anew (a form: the person came back to
+        book that slot again, after cancelling it or letting its hold expire)."""
+        return bool(self.fingerprint)
+
+
+def _digest(text: str) -> str:
+    """Keys are kept as digests: a key is as good as a password to its booking's answer."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def answered(once: Once, now: datetime | None = None) -> SubmittedOnce | None:
@@ -75,17 +87,26 @@ def spent(once: Once, now: datetime | None = None) -> bool:
     """Whether a form's key already made a booking that is no longer active (cancelled,
     expired): the same slot may then be booked again, with a new key."""
     done = answered(once, now)
-    return done is not None and (done.booking is None or done.booking.status not in ACTIVE)
+    return done is not None and is_spent(done)
 
 
-def claim(once: Once, now: datetime) -> SubmittedOnce | None:
+def is_spent(done: SubmittedOnce) -> bool:
+    """Whether the booking an answered key made is no longer active."""
+    return done.booking is None or done.booking.status not in ACTIVE
+
+
+def claim(once: Once, now: datetime, spent: SubmittedOnce | None = None) -> SubmittedOnce | None:
     """In the booking's write transaction, before the booking: claim the key. None when
-    another submission of it got there first (the transaction is then rolled back)."""
-    db.session.execute(  # a key forgotten but not purged yet is free again
-        delete(SubmittedOnce).where(
-            SubmittedOnce.key == once.key, SubmittedOnce.created_at <= now - KEPT
-        )
-    )
+    another submission of it got there first (the transaction is then rolled back).
+
+    `spent`: the key's entry whose booking is no longer active, replaced by this one (only
+    that entry: a twin submission that replaced it first wins, and this one loses)."""
+    forgotten = SubmittedOnce.created_at <= now - KEPT  # forgotten but not purged yet
+    if spent is not None:
+        forgotten = or_(forgotten, SubmittedOnce.id == spent.id)
+    db.session.execute(delete(SubmittedOnce).where(SubmittedOnce.key == once.key, forgotten))
+    if spent is not None:
+        db.session.expunge(spent)
     entry = SubmittedOnce(key=once.key, fingerprint=once.fingerprint, created_at=now)
     db.session.add(entry)
     try:

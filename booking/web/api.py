@@ -200,7 +200,8 @@ def create_booking() -> ResponseReturnValue:
     unit, reason = get_unit(body.unit_id), get_reason(body.motif)
     details = BookingDetails(body.start, body.name, body.email, body.phone, body.comment)
     booked = book(unit, reason, details, once=once)
-    BOOKINGS.labels("api").inc()
+    if not booked.replayed:
+        BOOKINGS.labels("api").inc()
     return jsonify({**booked.answer, "cancel_url": manage_url(booked.booking, booked.token)}), 201
 
 

@@ -6,9 +6,9 @@ file under its own name and under a name carrying a digest of its content
 (`dsfr/dsfr.min.3f2a9c0e1b7d.css`), the stylesheets' `url(…)` pointing at the fingerprinted
 names, a `.br` and a `.gz` next to each file worth compressing, and `manifest.json` (names →
 fingerprinted names, and the digest of the sources it was built from). `url_for('static',
-filename=…)` gives the fingerprinted name. A stale or missing folder is rebuilt at start-up,
-under a lock (gunicorn's master does it before the workers start); `flask assets build`
-does it at deploy time for a read-only installation.
+filename=…)` gives the fingerprinted name. A stale or missing folder is rebuilt at start-up
+by the first worker to take the folder's lock (the others wait for it, then read its
+manifest); `flask assets build` does it at deploy time for a read-only installation.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ FINGERPRINTED = re.compile(r"\.[0-9a-f]{12}\.[A-Za-z0-9]+$")
 CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^'"()\s]+))\s*\)""")
 # Files under their plain name (a reference the build could not rewrite): an hour.
 PLAIN_MAX_AGE = 3600
+# Raised whenever the build itself changes (names, compression, rewriting): a folder built by
+# another version of this code is then stale even if the sources are the same.
+BUILD_VERSION = "2"
 
 
 def init_app(app: Flask) -> None:
@@ -115,7 +118,7 @@ def sources_digest(source: Path) -> str:
     known = _DIGESTS.get(source)
     if known is not None and known[0] == stats:
         return known[1]
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"build {BUILD_VERSION}\0".encode())
     for name in names:
         digest.update(name.encode() + b"\0" + (source / name).read_bytes() + b"\0")
     _DIGESTS[source] = (stats, digest.hexdigest())

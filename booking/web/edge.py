@@ -81,7 +81,7 @@ def refuse_odd_text() -> None:
     if environ.get("QUERY_STRING"):
         texts += [*request.args.keys(), *request.args.values()]
     if environ.get("CONTENT_LENGTH") or environ.get("HTTP_TRANSFER_ENCODING"):  # a body
-        if request.mimetype == "application/x-www-form-urlencoded":
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             texts += [*request.form.keys(), *request.form.values()]
         elif request.is_json:
             texts += _texts(request.get_json(silent=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from itertools import groupby
 
@@ -28,6 +29,7 @@ from booking.web.forms import BookingForm
 bp = Blueprint("journey", __name__)
 
 FORM_KEYS_KEPT = 10  # slots whose form key the session remembers
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{20,64}")  # what new_secret() makes
 
 
 @bp.get("/unites/<public_id>/creneaux")
@@ -72,14 +74,16 @@ def submit(public_id: str) -> ResponseReturnValue:
         return _details_page(unit, reason, form, start, expired, status=400)
     if form.website.data:  # the honeypot: answer as if booked, book nothing
         return redirect(url_for("public.index"), code=303)
-    once = Once.of_form(form.cle.data) if form.cle.data else None
+    key = form.cle.data or ""
+    once = Once.of_form(key) if FORM_KEY.fullmatch(key) else None  # else: a form of old
     try:
         if form.autre.data and not form.start.data:
             raise Invalid(fields={"start": "Choisissez l'un des créneaux proposés."})
         booked = book(unit, reason, form.details(start.isoformat()), once=once)
     except ServiceError as error:
         return _details_page(unit, reason, form, start, error, status=error.status)
-    BOOKINGS.labels("web").inc()
+    if not booked.replayed:
+        BOOKINGS.labels("web").inc()
     target = url_for("manage.confirmed", reference=booked.booking.reference, token=booked.token)
     return redirect(target, code=303)
 
@@ -87,14 +91,16 @@ def submit(public_id: str) -> ResponseReturnValue:
 def _form_key(unit: Unit, reason: Reason, start: datetime) -> str:
     """The one-time key of the form of a slot, kept in the session: the same page shown
     again (back button, reload) sends the same key; a new one once its booking is no more."""
-    keys: dict[str, str] = session.setdefault("cles", {})
+    # A list of [slot, key], oldest first (a mapping would come back sorted by slot from
+    # the session cookie, and the oldest could not be told).
+    kept = session.get("cles")
+    pairs: list[list[str]] = kept if isinstance(kept, list) else []
     slot = f"{unit.public_id}|{reason.code}|{start.isoformat()}"
-    key = keys.get(slot)
+    key = next((pair[1] for pair in pairs if pair[0] == slot), None)
     if key is None or spent(Once.of_form(key)):
-        key = keys[slot] = new_secret()
-        while len(keys) > FORM_KEYS_KEPT:
-            keys.pop(next(iter(keys)))
-        session.modified = True
+        key = new_secret()
+        pairs = [pair for pair in pairs if pair[0] != slot][-(FORM_KEYS_KEPT - 1) :]
+        session["cles"] = [*pairs, [slot, key]]
     return key
 
 
@@ -118,7 +124,10 @@ def _details_page(
     status: int = 200,
 ) -> ResponseReturnValue:
     """The details form, with its errors and the other slots of a lost race."""
-    lost = isinstance(error, SlotUnavailable) or bool(form.autre.data)
+    # The slot is lost when the booking found it taken, or while another is still to be
+    # picked; a mistake in a field, once another slot is picked, is shown as any mistake.
+    picking = bool(form.autre.data) and isinstance(error, Invalid) and "start" in error.fields
+    lost = isinstance(error, SlotUnavailable) or picking
     others = _same_day(unit, reason, start) if lost else []
     context = {"unit": unit, "reason": reason, "form": form, "start": start, "error": error}
     return render_template("details.html", alternatives=others, lost=lost, **context), status

@@ -23,7 +23,7 @@ from booking.errors import ServiceError, WrongLink
 from booking.extensions import limiter
 from booking.formatting import when_fr
 from booking.metrics import CANCELLATIONS
-from booking.models import BookingStatus
+from booking.models import Booking, BookingStatus
 from booking.security import keep_private, limit
 from booking.services.bookings import cancel_by_citizen, confirm_booking, find_booking, move_booking
 from booking.services.manage import manage_page
@@ -95,8 +95,15 @@ def cancel(reference: str) -> ResponseReturnValue:
             form=CancelForm(token=form.token.data, confirme="oui"),
         )
         return keep_private(make_response(body))
-    done = "Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé."
-    return _act(reference, cancel_by_citizen, done, CANCELLATIONS.labels("citizen").inc)
+    return _act(reference, cancel_by_citizen, _cancelled, CANCELLATIONS.labels("citizen").inc)
+
+
+def _cancelled(booking: Booking) -> str:
+    """What a cancellation says: an email only for a booking that had been confirmed (a
+    hold never confirmed had no invitation to withdraw, and gets no email)."""
+    if booking.hold_expires_at is not None:
+        return "Votre demande de rendez-vous est annulée ; le créneau est libéré."
+    return "Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé."
 
 
 @bp.post("/<reference>/confirmer")
@@ -132,7 +139,7 @@ def move(reference: str) -> ResponseReturnValue:
 def _act(
     reference: str,
     action: Callable[[str, str], Any],
-    done: str,
+    done: str | Callable[[Any], str],
     count: Callable[[], object] = lambda: None,
 ) -> ResponseReturnValue:
     """Run a button's action, say how it went, and show the page again."""
@@ -141,12 +148,12 @@ def _act(
         abort(400)
     token = form.token.data or ""
     try:
-        action(reference, token)
+        result = action(reference, token)
     except ServiceError as error:
         flash(error.message, "error")
     else:
         count()
-        flash(done, "success")
+        flash(done if isinstance(done, str) else done(result), "success")
     return redirect(url_for("manage.show", reference=reference, token=token), code=303)
 
 

@@ -118,6 +118,7 @@ def test_back_then_confirm_again_leads_to_the_same_booking(
     fill_details(page)
     page.get_by_role("button", name="Confirmer le rendez-vous").click()
     expect(page.get_by_role("heading", name="Votre rendez-vous est confirmé")).to_be_visible()
+    no_sideways_scroll(page)
     reference = page.locator(".reference").inner_text()
     expect(page.get_by_text("Un rappel vous sera envoyé")).to_have_count(0)  # it is today
     page.go_back()
@@ -131,6 +132,28 @@ def test_back_then_confirm_again_leads_to_the_same_booking(
     assert bookings_made(app) == 1
 
 
+def test_a_mistake_in_the_form_takes_the_focus_to_the_list_of_errors(
+    new_page: Callable[..., Page], app: Flask
+) -> None:
+    """Sent with an empty name and a wrong email: the error summary is focused (a screen
+    reader reads it first), each error links to its field, the page fits the phone."""
+    page = new_page()
+    page.goto("/unites/01281-01/creneaux?motif=otv")
+    page.locator("button[name=debut]").nth(2).click()
+    no_sideways_scroll(page)
+    assert audit(page) == []  # the empty form
+    page.get_by_label("Adresse électronique").fill("pas-une-adresse")
+    page.get_by_role("button", name="Confirmer le rendez-vous").click()
+    summary = page.locator("#erreurs")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_count(2)
+    summary.get_by_role("link").last.click()
+    expect(page.get_by_label("Adresse électronique")).to_be_focused()
+    no_sideways_scroll(page)
+    assert audit(page) == []
+    assert bookings_made(app) == 0
+
+
 def test_a_booking_moves_to_a_later_week_and_cancelling_asks_first(
     new_page: Callable[..., Page], app: Flask, create_booking: Callable[..., Booking], ornex: Unit
 ) -> None:
@@ -142,6 +165,7 @@ def test_a_booking_moves_to_a_later_week_and_cancelling_asks_first(
     page = new_page()
     page.goto(f"/rendez-vous/{booking.reference}?token={token}")
     expect(page.get_by_text(re.compile("^Créneaux libres du"))).to_be_visible()
+    no_sideways_scroll(page)
     page.get_by_role("link", name="Semaine suivante").tap()
     expect(page.get_by_role("link", name="Semaine précédente")).to_be_visible()
     days_ahead = page.locator("input[name=start]").first.get_attribute("value")
@@ -158,6 +182,7 @@ def test_a_booking_moves_to_a_later_week_and_cancelling_asks_first(
 
     page.get_by_role("button", name="Annuler ce rendez-vous").tap()
     expect(page.get_by_role("heading", name="Annuler ce rendez-vous ?")).to_be_visible()
+    no_sideways_scroll(page)
     with app.app_context():
         assert db.session.scalar(select(Booking.status)) == "confirmed"  # one tap: nothing
     page.get_by_role("button", name="Oui, annuler ce rendez-vous").tap()
