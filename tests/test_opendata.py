@@ -11,12 +11,12 @@ import opening_hours
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from frictionless import Dialect, Resource, Schema, formats, validate
 from sqlalchemy import select
 
 from booking.domain.units_csv import STRUCTURED_COLUMNS
 from booking.extensions import db
 from booking.models import Unit
+from tests.support.units_files import schema_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATASET = ROOT / "data" / "units.csv"
@@ -68,21 +68,6 @@ def test_conditional_get_answers_304_until_a_unit_changes(
     assert again.status_code == 200
     assert again.headers["ETag"] != etag
     assert b"+33 4 50 00 00 00" in again.data
-
-
-def schema_errors(client: FlaskClient, folder: Path, data: bytes) -> list[list[object]]:
-    """Validate CSV bytes against the served Table Schema with frictionless; its errors."""
-    (folder / "units.csv").write_bytes(data)
-    report = validate(
-        Resource(
-            path="units.csv",
-            basepath=str(folder),
-            schema=Schema.from_descriptor(client.get("/opendata/units.schema.json").json),
-            dialect=Dialect(controls=[formats.CsvControl(delimiter=";")]),
-        )
-    )
-    assert report.stats["tasks"] == 1
-    return report.flatten(["rowNumber", "fieldName", "type"])
 
 
 @pytest.mark.usefixtures("some_units")

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -15,41 +14,7 @@ from booking.domain.units_csv import STRUCTURED_COLUMNS
 from booking.extensions import db
 from booking.models import OpeningRange, Unit
 from booking.services.units import weekly_hours
-
-DATA = Path(__file__).resolve().parent / "data"
-
-
-def structured(*rows: dict[str, str]) -> bytes:
-    """A structured-layout file whose rows set only the given columns."""
-    lines = [";".join(STRUCTURED_COLUMNS)]
-    for row in rows:
-        values = {
-            "service": f"Gendarmerie - Brigade de {row['identifiant_public_unite']}",
-            "departement": "01",
-            "code_postal": "01210",
-            "commune": "Ornex",
-            "lundi_plage1_debut": "08h00",
-            "lundi_plage1_fin": "12h00",
-            **row,
-        }
-        lines.append(";".join(values.get(name, "") for name in STRUCTURED_COLUMNS))
-    return ("\n".join(lines) + "\n").encode()
-
-
-def run_import(runner: FlaskCliRunner, tmp_path: Path, data: bytes, *options: str) -> Result:
-    """Run the import command on these bytes."""
-    path = tmp_path / "units.csv"
-    path.write_bytes(data)
-    return runner.invoke(args=["units", "import", str(path), *options])
-
-
-def units(app: Flask) -> dict[str, Unit]:
-    """Every unit in the database, by identifier."""
-    with app.app_context():
-        found = db.session.scalars(select(Unit)).all()
-        for unit in found:
-            weekly_hours(unit)  # load the hours before the session closes
-        return {unit.public_id: unit for unit in found}
+from tests.support.units_files import DATA, run_import, structured, units
 
 
 def test_dirty_file_loads_good_rows_and_reports_each_bad_one(
@@ -59,7 +24,7 @@ def test_dirty_file_loads_good_rows_and_reports_each_bad_one(
     assert result.exit_code == 0, result.output
     assert "16 lignes lues, 9 unités valides, 7 lignes ignorées" in result.output
     assert "Unités créées : 9" in result.output
-    assert "ligne 15, colonne lundi_plage1_debut : heure impossible « 25h00 » (ligne ignorée)" in (
+    assert "ligne 15, colonne lundi_plage1_fin : heure impossible « 25h00 » (ligne ignorée)" in (
         result.output
     )
     assert "ligne 13, colonne telephone : numéro invalide « 04 50 », gardé tel quel" in (

@@ -40,6 +40,8 @@ _FREE_DAY = re.compile(
     re.IGNORECASE,
 )
 _FREE_RANGE = re.compile(r"^(\S+?)\s*[-–à]\s*(\S+)$")
+# `08h00 - 12h00`, `8h à 12h`: the dash (or « à ») between two times, spaces around it.
+_FREE_DASH = re.compile(r"(?<=[\dhH])\s*(?:[-–]|\sà\s)\s*(?=\d)")
 
 
 class HoursError(ValueError):
@@ -87,6 +89,21 @@ def normalise_hours(hours: WeeklyHours) -> dict[int, list[Range]]:
     return result
 
 
+def fit_ranges(ranges: Sequence[Range], most: int) -> list[Range]:
+    """At most `most` ranges covering the same hours: the shortest gaps are bridged first.
+
+    The published layout has room for three ranges a day; the import refuses more, so only
+    hours written behind the application's back get here. Bridging the shortest gap is the
+    smallest change to what is published (never an opening range left out).
+    """
+    fitted = [tuple(pair) for pair in sorted(ranges)]
+    while len(fitted) > most:
+        gaps = [fitted[i + 1][0] - fitted[i][1] for i in range(len(fitted) - 1)]
+        i = gaps.index(min(gaps))
+        fitted[i : i + 2] = [(fitted[i][0], max(fitted[i][1], fitted[i + 1][1]))]
+    return [(start, end) for start, end in fitted]
+
+
 def format_time(minutes: int) -> str:
     """`08:00` style, `24:00` for the end of the day."""
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
@@ -117,7 +134,8 @@ def parse_free_text(text: str) -> dict[int, list[Range]]:
         if day in hours:
             raise HoursError(f"{DAY_LABELS_FR[day]} apparaît deux fois")
         ranges = []
-        for token in body.replace(",", " ").replace(";", " ").split():
+        body = _FREE_DASH.sub("-", body.replace(",", " ").replace(";", " "))
+        for token in body.split():
             match = _FREE_RANGE.match(token)
             if not match:
                 if token.lower() in {"fermé", "ferme"}:

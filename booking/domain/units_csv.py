@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from booking.domain.hours import (
     DAY_KEYS,
     Range,
+    fit_ranges,
     format_time_csv,
 )
 
@@ -37,6 +38,21 @@ FREE_TEXT_COLUMN = "horaires_accueil"
 EMAIL_COLUMN = "courriel"
 FREE_TEXT_OPTIONAL = ("geocodage_epsg", "geocodage_x", "geocodage_y")
 RANGES_PER_DAY = 3
+# The longest value of each column the database holds (booking.models.Unit; a test keeps
+# both in step). A longer value is a row problem, found before anything is written.
+FIELD_LENGTHS = {
+    "identifiant_public_unite": 40,
+    "service": 200,
+    "adresse_geographique": 300,
+    "telephone": 40,
+    "departement": 3,
+    "code_commune_insee": 5,
+    "voie": 300,
+    "code_postal": 10,
+    "commune": 120,
+    "url": 500,
+    EMAIL_COLUMN: 254,
+}
 
 
 class DatasetError(Exception):
@@ -107,9 +123,7 @@ def write_units(records: Iterable[UnitRecord], *, with_email: bool = False) -> b
             record.url,
         ]
         for day_number in range(len(DAY_KEYS)):
-            ranges = record.hours.get(day_number, [])
-            if len(ranges) > RANGES_PER_DAY:
-                raise ValueError(f"{record.public_id}: plus de {RANGES_PER_DAY} plages un jour")
+            ranges = fit_ranges(record.hours.get(day_number, []), RANGES_PER_DAY)
             for n in range(RANGES_PER_DAY):
                 if n < len(ranges):
                     row += [format_time_csv(ranges[n][0]), format_time_csv(ranges[n][1])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from booking.domain.units_csv import HOUR_COLUMNS
+from booking.domain.units_values import DEPARTMENT_PATTERN, INSEE_PATTERN
 
 _TIME_PATTERN = r"^(([01][0-9]|2[0-3])h[0-5][0-9]|24h00)$"
 
@@ -29,14 +30,14 @@ _BASE_FIELDS: list[dict[str, Any]] = [
         "description": "Code du département ou de la collectivité d'outre-mer",
         "constraints": {
             "required": True,
-            "pattern": r"^(0[1-9]|[1-8][0-9]|9[0-5]|2[AB]|97[1-8]|98[6-8])$",
+            "pattern": DEPARTMENT_PATTERN,
         },
     },
     {
         "name": "code_commune_insee",
         "type": "string",
         "description": "Code officiel géographique de la commune",
-        "constraints": {"pattern": r"^([0-9]{2}|2[AB])[0-9]{3}$"},
+        "constraints": {"pattern": INSEE_PATTERN},
     },
     {"name": "voie", "type": "string", "description": "Numéro et voie"},
     {

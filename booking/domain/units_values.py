@@ -11,7 +11,13 @@ import re
 from booking.domain.units_csv import RowProblem, UnitRecord
 
 _POSTCODE = re.compile(r"^\d{5}$")
-DEPARTMENT = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-8]|98[6-8])$")
+# Metropolitan départements (no "20": Corsica is 2A and 2B since 1976), overseas ones and
+# collectivities. The Table Schema publishes the same patterns.
+DEPARTMENT_PATTERN = r"^(0[1-9]|1\d|2[1-9]|[3-8]\d|9[0-5]|2[AB]|97[1-8]|98[6-8])$"
+DEPARTMENT = re.compile(DEPARTMENT_PATTERN)
+INSEE_PATTERN = r"^([0-9]{2}|2[AB])[0-9]{3}$"
+INSEE = re.compile(INSEE_PATTERN)
+URL = re.compile(r"^https?://[^\s\"'<>]+$")
 
 # Rough boxes (lat_min, lat_max, lon_min, lon_max) of each territory, to catch swapped axes.
 _METROPOLE = (41.0, 51.5, -5.8, 10.0)
@@ -28,6 +34,38 @@ TERRITORY_BOXES = {
     "987": (-28.0, -7.0, -155.0, -134.0),
     "988": (-23.0, -19.0, 163.0, 169.0),
 }
+
+
+def check_insee(record: UnitRecord, number: int, problems: list[RowProblem]) -> None:
+    """Give back the leading zero a spreadsheet took (`1034` → `01034`); drop a code that is
+    not one (the column is optional: the unit loads without it)."""
+    code = record.insee.upper()
+    if not code:
+        return
+    if code.isdigit() and len(code) == 4:
+        problems.append(
+            RowProblem(number, "code_commune_insee", f"code « {code} » complété en 0{code}", False)
+        )
+        code = "0" + code
+    if not INSEE.match(code):
+        problems.append(
+            RowProblem(
+                number, "code_commune_insee", f"code INSEE invalide « {code} », ignoré", False
+            )
+        )
+        code = ""
+    record.insee = code
+
+
+def check_url(record: UnitRecord, number: int, problems: list[RowProblem]) -> None:
+    """Take away quotes left around an address; drop one that is not a web address."""
+    url = record.url.strip().strip("\"'").strip()
+    if url != record.url:
+        problems.append(RowProblem(number, "url", "guillemets ou espaces retirés", False))
+    if url and not URL.match(url):
+        problems.append(RowProblem(number, "url", "adresse web invalide, ignorée", False))
+        url = ""
+    record.url = url
 
 
 def check_postcode(record: UnitRecord, number: int, problems: list[RowProblem]) -> None:

@@ -130,8 +130,9 @@ def cancel_by_unit(actor: StaffUser, unit: Unit, reference: str, reason: str) ->
     return booking
 
 
-def cancel_for_unit(actor: StaffUser, booking: Booking, reason: str) -> None:
-    """Cancel one active booking (or hold) in the transaction, email and audit included."""
+def cancel_for_unit(actor: StaffUser | None, booking: Booking, reason: str) -> None:
+    """Cancel one active booking (or hold) in the transaction, email and audit included
+    (`actor` None: the units import did it)."""
     if booking.status not in ACTIVE_STATUSES:
         raise NotChangeable("Ce rendez-vous n'est plus confirmé.")
     before = booking.status

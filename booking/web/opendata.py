@@ -46,7 +46,7 @@ def datapackage() -> ResponseReturnValue:
 def _conditional(kind: str, mimetype: str, filename: str) -> Response:
     """The export with ETag and Last-Modified; 304 when the client's copy is current."""
     exported = cached_export(kind)
-    response = Response(exported.body, mimetype=mimetype)
+    response = Response(exported.body, content_type=mimetype)  # charset given once
     response.set_etag(exported.etag)
     response.last_modified = exported.last_modified
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'

@@ -7,16 +7,22 @@ from pathlib import Path
 import pytest
 
 from booking.domain.units_csv import STRUCTURED_COLUMNS, DatasetError, UnitRecord, write_units
-from booking.domain.units_reader import read_units
+from booking.domain.units_reader import ParsedDataset, read_units, unit_records
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def read(data: bytes) -> tuple[ParsedDataset, list[tuple[int, UnitRecord]]]:
+    """A file checked, and its good rows read."""
+    parsed = read_units(data)
+    return parsed, list(unit_records(data, parsed))
 
 
 @pytest.fixture(scope="module")
 def dirty() -> tuple[dict[str, UnitRecord], dict[int, list[str]]]:
     """The dirty fixture read once: records by id, problems by line."""
-    parsed = read_units((DATA / "dirty-structured.csv").read_bytes())
-    records = {record.public_id: record for _, record in parsed.records}
+    parsed, rows = read((DATA / "dirty-structured.csv").read_bytes())
+    records = {record.public_id: record for _, record in rows}
     problems: dict[int, list[str]] = {}
     for problem in parsed.problems:
         problems.setdefault(problem.line, []).append(str(problem))
@@ -53,7 +59,7 @@ def test_dirty_file_loads_its_good_rows(
         (11, "ligne 11 : 57 champs au lieu de 60 (ligne ignorée)"),
         (12, "ligne 12, colonne identifiant_public_unite : identifiant 1001 déjà présent ligne 2"),
         (14, "ligne 14, colonne lundi_plage1_fin : plage incomplète"),
-        (15, "ligne 15, colonne lundi_plage1_debut : heure impossible « 25h00 »"),
+        (15, "ligne 15, colonne lundi_plage1_fin : heure impossible « 25h00 »"),
     ],
 )
 def test_each_dirty_row_is_reported_with_line_column_and_reason(
@@ -90,9 +96,9 @@ def test_bom_and_crlf_do_not_leak_into_values() -> None:
     data = (DATA / "dirty-structured.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     assert b"\r\n" in data
-    parsed = read_units(data)
+    parsed, rows = read(data)
     assert parsed.layout == "structured"
-    assert all(not record.url.endswith("\r") for _, record in parsed.records)
+    assert all(not record.url.endswith("\r") for _, record in rows)
 
 
 def test_rejected_rows_identifiers_are_remembered() -> None:
@@ -101,10 +107,10 @@ def test_rejected_rows_identifiers_are_remembered() -> None:
 
 
 def test_real_free_text_sample_is_read_in_any_column_order() -> None:
-    parsed = read_units((DATA / "sample-horaires-accueil-layout.csv").read_bytes())
+    parsed, rows = read((DATA / "sample-horaires-accueil-layout.csv").read_bytes())
     assert parsed.layout == "free_text"
     assert parsed.problems == []
-    records = {record.public_id: record for _, record in parsed.records}
+    records = {record.public_id: record for _, record in rows}
     assert set(records) == {"1008620", "1008614", "1008593"}
     ornex = records["1008620"]
     assert ornex.hours[6] == [(540, 720), (900, 1080)]  # Dimanche : 9h00-12h00 15h00-18h00
@@ -145,7 +151,7 @@ def test_written_file_reads_back_identically() -> None:
     )
     data = write_units([record])
     assert data.startswith(";".join(STRUCTURED_COLUMNS).encode() + b"\r\n")
-    [(line, again)] = read_units(data).records
+    _, [(line, again)] = read(data)
     assert line == 2
     assert write_units([again]) == data
     assert b";08h00;12h00;14h00;24h00;" in data
@@ -165,8 +171,7 @@ def test_postcode_swapped_with_commune_is_put_back(
     record = UnitRecord(
         public_id="1", name="B", department="2A", postcode=postcode, commune=commune
     )
-    parsed = read_units(write_units([record]))
-    [(_, again)] = parsed.records
+    parsed, [(_, again)] = read(write_units([record]))
     assert (again.postcode, again.commune) == expected
     messages = [str(p) for p in parsed.problems]
     if problem:
