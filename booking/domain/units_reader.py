@@ -88,13 +88,15 @@ class _Header:
     layout: str
     names: list[str]  # canonical names, "" for an empty or unknown column
     index: dict[str, int]
+    unknown: list[str]  # columns left aside, as the file names them
 
 
 def read_units(data: bytes) -> ParsedDataset:
     """Check every row of a units file of either layout; DatasetError when the file itself
     is wrong (nothing of it may then be loaded)."""
     header, lines = _open(data)
-    result = ParsedDataset(layout=header.layout, notices=_notices(data, header))
+    notices = ["colonnes ignorées : " + ", ".join(header.unknown)] if header.unknown else []
+    result = ParsedDataset(layout=header.layout, notices=notices)
     for number, record, problems, public_id in _rows(header, lines):
         result.rows_read += 1
         if record is None:
@@ -172,15 +174,8 @@ def _read_header(line: str) -> _Header:
     if duplicated:
         raise DatasetError("colonnes en double : " + ", ".join(duplicated))
     index = {name: position for position, name in enumerate(names) if name}
-    return _Header(layout, names, index)
-
-
-def _notices(data: bytes, header: _Header) -> list[str]:
-    """What is said of the file as a whole: the columns left aside."""
-    first = data.decode("utf-8-sig", errors="replace").split("\n", 1)[0].rstrip("\r")
-    raw = [name.strip().strip('"').strip() for name in first.split(";")]
-    unknown = [name for name, known in zip(raw, header.names, strict=False) if name and not known]
-    return ["colonnes ignorées : " + ", ".join(unknown)] if unknown else []
+    unknown = [name for name, known in zip(raw, names, strict=True) if name and not known]
+    return _Header(layout, names, index, unknown)
 
 
 def _rows(

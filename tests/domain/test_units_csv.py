@@ -180,3 +180,10 @@ def test_postcode_swapped_with_commune_is_put_back(
         assert "code_postal" in messages[0]
     else:
         assert messages == []
+
+
+def test_columns_left_aside_are_named_as_the_file_names_them() -> None:
+    header = ";".join((*STRUCTURED_COLUMNS, "Remarque", "", "GEOCODAGE_X_GPS_bis"))
+    row = "1;Brigade;;;01" + ";" * (len(STRUCTURED_COLUMNS) - 5) + ";x;;y"
+    parsed = read_units(f"{header}\n{row}\n".encode())
+    assert parsed.notices == ["colonnes ignorées : Remarque, GEOCODAGE_X_GPS_bis"]
