@@ -43,6 +43,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -115,6 +117,7 @@ def server_environment(database_url: str) -> dict[str, str]:
     """The environment of the commands and of the server: production, this database."""
     env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
     env.update(DATABASE_URL=database_url, SECRET_KEY="bench", APP_ENV="production")
+    env["PRE_DECLARATION_KEYS"] = Fernet.generate_key().decode()
     # All the load comes from one address: the per-address limits would answer 429 at once.
     env.setdefault("RATELIMIT_ENABLED", "false")
     return env

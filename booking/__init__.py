@@ -20,7 +20,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from booking import cli, config, database, logs, metrics, security
     from booking.extensions import csrf, db, limiter, login_manager, migrate
-    from booking.services import slot_cache
+    from booking.services import orientation as orientation_tree
+    from booking.services import predeclarations, slot_cache
     from booking.web import (
         api,
         assets,
@@ -30,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         journey,
         manage,
         opendata,
+        orientation,
         public,
         sessions,
         staff,
@@ -61,11 +63,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_item=database.render_item)
     database.init_app(app)
     slot_cache.init_app(app)
+    predeclarations.init_app(app)
+    orientation_tree.init_app(app)
     csrf.init_app(app)
     csrf.exempt(api.bp)  # JSON API: no cookies, no session, nothing to forge
     login_manager.init_app(app)
     limiter.init_app(app)
-    for module in (public, journey, manage, api, opendata, staff):
+    for module in (public, orientation, journey, manage, api, opendata, staff):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     errors.init_app(app)

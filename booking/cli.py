@@ -15,7 +15,8 @@ from booking.domain.units_csv import DatasetError
 from booking.extensions import db
 from booking.models import Reason, Unit
 from booking.services.places import load_places, places_loaded
-from booking.services.reasons import load_reasons
+from booking.services.predeclarations import rotate_keys
+from booking.services.reasons import ReasonsFileError, load_reasons
 from booking.services.staff import StaffError, change_password, create_staff
 from booking.services.units_export import export_csv
 from booking.services.units_import import ImportRefused, import_units
@@ -27,6 +28,7 @@ jobs_cli = AppGroup("jobs", help="Background jobs: outbox, reminders.")
 staff_cli = AppGroup("staff", help="Staff accounts.")
 places_cli = AppGroup("places", help="The gazetteer of communes.")
 assets_cli = AppGroup("assets", help="Static files, compressed and fingerprinted.")
+bookings_cli = AppGroup("bookings", help="Bookings' stored data.")
 
 
 @jobs_cli.command("run")
@@ -132,7 +134,12 @@ def password_command(email: str, password: str) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False), required=False)
 def load_motifs_command(path: str | None) -> None:
     """Create or update the reasons listed in a JSON file (default: data/motifs.json)."""
-    count = load_reasons(Path(path)) if path else load_reasons()
+    try:
+        count = load_reasons(Path(path)) if path else load_reasons()
+    except ReasonsFileError as error:
+        db.session.rollback()
+        click.echo(f"Motifs non chargés : {error}", err=True)
+        sys.exit(1)
     click.echo(f"Motifs chargés : {count}")
 
 
@@ -158,6 +165,20 @@ def build_assets_command() -> None:
     click.echo(f"Fichiers statiques prêts : {len(names)} dans {target}")
 
 
+@bookings_cli.command("rotate-key")
+def rotate_key_command() -> None:
+    """Seal every pre-declaration again under the first of PRE_DECLARATION_KEYS."""
+    done, unreadable = rotate_keys()
+    click.echo(f"Pré-déclarations chiffrées avec la nouvelle clé : {done}")
+    if unreadable:
+        click.echo(
+            f"{unreadable} pré-déclaration(s) ne s'ouvrent avec aucune clé donnée :"
+            " laissées telles quelles ; gardez l'ancienne clé tant qu'elles existent.",
+            err=True,
+        )
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(units_cli)
@@ -166,3 +187,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(places_cli)
     app.cli.add_command(assets_cli)
+    app.cli.add_command(bookings_cli)

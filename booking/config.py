@@ -41,6 +41,8 @@ TEXT_SETTINGS = {
     "SITE_PUBLICATION_DIRECTOR": "",
     "SITE_HOST": "",  # who hosts it, with its address
     "SITE_CONTACT": "",  # an address for questions about the site and its accessibility
+    # Where the quick exit of sensitive pages leads: a neutral site, in the same tab.
+    "QUICK_EXIT_URL": "https://meteofrance.com/",
 }
 EXAMPLE_MAIL_FROM = TEXT_SETTINGS["MAIL_FROM"]
 
@@ -93,6 +95,8 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "yes",
         "oui",
     }
+    # Fernet keys sealing the pre-declarations, newest first (booking.services.predeclarations).
+    config["PRE_DECLARATION_KEYS"] = env.get("PRE_DECLARATION_KEYS", "").replace(",", " ").split()
     default_db = "sqlite:///" + str(Path(instance_path) / "booking.sqlite3")
     config["SQLALCHEMY_DATABASE_URI"] = database_url(env.get("DATABASE_URL") or default_db)
     config["SECRET_KEY"] = env.get("SECRET_KEY") or _development_secret(app_env, instance_path)

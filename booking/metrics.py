@@ -37,6 +37,9 @@ bp = Blueprint("metrics", __name__)
 
 BOOKINGS = Counter("booking_bookings_total", "Rendez-vous pris", ["channel"])
 CANCELLATIONS = Counter("booking_cancellations_total", "Rendez-vous annulés", ["by"])
+ORIENTATION = Counter(
+    "booking_orientation_outcomes_total", "Issues atteintes par l'orientation", ["outcome"]
+)
 EMAILS = Counter("booking_emails_total", "Courriels traités par le job runner", ["outcome"])
 LATENCY = Histogram(
     "booking_request_seconds",
@@ -121,7 +124,7 @@ def metrics() -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
-        for metric in (BOOKINGS, CANCELLATIONS, EMAILS, LATENCY):
+        for metric in (BOOKINGS, CANCELLATIONS, EMAILS, LATENCY, ORIENTATION):
             registry.register(metric)
     registry.register(DatabaseCollector())
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -75,7 +75,10 @@ def _migrated_database_refuses_overbooking() -> None:
             {"t": "2026-01-01 00:00:00"},
         )
         connection.execute(
-            text("INSERT INTO reasons VALUES ('otv', 'OTV', 30, false, '', 0, true)")
+            text(
+                "INSERT INTO reasons (code, label, duration_minutes, discreet, documents,"
+                " position, active) VALUES ('otv', 'OTV', 30, false, '', 0, true)"
+            )
         )
         connection.execute(
             text(BOOKING),

@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 
 from booking import ROOT
 from booking.config import load_config, startup_warnings
+from tests.support.keys import PRE_DECLARATION_KEY
 
 SETTINGS = {
     "SITE_ADMINISTRATION": "Préfecture|de l'Ain",
@@ -107,6 +108,7 @@ def test_a_production_start_with_the_example_sender_logs_a_warning(tmp_path: Pat
         **os.environ,
         "APP_ENV": "production",
         "SECRET_KEY": "x" * 32,
+        "PRE_DECLARATION_KEYS": PRE_DECLARATION_KEY,
         "INSTANCE_PATH": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "SITE_PUBLISHER": "Préfecture de l'Ain",

@@ -14,6 +14,7 @@ from booking.models.bookings import (
     OutboxMessage,
     SubmittedOnce,
 )
+from booking.models.orientation import OrientationCount
 from booking.models.places import Place
 from booking.models.staff import AuditEntry, CalendarFeed, RunnerHeartbeat, StaffUser, staff_units
 from booking.models.types import UTCDateTime, now_default
@@ -28,6 +29,7 @@ __all__ = [
     "BookingStatus",
     "CalendarFeed",
     "Closure",
+    "OrientationCount",
     "OpeningRange",
     "OutboxMessage",
     "Place",

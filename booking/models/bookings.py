@@ -49,6 +49,9 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     email_key: Mapped[str] = mapped_column(String(254), default="", server_default="", index=True)
     phone: Mapped[str] = mapped_column(String(20), default="")
     comment: Mapped[str] = mapped_column(String(500), default="")
+    # What the citizen pre-declared for the unit, sealed (booking.services.predeclarations):
+    # never readable without PRE_DECLARATION_KEYS; erased with the other personal data.
+    pre_declaration: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Only a hash of the cancel link's secret is kept: a database leak cancels nothing.
     token_hash: Mapped[str] = mapped_column(String(64))
     ics_uid: Mapped[str] = mapped_column(String(120), unique=True)

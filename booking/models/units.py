@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.extensions import db
@@ -100,6 +100,8 @@ class Reason(db.Model):  # type: ignore[name-defined,misc]
     duration_minutes: Mapped[int] = mapped_column(SmallInteger)
     discreet: Mapped[bool] = mapped_column(default=False)
     documents: Mapped[str] = mapped_column(String(1000), default="")
+    # The optional pre-declaration's form, as JSON (booking.domain.predeclaration); "" if none.
+    pre_declaration: Mapped[str] = mapped_column(Text, default="", server_default="")
     position: Mapped[int] = mapped_column(SmallInteger, default=0)
     active: Mapped[bool] = mapped_column(default=True)
 

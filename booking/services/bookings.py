@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, func, insert, or_, select, text, update
@@ -26,7 +27,14 @@ from sqlalchemy.orm import joinedload
 from booking import clock
 from booking.database import begin_write, fresh, run
 from booking.db_rules import CLOSED, OVERBOOKING, refusal
-from booking.errors import Conflict, LimitReached, NotChangeable, SlotUnavailable, WrongLink
+from booking.errors import (
+    Conflict,
+    Invalid,
+    LimitReached,
+    NotChangeable,
+    SlotUnavailable,
+    WrongLink,
+)
 from booking.extensions import db
 from booking.models import (
     ACTIVE_STATUSES,
@@ -38,8 +46,9 @@ from booking.models import (
     UTCDateTime,
 )
 from booking.services import notifications
-from booking.services.contact import mailbox_key, parse_start, validate_contact
+from booking.services.contact import Contact, mailbox_key, parse_start, validate_contact
 from booking.services.once import Once, answered, claim, is_spent, summary
+from booking.services.predeclarations import seal_answers
 from booking.services.slot_cache import EVERY_UNIT, touching
 from booking.services.slots import slot_at
 from booking.services.units import lock_unit, lock_unit_version
@@ -75,6 +84,8 @@ class BookingDetails:
     email: str
     phone: str = ""
     comment: str = ""
+    # The reason's pre-declaration as typed (field name → value); sealed before storage.
+    pre_declaration: Mapping[str, str] = field(default_factory=dict)
 
 
 def book(
@@ -95,9 +106,7 @@ def book(
     if once and done is not None and (once.replays_spent or not is_spent(done)):
         return _replay(done)
     start = parse_start(details.start)
-    contact = validate_contact(
-        details.name, details.email, details.phone, details.comment, unit.department
-    )
+    contact, sealed = _checked(unit, reason, details, now)
     if slot_at(unit, reason, start, now) is None:
         again = answered(once, now) if once and done is None else None
         if once and again is not None and not is_spent(again):  # a double tap's twin took it
@@ -121,6 +130,7 @@ def book(
         "email_key": mailbox_key(contact.email),
         "phone": contact.phone,
         "comment": contact.comment,
+        "pre_declaration": sealed,
         "token_hash": hash_token(token),
         "ics_uid": uid,
         "ics_sequence": 0,
@@ -150,6 +160,29 @@ def book(
     notifications.record(notice, booking.id, notice_json)
     _commit_or_unavailable()
     return Booked(booking, token, answer)
+
+
+def _checked(
+    unit: Unit, reason: Reason, details: BookingDetails, now: datetime
+) -> tuple[Contact, str]:
+    """The citizen's details checked and the pre-declaration sealed; one Invalid names every
+    wrong field of both."""
+    errors: dict[str, str] = {}
+    contact, sealed = None, ""
+    try:
+        contact = validate_contact(
+            details.name, details.email, details.phone, details.comment, unit.department
+        )
+    except Invalid as error:
+        errors.update(error.fields)
+    try:
+        today = now.astimezone(ZoneInfo(unit.timezone)).date()
+        sealed = seal_answers(reason, details.pre_declaration, today)
+    except Invalid as error:
+        errors.update(error.fields)
+    if contact is None or errors:
+        raise Invalid(fields=errors)
+    return contact, sealed
 
 
 def _replay(done: SubmittedOnce) -> Booked:

@@ -34,7 +34,15 @@ def purge_personal_data(now: datetime | None = None) -> int:
         db.session.execute(
             update(Booking)
             .where(Booking.id.in_(ids))
-            .values(name="", email="", email_key="", phone="", comment="", anonymised_at=now)
+            .values(
+                name="",
+                email="",
+                email_key="",
+                phone="",
+                comment="",
+                pre_declaration="",
+                anonymised_at=now,
+            )
         )
     db.session.commit()
     return len(ids)

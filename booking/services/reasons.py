@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from booking.database import run
+from booking.domain.predeclaration import DefinitionError, read_form
 from booking.errors import ReasonNotFound
 from booking.extensions import db
 from booking.models import Reason
@@ -17,9 +18,20 @@ from booking.models import Reason
 DEFAULT_REASONS = Path(__file__).resolve().parents[2] / "data" / "motifs.json"
 
 
+class ReasonsFileError(ValueError):
+    """The reasons' file defines something wrong; nothing was loaded."""
+
+
 def load_reasons(path: Path = DEFAULT_REASONS) -> int:
     """Create or update the reasons listed in a JSON file; return how many it lists."""
     entries: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    forms = {}
+    for entry in entries:  # every form checked before anything is written
+        try:
+            read_form(entry.get("pre_declaration"))
+        except DefinitionError as error:
+            raise ReasonsFileError(f"{path.name}, motif {entry.get('code')} : {error}") from None
+        forms[entry["code"]] = entry.get("pre_declaration")
     existing = {reason.code: reason for reason in db.session.scalars(select(Reason))}
     for position, entry in enumerate(entries):
         reason = existing.get(entry["code"]) or Reason(code=entry["code"])
@@ -27,6 +39,8 @@ def load_reasons(path: Path = DEFAULT_REASONS) -> int:
         reason.duration_minutes = int(entry["duration_minutes"])
         reason.discreet = bool(entry.get("discreet", False))
         reason.documents = entry.get("documents", "")
+        form = forms[entry["code"]]
+        reason.pre_declaration = json.dumps(form, ensure_ascii=False) if form else ""
         reason.position = position
         reason.active = True
         db.session.add(reason)

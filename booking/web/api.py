@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from booking import clock
 from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
 from booking.domain.places import PlaceEntry
+from booking.domain.predeclaration import Form
 from booking.domain.slots import Slot
 from booking.errors import Invalid, ReasonNotFound, UnitNotFound
 from booking.extensions import limiter
@@ -24,6 +25,7 @@ from booking.services.bookings import BookingDetails, book, cancel_by_citizen
 from booking.services.notifications import manage_url
 from booking.services.once import Once, summary
 from booking.services.places import suggest_places
+from booking.services.predeclarations import form_of
 from booking.services.reasons import get_reason, list_reasons, reason_terms
 from booking.services.search import Found, UnitQuery, filter_units, find_units
 from booking.services.slot_cache import cached_answer
@@ -65,6 +67,7 @@ def motifs() -> ResponseReturnValue:
                 "duration_minutes": reason.duration_minutes,
                 "discreet": reason.discreet,
                 "documents": reason.documents,
+                "pre_declaration": pre_declaration_json(form_of(reason)),
             }
             for reason in list_reasons()
         ]
@@ -198,11 +201,35 @@ def create_booking() -> ResponseReturnValue:
     body = _body(BookingIn)
     once = _idempotency(body)
     unit, reason = get_unit(body.unit_id), get_reason(body.motif)
-    details = BookingDetails(body.start, body.name, body.email, body.phone, body.comment)
+    details = BookingDetails(
+        body.start, body.name, body.email, body.phone, body.comment, body.pre_declaration
+    )
     booked = book(unit, reason, details, once=once)
     if not booked.replayed:
         BOOKINGS.labels("api").inc()
     return jsonify({**booked.answer, "cancel_url": manage_url(booked.booking, booked.token)}), 201
+
+
+def pre_declaration_json(form: Form | None) -> dict[str, Any] | None:
+    """A reason's pre-declaration form, for partner services."""
+    if form is None:
+        return None
+    return {
+        "intro": form.intro,
+        "fields": [
+            {
+                "name": field.name,
+                "label": field.label,
+                "type": field.kind,
+                "hint": field.hint,
+                "max_length": field.max_length if field.kind in {"text", "textarea"} else None,
+                "when": field.when,
+                "not_before": field.not_before,
+                "options": [{"value": code, "label": label} for code, label in field.options],
+            }
+            for field in form.fields
+        ],
+    }
 
 
 def _idempotency(body: BookingIn) -> Once | None:

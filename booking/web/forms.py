@@ -61,7 +61,7 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
     # Set when the slot was just lost: another one must then be chosen.
     autre = HiddenField()
 
-    def details(self, start: str) -> BookingDetails:
+    def details(self, start: str, pre_declaration: dict[str, str]) -> BookingDetails:
         """What the service needs to book, as typed."""
         return BookingDetails(
             start=start,
@@ -69,6 +69,7 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
             email=self.email.data or "",
             phone=self.phone.data or "",
             comment=self.comment.data or "",
+            pre_declaration=pre_declaration,
         )
 
 

@@ -19,6 +19,7 @@ from booking.security import email_key, limit
 from booking.services.bookings import book
 from booking.services.contact import parse_start
 from booking.services.once import Once, spent
+from booking.services.predeclarations import form_of
 from booking.services.reasons import get_reason
 from booking.services.search import nearby_with_slots
 from booking.services.slots import last_week, unit_slots, week_slots
@@ -50,6 +51,7 @@ def slots(public_id: str) -> ResponseReturnValue:
         week=week,
         more=week < last_week(),
         nearby=nearby,
+        quick_exit=reason.discreet,
     )
 
 
@@ -79,7 +81,8 @@ def submit(public_id: str) -> ResponseReturnValue:
     try:
         if form.autre.data and not form.start.data:
             raise Invalid(fields={"start": "Choisissez l'un des créneaux proposés."})
-        booked = book(unit, reason, form.details(start.isoformat()), once=once)
+        details = form.details(start.isoformat(), pre_declaration_typed())
+        booked = book(unit, reason, details, once=once)
     except ServiceError as error:
         return _details_page(unit, reason, form, start, error, status=error.status)
     if not booked.replayed:
@@ -130,7 +133,25 @@ def _details_page(
     lost = isinstance(error, SlotUnavailable) or picking
     others = _same_day(unit, reason, start) if lost else []
     context = {"unit": unit, "reason": reason, "form": form, "start": start, "error": error}
-    return render_template("details.html", alternatives=others, lost=lost, **context), status
+    return render_template(
+        "details.html",
+        alternatives=others,
+        lost=lost,
+        quick_exit=reason.discreet,
+        predeclaration=form_of(reason),
+        answers=pre_declaration_typed(),
+        **context,
+    ), status
+
+
+def pre_declaration_typed() -> dict[str, str]:
+    """The pre-declaration's fields as posted (`pre_declaration.<name>`), by name."""
+    prefix = "pre_declaration."
+    return {
+        name.removeprefix(prefix)[:40]: value
+        for name, value in request.form.items()
+        if name.startswith(prefix)
+    }
 
 
 def _same_day(unit: Unit, reason: Reason, start: datetime) -> list[Slot]:

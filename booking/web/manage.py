@@ -64,6 +64,7 @@ def confirmed(reference: str) -> ResponseReturnValue:
         token=token,
         reason_label=reason_label(booking),
         reminder=reminds(booking.created_at, booking.starts_at),
+        quick_exit=booking.reason.discreet,
     )
     return keep_private(make_response(page))
 
@@ -177,5 +178,6 @@ def _page(
         days=days,
         cancel_form=CancelForm(token=token),
         move_form=move_form or MoveForm(token=token, semaine=str(page.week)),
+        quick_exit=page.booking.reason.discreet,
     )
     return keep_private(make_response(body, status))

@@ -71,8 +71,15 @@ def index() -> ResponseReturnValue:
     search = form.search()
     finding = find_units(search, reason) if search else None
     pages = max(1, -(-finding.results.total // PAGE_SIZE)) if finding else 1
+    discreet = bool(form.motif and reason and reason.code == form.motif and reason.discreet)
     return render_template(
-        "index.html", form=form, reasons=reasons, reason=reason, finding=finding, pages=pages
+        "index.html",
+        form=form,
+        reasons=reasons,
+        reason=reason,
+        finding=finding,
+        pages=pages,
+        quick_exit=discreet,
     )
 
 
@@ -91,7 +98,14 @@ def unit(public_id: str) -> ResponseReturnValue:
     hours = describe_fr(weekly_hours(found))
     reasons = list_reasons()
     chosen = next((r for r in reasons if r.code == request.args.get("motif")), None)
-    return render_template("unit.html", unit=found, hours=hours, reasons=reasons, chosen=chosen)
+    return render_template(
+        "unit.html",
+        unit=found,
+        hours=hours,
+        reasons=reasons,
+        chosen=chosen,
+        quick_exit=bool(chosen and chosen.discreet),
+    )
 
 
 @bp.get("/donnees-personnelles")

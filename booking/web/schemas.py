@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
 from booking.domain.hours import DAY_KEYS
+from booking.domain.predeclaration import FIELD_NAME_PATTERN, FIELDS_MAX, TEXT_MAX
 from booking.domain.text import SPACE, TEXT
 from booking.phones import PHONE_PATTERN
 from booking.services.contact import (
@@ -27,6 +28,7 @@ UNIT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
 REFERENCE_PATTERN = r"^[A-Za-z0-9]{1,12}$"
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"
 DAY_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+ANSWER = rf"^{TEXT}*$"  # a pre-declaration's answer: text a person may type
 _LATITUDE = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
 _LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
 NEAR_PATTERN = rf"^{_LATITUDE},{_LONGITUDE}$"
@@ -175,6 +177,38 @@ class UnitPage(BaseModel):
     )
 
 
+class ChoiceOut(BaseModel):
+    """One answer of a choice."""
+
+    value: str
+    label: str
+
+
+class PreDeclarationFieldOut(BaseModel):
+    """A field of a pre-declaration."""
+
+    name: str = Field(description="Clé à employer dans `pre_declaration` d'une réservation.")
+    label: str
+    type: str = Field(
+        description="`date` (AAAA-MM-JJ), `text` (une ligne), `textarea` ou `choice` "
+        "(l'une des `options`, par sa `value`)."
+    )
+    hint: str
+    max_length: int | None = Field(default=None, description="Pour `text` et `textarea`.")
+    when: str = Field(
+        description="Pour une date : `past` (pas après aujourd'hui), `future` (pas avant), ou vide."
+    )
+    not_before: str = Field(description="Pour une date : le champ qu'elle ne peut précéder.")
+    options: list[ChoiceOut]
+
+
+class PreDeclarationOut(BaseModel):
+    """The optional pre-declaration of a reason: read by the unit's staff only."""
+
+    intro: str
+    fields: list[PreDeclarationFieldOut]
+
+
 class MotifOut(BaseModel):
     """A reason for a visit."""
 
@@ -183,6 +217,9 @@ class MotifOut(BaseModel):
     duration_minutes: int
     discreet: bool
     documents: str = Field(description="Ce qu'il faut apporter.")
+    pre_declaration: PreDeclarationOut | None = Field(
+        default=None, description="Champs facultatifs que l'unité lira avant le rendez-vous."
+    )
 
 
 class MotifList(RootModel[list[MotifOut]]):
@@ -287,6 +324,15 @@ class BookingIn(BaseModel):
         max_length=COMMENT_MAX,
         description="Facultatif.",
         json_schema_extra=documented(COMMENT_PATTERN),
+    )
+    pre_declaration: dict[
+        str, Annotated[str, Field(max_length=TEXT_MAX, json_schema_extra=documented(ANSWER))]
+    ] = Field(
+        default_factory=dict,
+        max_length=FIELDS_MAX,
+        json_schema_extra={"propertyNames": {"pattern": FIELD_NAME_PATTERN}},
+        description="Facultatif : les champs de la pré-déclaration du motif (voir /motifs), "
+        "par nom. Lue par les seuls agents de l'unité ; jamais renvoyée par l'API.",
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from booking.extensions import db
 from booking.mail import enqueue
 from booking.models import OutboxMessage
+from tests.support.keys import PRE_DECLARATION_KEY
 from tests.support.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +42,7 @@ class Runners:
             **os.environ,
             "DATABASE_URL": database_uri,
             "SECRET_KEY": "test-secret",
+            "PRE_DECLARATION_KEYS": PRE_DECLARATION_KEY,
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(smtp.port),

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.support.keys import PRE_DECLARATION_KEY
 from tests.support.smtp import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,7 @@ class Server:
             **os.environ,
             "DATABASE_URL": database_uri,
             "SECRET_KEY": "test-secret",
+            "PRE_DECLARATION_KEYS": PRE_DECLARATION_KEY,
             "INSTANCE_PATH": str(instance),
             "BASE_URL": f"http://127.0.0.1:{self.port}",
             **(extra_env or {}),

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from booking.extensions import limiter
+from booking.services import orientation
 from booking.services.audit import recent_entries
 from booking.services.staff import authenticate, end_sessions, units_of
 from booking.web.staff.blueprint import bp
@@ -62,3 +63,15 @@ def audit_log() -> ResponseReturnValue:
     if not current_user.is_admin:
         abort(404)
     return render_template("staff/audit.html", entries=recent_entries())
+
+
+@bp.get("/orientation")
+@login_required
+def orientation_counts() -> ResponseReturnValue:
+    """How often the orienteur led to each outcome (administrators only; counts only)."""
+    if not current_user.is_admin:
+        abort(404)
+    periods = {days: orientation.outcome_counts(days) for days in (7, 30, 365)}
+    return render_template(
+        "staff/orientation.html", outcomes=orientation.tree().outcomes, periods=periods
+    )

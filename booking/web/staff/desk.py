@@ -14,6 +14,7 @@ from booking.metrics import CANCELLATIONS
 from booking.security import keep_private
 from booking.services import agenda as agenda_service
 from booking.services.agenda import STATUS_LABELS
+from booking.services.predeclarations import open_answers
 from booking.web.staff.blueprint import back_to_agenda, bp, day_asked, staff_unit
 
 
@@ -23,10 +24,12 @@ def agenda(public_id: str) -> ResponseReturnValue:
     """The day's visits in order, with counts per status; printable."""
     unit = staff_unit(public_id)
     day = day_asked(unit, request.args)
+    agenda = agenda_service.day_agenda(unit, day)
     return render_template(
         "staff/agenda.html",
         unit=unit,
-        agenda=agenda_service.day_agenda(unit, day),
+        agenda=agenda,
+        declared={booking.id: open_answers(booking) for booking in agenda.bookings},
         day=day,
         previous=day - timedelta(days=1),
         following=day + timedelta(days=1),

@@ -1,0 +1,65 @@
+"""The orienteur's pages: one question per page (links, so it works without JavaScript and
+with the back button), then the outcome: numbers to call, an online service of the State,
+or the unit search with the reason chosen."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask.typing import ResponseReturnValue
+
+from booking.errors import ReasonNotFound
+from booking.extensions import limiter
+from booking.metrics import ORIENTATION
+from booking.security import limit
+from booking.services import orientation
+from booking.services.predeclarations import form_of
+from booking.services.reasons import get_reason
+
+bp = Blueprint("orientation", __name__, url_prefix="/orientation")
+
+
+@bp.get("/")
+@bp.get("/<name>")
+def question(name: str | None = None) -> ResponseReturnValue:
+    """A question and its answers, each a link to the next step."""
+    tree = orientation.tree()
+    name = name or tree.start
+    asked = tree.questions.get(name)
+    if asked is None:
+        abort(404)
+    parent = tree.parent(name)
+    return render_template(
+        "orientation/question.html",
+        name=name,
+        question=asked,
+        step=tree.depth(name),
+        parent=parent,
+        quick_exit=asked.sensitive,
+    )
+
+
+@bp.get("/issue/<name>")
+@limiter.shared_limit(lambda: limit("SEARCH"), scope="search")
+def outcome(name: str) -> ResponseReturnValue:
+    """Where the answers lead; counted (the outcome only)."""
+    tree = orientation.tree()
+    found = tree.outcomes.get(name)
+    if found is None:
+        abort(404)
+    came_from = request.args.get("depuis", "")
+    back = came_from if tree.leads_to(came_from, name) else None
+    try:
+        reason = get_reason(found.reason) if found.reason else None
+    except ReasonNotFound:  # a reason withdrawn since: the search, with every reason
+        reason = None
+    orientation.count_outcome(name)
+    ORIENTATION.labels(name).inc()
+    return render_template(
+        "orientation/outcome.html",
+        name=name,
+        outcome=found,
+        back=back,
+        chosen=reason,
+        predeclaration=form_of(reason) if reason else None,
+        quick_exit=found.sensitive,
+    )
