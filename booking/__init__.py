@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         sessions,
         staff,
         templating,
+        waitlist,
     )
 
     test_config = dict(test_config or {})
@@ -69,7 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)  # JSON API: no cookies, no session, nothing to forge
     login_manager.init_app(app)
     limiter.init_app(app)
-    for module in (public, orientation, journey, manage, api, opendata, staff):
+    for module in (public, orientation, journey, waitlist, manage, api, opendata, staff):
         app.register_blueprint(module.bp)
     cli.init_app(app)
     errors.init_app(app)

@@ -14,6 +14,10 @@ INTEGER_SETTINGS = {
     "BOOKING_REMINDER_HOURS": 24,
     "PERSONAL_DATA_RETENTION_DAYS": 90,
     "BOOKING_HOLD_MINUTES": 30,
+    "WAITLIST_OFFER_MINUTES": 30,
+    "WAITLIST_MAX_PER_EMAIL": 3,
+    # BOOKING_CHALLENGE=auto asks for a proof of work above this many bookings a minute.
+    "BOOKING_CHALLENGE_THRESHOLD": 60,
     "SMTP_PORT": 25,
     # The largest request body accepted (413 beyond): a booking weighs under 2 kB.
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -97,6 +101,9 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     }
     # Fernet keys sealing the pre-declarations, newest first (booking.services.predeclarations).
     config["PRE_DECLARATION_KEYS"] = env.get("PRE_DECLARATION_KEYS", "").replace(",", " ").split()
+    config["BOOKING_CHALLENGE"] = (env.get("BOOKING_CHALLENGE") or "auto").strip().lower()
+    if config["BOOKING_CHALLENGE"] not in {"off", "on", "auto"}:
+        raise ConfigurationError("BOOKING_CHALLENGE vaut off, on ou auto")
     default_db = "sqlite:///" + str(Path(instance_path) / "booking.sqlite3")
     config["SQLALCHEMY_DATABASE_URI"] = database_url(env.get("DATABASE_URL") or default_db)
     config["SECRET_KEY"] = env.get("SECRET_KEY") or _development_secret(app_env, instance_path)

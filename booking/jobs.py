@@ -29,10 +29,12 @@ from sqlalchemy import Connection, text
 from booking import clock
 from booking.extensions import db
 from booking.logs import log_failure
+from booking.services.challenge import purge_spent
 from booking.services.health import heartbeat
 from booking.services.once import purge_submissions
 from booking.services.outbox import queue_reminders, release_expired_holds, send_outbox
 from booking.services.privacy import purge_personal_data
+from booking.services.waitlist import offer_freed_slots
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +168,9 @@ def _lead(app: Flask, lock: RunnerLock, holder: str, stopping: threading.Event) 
     scheduler.add_job(in_context, "interval", args=[heartbeat, holder], seconds=poll, **options)
     scheduler.add_job(in_context, "interval", args=[send_outbox], seconds=poll, **options)
     scheduler.add_job(in_context, "interval", args=[release_expired_holds], seconds=poll, **options)
+    scheduler.add_job(in_context, "interval", args=[offer_freed_slots], seconds=poll, **options)
     scheduler.add_job(in_context, "interval", args=[queue_reminders], seconds=60, **options)
+    scheduler.add_job(in_context, "interval", args=[purge_spent], hours=1, **options)
     scheduler.add_job(in_context, "interval", args=[purge_personal_data], hours=1, **options)
     scheduler.add_job(in_context, "interval", args=[purge_submissions], hours=1, **options)
     scheduler.add_job(watch, "interval", seconds=min(poll, 1.0), **options)

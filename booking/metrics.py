@@ -40,6 +40,14 @@ CANCELLATIONS = Counter("booking_cancellations_total", "Rendez-vous annulés", [
 ORIENTATION = Counter(
     "booking_orientation_outcomes_total", "Issues atteintes par l'orientation", ["outcome"]
 )
+WAITLIST = Counter(
+    "booking_waitlist_events_total",
+    "Liste d'attente : inscriptions confirmées, offres faites, acceptées, expirées, retirées",
+    ["event"],
+)
+CHALLENGES = Counter(
+    "booking_challenges_total", "Défis de preuve de travail : émis, résolus, refusés", ["outcome"]
+)
 EMAILS = Counter("booking_emails_total", "Courriels traités par le job runner", ["outcome"])
 LATENCY = Histogram(
     "booking_request_seconds",
@@ -124,7 +132,7 @@ def metrics() -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
-        for metric in (BOOKINGS, CANCELLATIONS, EMAILS, LATENCY, ORIENTATION):
+        for metric in (BOOKINGS, CANCELLATIONS, EMAILS, LATENCY, ORIENTATION, WAITLIST, CHALLENGES):
             registry.register(metric)
     registry.register(DatabaseCollector())
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

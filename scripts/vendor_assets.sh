@@ -2,16 +2,35 @@
 # Vendor pinned front-end assets from the npm registry (run by hand when upgrading; the
 # result is committed, so neither `make run` nor CI needs npm):
 #   - the State design system (DSFR), a subset of its dist/ into static/dsfr/;
-#   - axe-core, for the accessibility audit of the browser tests, into tests/e2e/vendor/.
+#   - axe-core, for the accessibility audit of the browser tests, into tests/e2e/vendor/;
+#   - the ALTCHA proof-of-work widget (MIT), its strict-CSP build, the PBKDF2 worker and the
+#     French strings, into static/altcha/ (`--altcha-only` refreshes it alone).
 # The DSFR's code is under Licence Ouverte 2.0; its terms of use reserve it to the French
 # administration's services (doc/legal/cgu.md of the package).
 set -euo pipefail
 DSFR_VERSION=1.15.3
 AXE_VERSION=4.14.1
+ALTCHA_VERSION=3.2.2
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
+
+npm pack --silent "altcha@${ALTCHA_VERSION}" >/dev/null
+mkdir altcha
+tar xzf "altcha-${ALTCHA_VERSION}.tgz" -C altcha
+target="$root/static/altcha"
+rm -rf "$target"
+mkdir -p "$target"
+cp altcha/package/dist/external/altcha.min.js altcha/package/dist/external/altcha.css "$target/"
+cp altcha/package/dist/workers/pbkdf2.js altcha/package/dist/i18n/fr-fr.js "$target/"
+cp altcha/package/LICENSE.txt "$target/LICENSE.txt"
+echo "$ALTCHA_VERSION" > "$target/VERSION"
+if [ "${1:-}" = "--altcha-only" ]; then
+    echo "ALTCHA ${ALTCHA_VERSION} → static/altcha"
+    exit 0
+fi
+
 # `npm pack` fetches the published tarball without running any install script; the licence
 # acceptance the DSFR's installer asks for is given for the record all the same.
 export DSFR_ACCEPT_LICENSE=1
@@ -43,4 +62,4 @@ echo "$DSFR_VERSION" > "$target/VERSION"
 mkdir -p "$root/tests/e2e/vendor"
 cp axe/package/axe.min.js "$root/tests/e2e/vendor/axe.min.js"
 cp axe/package/LICENSE "$root/tests/e2e/vendor/axe-LICENSE"
-echo "DSFR ${DSFR_VERSION} → static/dsfr, axe-core ${AXE_VERSION} → tests/e2e/vendor"
+echo "DSFR ${DSFR_VERSION} → static/dsfr, axe-core ${AXE_VERSION} → tests/e2e/vendor, ALTCHA ${ALTCHA_VERSION} → static/altcha"

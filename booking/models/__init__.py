@@ -19,10 +19,26 @@ from booking.models.places import Place
 from booking.models.staff import AuditEntry, CalendarFeed, RunnerHeartbeat, StaffUser, staff_units
 from booking.models.types import UTCDateTime, now_default
 from booking.models.units import Closure, OpeningRange, Reason, Unit
+from booking.models.waitlist import (
+    ApiKey,
+    EntryStatus,
+    OfferStatus,
+    SpentChallenge,
+    WaitlistEntry,
+    WaitlistOffer,
+    waitlist_units,
+)
 
 db_rules.attach(db.metadata)
 
 __all__ = [
+    "ApiKey",
+    "EntryStatus",
+    "OfferStatus",
+    "SpentChallenge",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "waitlist_units",
     "ACTIVE_STATUSES",
     "AuditEntry",
     "Booking",

@@ -30,7 +30,7 @@ def record(
             actor_email=actor.email if actor else "ligne de commande",
             unit_id=unit.id if unit else None,
             action=action,
-            target=target,
+            target=target[:100],  # the column's size: a long partner name is cut, not fatal
             before=_json(before),
             after=_json(after),
         )

@@ -88,6 +88,17 @@ class BookingDetails:
     pre_declaration: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Hold:
+    """A booking made as a hold the citizen confirms from an email before it expires, and
+    what else to write in its transaction (given the new booking's id)."""
+
+    minutes: int
+    notice: str  # the kind of email that asks to confirm
+    also: Callable[[Booking], None] | None = None
+    waitlist: str = ""  # the waiting-list entry it is offered to, whose email can leave it
+
+
 def book(
     unit: Unit,
     reason: Reason,
@@ -95,11 +106,13 @@ def book(
     now: datetime | None = None,
     once: Once | None = None,
     retried: bool = False,
+    hold: Hold | None = None,
 ) -> Booked:
     """Take a slot; return the booking and the secret of its manage link.
 
     With `once`, a request already answered returns the booking it made, and two
-    submissions of it make one booking at most.
+    submissions of it make one booking at most. With `hold`, or in email-verification mode,
+    the booking holds the slot until confirmed from the email.
     """
     now = now or clock.now()
     done = answered(once, now) if once else None
@@ -112,7 +125,8 @@ def book(
         if once and again is not None and not is_spent(again):  # a double tap's twin took it
             return _replay(again)
         raise SlotUnavailable()
-    verify = current_app.config["BOOKING_EMAIL_VERIFICATION"]
+    if hold is None and current_app.config["BOOKING_EMAIL_VERIFICATION"]:
+        hold = Hold(current_app.config["BOOKING_HOLD_MINUTES"], "verification")
     uid = f"{uuid.uuid4()}@{base_host()}"
     token = link_token(uid, current_app.config["SECRET_KEY"])
     values = {
@@ -121,10 +135,8 @@ def book(
         "reason_code": reason.code,
         "starts_at": start,
         "ends_at": start + timedelta(minutes=reason.duration_minutes),
-        "status": BookingStatus.PENDING if verify else BookingStatus.CONFIRMED,
-        "hold_expires_at": (
-            now + timedelta(minutes=current_app.config["BOOKING_HOLD_MINUTES"]) if verify else None
-        ),
+        "status": BookingStatus.PENDING if hold else BookingStatus.CONFIRMED,
+        "hold_expires_at": now + timedelta(minutes=hold.minutes) if hold else None,
         "name": contact.name,
         "email": contact.email,
         "email_key": mailbox_key(contact.email),
@@ -140,7 +152,9 @@ def book(
     # Everything that is not the write itself is made before the write lock: the booking as
     # it will be answered, and the notice of its email.
     booking = Booking(**values, unit=unit, reason=reason)
-    notice = notifications.Notice.of("verification" if verify else "confirmation", booking)
+    notice = notifications.Notice.of(
+        hold.notice if hold else "confirmation", booking, waitlist=hold.waitlist if hold else ""
+    )
     notice_json, answer = notice.to_json(), summary(booking)
     begin_write()
     entry = claim(once, now, spent=done) if once else None
@@ -149,7 +163,7 @@ def book(
             raise Conflict("Cette demande vient d'être envoyée : patientez un instant.")
         return book(unit, reason, details, now, once, retried=True)
     _lock_and_recheck(unit, reason, start, now)
-    if verify:
+    if hold:
         expire_holds(now, unit.id)
     _check_email_limit(booking.email_key, now)
     # One INSERT, which the database's desk rule checks (a refusal is a lost race).
@@ -157,6 +171,8 @@ def book(
     touching(unit.id)
     if entry is not None:
         entry.booking_id, entry.answer = booking.id, json.dumps(answer, ensure_ascii=False)
+    if hold and hold.also:
+        hold.also(booking)
     notifications.record(notice, booking.id, notice_json)
     _commit_or_unavailable()
     return Booked(booking, token, answer)

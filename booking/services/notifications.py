@@ -21,8 +21,8 @@ from flask import current_app
 
 from booking.domain.calendar import Appointment, invitation
 from booking.formatting import day_fr, time_fr, when_fr
-from booking.mail import compose, enqueue_notice
-from booking.models import Booking, OutboxMessage
+from booking.mail import compose, enqueue, enqueue_notice
+from booking.models import Booking, OutboxMessage, Reason, WaitlistEntry
 from booking.tokens import link_token
 from booking.urls import external_url
 
@@ -32,10 +32,12 @@ TEMPLATES = {
     "confirmation": ("confirmation", "Rendez-vous confirmé"),
     "moved": ("confirmation", "Rendez-vous déplacé"),
     "verification": ("verification", "À confirmer : rendez-vous"),
+    "offer": ("offer", "Un créneau s'est libéré :"),
     "reminder": ("reminder", "Rappel : rendez-vous"),
     "cancellation": ("cancellation", "Rendez-vous annulé :"),
 }
-WITH_LINK = {"confirmation", "moved", "verification", "reminder"}
+WITH_LINK = {"confirmation", "moved", "verification", "reminder", "offer"}
+HOLDS = {"verification", "offer"}  # notices that ask to confirm before a deadline
 
 
 def reason_label(booking: Booking) -> str:
@@ -77,11 +79,14 @@ class Notice:
     unit: UnitCard
     reason_label: str
     documents: str
-    deadline: datetime | None = None  # a hold's expiry (verification)
+    deadline: datetime | None = None  # a hold's expiry (verification, offer)
     by_unit_reason: str = ""
+    waitlist: str = ""  # an offer's waiting-list entry (its email can leave the list)
 
     @classmethod
-    def of(cls, kind: str, booking: Booking, by_unit_reason: str = "") -> Notice:
+    def of(
+        cls, kind: str, booking: Booking, by_unit_reason: str = "", waitlist: str = ""
+    ) -> Notice:
         """The notice of an event on a booking, with the values it has now."""
         unit = booking.unit
         return cls(
@@ -105,10 +110,9 @@ class Notice:
             ),
             reason_label=reason_label(booking),
             documents=booking.reason.documents,
-            deadline=(booking.hold_expires_at or booking.created_at)
-            if kind == "verification"
-            else None,
+            deadline=(booking.hold_expires_at or booking.created_at) if kind in HOLDS else None,
             by_unit_reason=by_unit_reason,
+            waitlist=waitlist,
         )
 
     def to_json(self) -> str:
@@ -191,9 +195,10 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
         "moved": notice.kind == "moved",
         "by_unit_reason": notice.by_unit_reason,
         "deadline": time_fr(notice.deadline, unit.timezone) if notice.deadline else "",
+        "leave_url": waitlist_url(notice.waitlist) if notice.waitlist else "",
     }
     short_when = f"{day_fr(notice.start, unit.timezone)} à {time_fr(notice.start, unit.timezone)}"
-    joiner = " le " if notice.kind != "cancellation" else " "
+    joiner = " le " if notice.kind not in {"cancellation", "offer"} else " "
     calendar, method = None, ""
     if notice.kind in {"confirmation", "moved"}:
         calendar, method = invitation(appointment(notice, manage), "REQUEST"), "REQUEST"
@@ -209,6 +214,12 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
         calendar_method=method,
         message_key=message_key,
     )
+
+
+def waitlist_url(reference: str) -> str:
+    """The page of a waiting-list entry (status, leave), with its secret derived again."""
+    token = link_token(f"waitlist:{reference}", current_app.config["SECRET_KEY"])
+    return external_url("waitlist.show", reference=reference, token=token)
 
 
 def appointment(notice: Notice, manage: str = "") -> Appointment:
@@ -239,3 +250,36 @@ def appointment(notice: Notice, manage: str = "") -> Appointment:
         attendee_name=notice.name,
         stamp=notice.stamp,
     )
+
+
+def waitlist_confirm(entry: WaitlistEntry, reason: Reason) -> None:
+    """Confirm the address to join the waiting list (composed now: there is no booking)."""
+    _waitlist_email(entry.name, entry.email, "waitlist_confirm", entry, reason)
+
+
+def waitlist_full(name: str, email: str) -> None:
+    """The address already waits as often as allowed: said to its owner only."""
+    _waitlist_email(name, email, "waitlist_full", None, None)
+
+
+def _waitlist_email(
+    name: str, email: str, kind: str, entry: WaitlistEntry | None, reason: Reason | None
+) -> None:
+    """A waiting-list email, into the outbox in the caller's transaction."""
+    subjects = {
+        "waitlist_confirm": "Confirmez votre inscription sur la liste d'attente",
+        "waitlist_full": "Liste d'attente : inscription non enregistrée",
+    }
+    context: dict[str, Any] = {
+        "name": name,
+        "entry": entry,
+        "reason_label": (NEUTRAL_LABEL if reason.discreet else reason.label) if reason else "",
+        "units": [unit.name for unit in entry.units] if entry else [],
+        "link": waitlist_url(entry.reference) if entry else "",
+        "limit": current_app.config["WAITLIST_MAX_PER_EMAIL"],
+        "until": entry.until.strftime("%d/%m/%Y") if entry else "",
+    }
+    message = compose(
+        to=email, to_name=name, subject=subjects[kind], template=kind, context=context
+    )
+    enqueue(message, kind)

@@ -11,6 +11,7 @@ from booking import clock
 from booking.database import begin_write
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage
+from booking.services.waitlist import purge_entries
 
 
 def purge_personal_data(now: datetime | None = None) -> int:
@@ -44,5 +45,6 @@ def purge_personal_data(now: datetime | None = None) -> int:
                 anonymised_at=now,
             )
         )
+    purge_entries(cutoff)
     db.session.commit()
     return len(ids)

@@ -21,6 +21,8 @@ from booking.extensions import limiter
 from booking.metrics import BOOKINGS, CANCELLATIONS
 from booking.models import Booking, Reason, Unit
 from booking.security import email_key, limit
+from booking.services import challenge
+from booking.services.api_keys import partner_of
 from booking.services.bookings import BookingDetails, book, cancel_by_citizen
 from booking.services.notifications import manage_url
 from booking.services.once import Once, summary
@@ -37,6 +39,7 @@ from booking.web.schemas import (
     BookingIn,
     BookingOut,
     CancelIn,
+    ChallengeOut,
     ErrorBody,
     MotifList,
     PlaceList,
@@ -187,7 +190,7 @@ def slots(public_id: str) -> ResponseReturnValue:
 @openapi.operation(
     "Prendre un rendez-vous",
     body=BookingIn,
-    responses={201: BookingOut, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody},
+    responses={201: BookingOut, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody},
     headers={
         "Idempotency-Key": (
             IDEMPOTENCY_PATTERN,
@@ -197,9 +200,12 @@ def slots(public_id: str) -> ResponseReturnValue:
     },
 )
 def create_booking() -> ResponseReturnValue:
-    """Book an offered slot; 409 when it was taken meanwhile or the email is at its limit."""
+    """Book an offered slot; 409 when it was taken meanwhile or the email is at its limit.
+    Without a partner's API key, a solved challenge may be asked (BOOKING_CHALLENGE)."""
     body = _body(BookingIn)
     once = _idempotency(body)
+    if partner_of(request.headers.get("Authorization", "")) is None:
+        challenge.check_form({challenge.FIELD: body.altcha or ""})
     unit, reason = get_unit(body.unit_id), get_reason(body.motif)
     details = BookingDetails(
         body.start, body.name, body.email, body.phone, body.comment, body.pre_declaration
@@ -242,7 +248,7 @@ def _idempotency(body: BookingIn) -> Once | None:
             "Clé d'idempotence invalide.",
             {"Idempotency-Key": "1 à 100 caractères ASCII visibles"},
         )
-    return Once.of_api(key, body.model_dump())
+    return Once.of_api(key, body.model_dump(exclude={"altcha"}))
 
 
 @bp.post("/bookings/<reference>/cancel")
@@ -262,6 +268,16 @@ def cancel_booking(reference: str) -> ResponseReturnValue:
 def booking_json(booking: Booking, token: str = "") -> dict[str, Any]:
     """A booking with local offsets; the cancel link only for the one who just booked."""
     return {**summary(booking), "cancel_url": manage_url(booking, token) if token else None}
+
+
+@bp.get("/challenge", endpoint="challenge")
+@limiter.shared_limit(lambda: limit("SEARCH"), scope="search")
+@openapi.operation("Défi de preuve de travail (ALTCHA)", responses={200: ChallengeOut})
+def challenge_endpoint() -> ResponseReturnValue:
+    """A new challenge; its solution goes in `altcha` when a booking asks for one."""
+    response = jsonify(challenge.issue())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/openapi.json")

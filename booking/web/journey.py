@@ -16,6 +16,7 @@ from booking.formatting import day_fr, local
 from booking.metrics import BOOKINGS
 from booking.models import Reason, Unit
 from booking.security import email_key, limit
+from booking.services import challenge
 from booking.services.bookings import book
 from booking.services.contact import parse_start
 from booking.services.once import Once, spent
@@ -79,6 +80,7 @@ def submit(public_id: str) -> ResponseReturnValue:
     key = form.cle.data or ""
     once = Once.of_form(key) if FORM_KEY.fullmatch(key) else None  # else: a form of old
     try:
+        challenge.check_form(request.form)
         if form.autre.data and not form.start.data:
             raise Invalid(fields={"start": "Choisissez l'un des créneaux proposés."})
         details = form.details(start.isoformat(), pre_declaration_typed())
@@ -140,6 +142,7 @@ def _details_page(
         quick_exit=reason.discreet,
         predeclaration=form_of(reason),
         answers=pre_declaration_typed(),
+        challenge_on=challenge.required(),
         **context,
     ), status
 

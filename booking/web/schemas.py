@@ -334,6 +334,22 @@ class BookingIn(BaseModel):
         description="Facultatif : les champs de la pré-déclaration du motif (voir /motifs), "
         "par nom. Lue par les seuls agents de l'unité ; jamais renvoyée par l'API.",
     )
+    altcha: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="La solution d'un défi de `/challenge` (base64), quand le service en "
+        "demande un (403 `challenge_required` sinon) ; inutile avec une clé d'API "
+        "(`Authorization: Bearer …`).",
+        json_schema_extra=documented(r"^[A-Za-z0-9+/=]*$"),
+    )
+
+
+class ChallengeOut(BaseModel):
+    """A proof-of-work challenge (ALTCHA, version 2): solve it (the `altcha` library or
+    widget does) and send the base64 payload as `altcha` with the booking."""
+
+    parameters: dict[str, Any]
+    signature: str
 
 
 class CancelIn(BaseModel):

@@ -158,6 +158,7 @@ def test_the_quick_exit_leaves_no_way_back_to_the_sensitive_page(
     page.route(f"{NEUTRAL}**", _neutral)
     page.goto("/orientation/faits")
     answer(page, "Des violences dans le couple ou la famille, ou des violences sexuelles")
+    page.wait_for_load_state()  # the quick exit's script is in (before it, a plain link)
     page.get_by_role("link", name="Quitter ce site").tap()
     page.wait_for_url(NEUTRAL)
     page.go_back()  # the sensitive page was replaced: back leads to the page before it
@@ -165,6 +166,7 @@ def test_the_quick_exit_leaves_no_way_back_to_the_sensitive_page(
 
     answer(page, "Des violences dans le couple ou la famille, ou des violences sexuelles")
     expect(page.get_by_role("heading", name="Que souhaitez-vous faire ?")).to_be_visible()
+    page.wait_for_load_state()
     for _ in range(3):
         page.keyboard.press("Escape")
     page.wait_for_url(NEUTRAL)
@@ -177,6 +179,7 @@ def test_escape_pressed_once_or_twice_does_nothing(new_page: Callable[..., Page]
     page.route(f"{NEUTRAL}**", _neutral)
     page.clock.install()
     page.goto("/orientation/violences")
+    page.wait_for_load_state()
     page.keyboard.press("Escape")
     page.keyboard.press("Escape")
     page.clock.fast_forward(2500)  # the presses are forgotten after two seconds

@@ -6,8 +6,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
+from booking.errors import ServiceError
 from booking.extensions import limiter
 from booking.services import orientation
+from booking.services.api_keys import issue_key, list_keys, revoke_key
 from booking.services.audit import recent_entries
 from booking.services.staff import authenticate, end_sessions, units_of
 from booking.web.staff.blueprint import bp
@@ -75,3 +77,37 @@ def orientation_counts() -> ResponseReturnValue:
     return render_template(
         "staff/orientation.html", outcomes=orientation.tree().outcomes, periods=periods
     )
+
+
+@bp.get("/api-keys")
+@login_required
+def api_keys() -> ResponseReturnValue:
+    """Partners' API keys (administrators only): issue, revoke."""
+    if not current_user.is_admin:
+        abort(404)
+    return render_template("staff/api_keys.html", keys=list_keys(), new_key="", error=None)
+
+
+@bp.post("/api-keys")
+@login_required
+def issue_api_key() -> ResponseReturnValue:
+    """A new key, shown once."""
+    if not current_user.is_admin:
+        abort(404)
+    try:
+        _, key = issue_key(current_user, request.form.get("name", ""))
+    except ServiceError as error:
+        page = render_template("staff/api_keys.html", keys=list_keys(), new_key="", error=error)
+        return page, error.status
+    return render_template("staff/api_keys.html", keys=list_keys(), new_key=key, error=None)
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+@login_required
+def revoke_api_key(key_id: int) -> ResponseReturnValue:
+    """Revoke a key at once."""
+    if not current_user.is_admin:
+        abort(404)
+    revoked = revoke_key(current_user, key_id)
+    flash(f"Clé {revoked.prefix}… de {revoked.name} révoquée.", "success")
+    return redirect(url_for("staff.api_keys"), code=303)

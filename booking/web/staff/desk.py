@@ -15,6 +15,7 @@ from booking.security import keep_private
 from booking.services import agenda as agenda_service
 from booking.services.agenda import STATUS_LABELS
 from booking.services.predeclarations import open_answers
+from booking.services.waitlist import waiting_for
 from booking.web.staff.blueprint import back_to_agenda, bp, day_asked, staff_unit
 
 
@@ -30,6 +31,7 @@ def agenda(public_id: str) -> ResponseReturnValue:
         unit=unit,
         agenda=agenda,
         declared={booking.id: open_answers(booking) for booking in agenda.bookings},
+        waiting=waiting_for(unit.id),
         day=day,
         previous=day - timedelta(days=1),
         following=day + timedelta(days=1),

@@ -1,0 +1,114 @@
+"""The waiting list's pages: join from a unit's slots, confirm the address, leave."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
+
+from booking import clock
+from booking.errors import Invalid, ServiceError
+from booking.extensions import csrf, limiter
+from booking.models import EntryStatus
+from booking.security import email_key, keep_private, limit
+from booking.services import challenge, waitlist
+from booking.services.reasons import get_reason
+from booking.services.slots import booking_window
+from booking.services.units import get_unit
+
+bp = Blueprint("waitlist", __name__)
+DAYS = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
+
+
+@bp.get("/unites/<public_id>/liste-attente")
+def form(public_id: str) -> ResponseReturnValue:
+    """The form to wait for a slot of this unit (and nearby ones) for a reason."""
+    unit, reason = get_unit(public_id), get_reason(request.args.get("motif", ""))
+    return _form_page(unit.public_id, reason.code)
+
+
+@bp.post("/unites/<public_id>/liste-attente")
+@csrf.exempt  # checked below, so that an expired token keeps what was typed
+@limiter.shared_limit(lambda: limit("BOOKING"), scope="booking")
+@limiter.shared_limit(lambda: limit("BOOKING_EMAIL"), scope="booking_email", key_func=email_key)
+def join(public_id: str) -> ResponseReturnValue:
+    """Join (unconfirmed until the email's link is followed); the same answer for every
+    address."""
+    unit, reason = get_unit(public_id), get_reason(request.args.get("motif", ""))
+    values = request.form
+    try:
+        try:
+            validate_csrf(values.get("csrf_token", ""))
+        except ValidationError:
+            raise Invalid("Le formulaire a expiré : validez-le à nouveau.") from None
+        if values.get("website"):  # the honeypot
+            return redirect(url_for("waitlist.sent"), code=303)
+        challenge.check_form(values)
+        asked = waitlist.WaitRequest(
+            name=values.get("name", ""),
+            email=values.get("email", ""),
+            units=values.getlist("unites"),
+            weekdays=values.getlist("jours"),
+            parts=values.getlist("moments"),
+            until=values.get("jusqu_au", ""),
+        )
+        waitlist.join(reason, asked)
+    except ServiceError as error:
+        return _form_page(unit.public_id, reason.code, error), error.status
+    return redirect(url_for("waitlist.sent"), code=303)
+
+
+def _form_page(public_id: str, code: str, error: ServiceError | None = None) -> str:
+    """The form, with what was typed and the errors."""
+    unit, reason = get_unit(public_id), get_reason(code)
+    today, horizon = booking_window(unit, clock.now())
+    return render_template(
+        "waitlist_form.html",
+        unit=unit,
+        reason=reason,
+        nearby=waitlist.nearby_units(unit),
+        days=DAYS,
+        horizon=horizon,
+        today=today,
+        values=request.form if request.method == "POST" else None,
+        error=error,
+        errors=error.fields if error else {},
+        challenge_on=challenge.required(),
+        quick_exit=reason.discreet,
+    )
+
+
+@bp.get("/liste-attente/envoyee")
+def sent() -> ResponseReturnValue:
+    """What happens next: the email to confirm (the same page for every address)."""
+    return render_template("waitlist_sent.html")
+
+
+@bp.get("/liste-attente/<reference>")
+def show(reference: str) -> ResponseReturnValue:
+    """An entry's page, from its emails: confirm the address, or leave the list."""
+    token = request.args.get("token", "")
+    entry = waitlist.find_entry(reference, token)
+    page = render_template("waitlist_entry.html", entry=entry, token=token, Status=EntryStatus)
+    return keep_private(make_response(page))
+
+
+@bp.post("/liste-attente/<reference>/confirmer")
+@limiter.shared_limit(lambda: limit("CANCEL"), scope="cancel")
+def confirm(reference: str) -> ResponseReturnValue:
+    """Confirm the address: the person now waits."""
+    token = request.form.get("token", "")
+    waitlist.confirm_entry(reference, token)
+    flash("Votre inscription est confirmée : vous serez prévenu(e) par courriel.", "success")
+    return redirect(url_for("waitlist.show", reference=reference, token=token), code=303)
+
+
+@bp.post("/liste-attente/<reference>/quitter")
+@limiter.shared_limit(lambda: limit("CANCEL"), scope="cancel")
+def leave(reference: str) -> ResponseReturnValue:
+    """Leave the list: no more offers."""
+    token = request.form.get("token", "")
+    waitlist.leave(reference, token)
+    flash("Vous avez quitté la liste d'attente : vous ne recevrez plus de propositions.", "success")
+    return redirect(url_for("waitlist.show", reference=reference, token=token), code=303)

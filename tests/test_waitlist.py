@@ -1,0 +1,361 @@
+"""The waiting list with a real SMTP server: join and confirm from the email, a freed slot
+offered to the first person waiting, confirmed or passed on, leaving, and one offer per
+seat however many runners try at once."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.models import Booking, EntryStatus, OfferStatus, Unit, WaitlistEntry, WaitlistOffer
+from booking.services.bookings import cancel_by_citizen
+from booking.services.outbox import release_expired_holds, send_outbox
+from booking.services.staff import create_staff
+from booking.services.waitlist import offer_freed_slots
+from booking.tokens import hash_token, link_token
+from tests.support.smtp import SmtpServer
+from tests.support.staff import PASSWORD, sign_in
+
+MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+WEDNESDAY_10 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+ONE_SLOT = {2: [(600, 630)]}  # Wednesday 10:00–10:30: one 30-minute slot a week
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A running SMTP server."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_overrides(smtp: SmtpServer) -> dict[str, Any]:
+    """Emails to the test's SMTP server."""
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp.port, "BASE_URL": "http://rdv.test"}
+
+
+@pytest.fixture
+def clock_at(frozen_now: Callable[[datetime], None]) -> Callable[[datetime], None]:
+    """Set the clock (Monday 07:00 in Paris to begin with)."""
+    frozen_now(MONDAY_7AM)
+    return frozen_now
+
+
+@pytest.fixture
+def full_unit(
+    clock_at: Callable[[datetime], None],
+    create_unit: Callable[..., Unit],
+    create_booking: Callable[..., Booking],
+) -> tuple[Unit, Booking]:
+    """A unit whose only slot of the week is taken."""
+    unit = create_unit(public_id="ORNEX", desks=1, hours=ONE_SLOT)
+    uid = "first@rdv.test"
+    token_hash = hash_token(link_token(uid, "test-secret"))
+    taken = create_booking(
+        unit,
+        WEDNESDAY_10,
+        reason_code="otv",
+        email="first@example.org",
+        ics_uid=uid,
+        token_hash=token_hash,
+    )
+    return unit, taken
+
+
+def text_of(message: EmailMessage) -> str:
+    """The plain-text part of an email."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def mail_to(smtp: SmtpServer, address: str, subject: str) -> str:
+    """The text of the last email to an address whose subject starts so."""
+    found = [
+        m
+        for m in smtp.messages
+        if address in str(m["To"]) and str(m["Subject"]).startswith(subject)
+    ]
+    assert found, (
+        f"no email « {subject} » to {address}: {[str(m['Subject']) for m in smtp.messages]}"
+    )
+    return text_of(found[-1])
+
+
+def send(app: Flask, now: datetime = MONDAY_7AM) -> None:
+    """The runner's outbox job, once."""
+    with app.app_context():
+        send_outbox(now)
+
+
+def offer(app: Flask, now: datetime = MONDAY_7AM) -> int:
+    """The runner's waiting-list job, once."""
+    with app.app_context():
+        return offer_freed_slots(now)
+
+
+def csrf_of(page: str) -> str:
+    """A page's CSRF token."""
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    assert match
+    return match.group(1)
+
+
+def join(client: FlaskClient, name: str, address: str, **fields: Any) -> Any:
+    """Fill the waiting-list form of the unit for the holiday watch."""
+    page = client.get("/unites/ORNEX/liste-attente?motif=otv").get_data(as_text=True)
+    data: dict[str, Any] = {
+        "csrf_token": csrf_of(page),
+        "name": name,
+        "email": address,
+        "unites": ["ORNEX"],
+        "jours": ["0", "1", "2", "3", "4"],
+        "moments": ["am", "pm"],
+        "jusqu_au": "2026-11-26",  # this week only: the Wednesdays after it are free
+        **fields,
+    }
+    return client.post("/unites/ORNEX/liste-attente?motif=otv", data=data)
+
+
+def follow(client: FlaskClient, text: str, pattern: str) -> tuple[str, str, str]:
+    """The link of an email that matches: its path, the page, the page's token."""
+    match = re.search(r"http://rdv\.test(" + pattern + r"\S*)", text)
+    assert match, text
+    path = match.group(1)
+    page = client.get(path)
+    assert page.status_code == 200
+    return path, page.get_data(as_text=True), path.split("token=")[1]
+
+
+def join_and_confirm(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, name: str, address: str
+) -> str:
+    """Join, confirm from the email; the entry's reference."""
+    assert join(client, name, address).status_code == 303
+    send(app)
+    path, page, token = follow(client, mail_to(smtp, address, "Confirmez"), "/liste-attente/")
+    reference = path.split("/liste-attente/")[1].split("?")[0]
+    response = client.post(
+        f"/liste-attente/{reference}/confirmer", data={"token": token, "csrf_token": csrf_of(page)}
+    )
+    assert response.status_code == 303
+    return reference
+
+
+def entries(app: Flask) -> dict[str, str]:
+    """Each entry's status, by email."""
+    with app.app_context():
+        return {e.email: e.status for e in db.session.scalars(select(WaitlistEntry))}
+
+
+def holds(app: Flask) -> list[tuple[str, str]]:
+    """Every booking of the slot (email, status), in order."""
+    with app.app_context():
+        rows = db.session.execute(select(Booking.email, Booking.status).order_by(Booking.id))
+        return [(str(e), str(s)) for e, s in rows]
+
+
+def cancel_first(app: Flask, taken: Booking) -> None:
+    """The first booker cancels from the link of their email."""
+    with app.app_context():
+        token = link_token(taken.ics_uid, app.config["SECRET_KEY"])
+        cancel_by_citizen(taken.reference, token, MONDAY_7AM)
+
+
+def test_a_cancellation_offers_the_slot_to_the_first_person_who_confirms_and_is_booked(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    _, taken = full_unit
+    join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    join_and_confirm(app, client, smtp, "Bruno Second", "bruno@example.org")
+    assert offer(app) == 0  # nothing free yet
+    cancel_first(app, taken)
+    assert offer(app) == 1
+    assert offer(app) == 0  # one seat, one offer: Bruno is not offered it too
+    send(app)
+    text = mail_to(smtp, "alice@example.org", "Un créneau s'est libéré")
+    assert "mercredi 25 novembre 2026 à 10 h 00" in text
+    assert "quitter la liste d'attente" in text
+    assert not [
+        m for m in smtp.messages if "bruno" in str(m["To"]) and "libéré" in str(m["Subject"])
+    ]
+    path, page, token = follow(client, text, "/rendez-vous/")
+    reference = path.split("/rendez-vous/")[1].split("?")[0]
+    confirmed = client.post(
+        f"/rendez-vous/{reference}/confirmer", data={"token": token, "csrf_token": csrf_of(page)}
+    )
+    assert confirmed.status_code == 303
+    offer(app)  # the runner notes the answer
+    assert holds(app)[-1] == ("alice@example.org", "confirmed")
+    assert entries(app) == {
+        "alice@example.org": EntryStatus.BOOKED,
+        "bruno@example.org": EntryStatus.WAITING,
+    }
+    send(app)
+    assert mail_to(smtp, "alice@example.org", "Rendez-vous confirmé")
+
+
+def test_an_offer_not_confirmed_in_time_passes_to_the_second_person(
+    app: Flask,
+    client: FlaskClient,
+    smtp: SmtpServer,
+    full_unit: tuple[Unit, Booking],
+    clock_at: Callable[[datetime], None],
+) -> None:
+    _, taken = full_unit
+    join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    join_and_confirm(app, client, smtp, "Bruno Second", "bruno@example.org")
+    cancel_first(app, taken)
+    assert offer(app) == 1
+    later = MONDAY_7AM + timedelta(minutes=31)
+    clock_at(later)
+    with app.app_context():
+        assert release_expired_holds(later) == 1
+    assert offer(app, later) == 1
+    send(app, later)
+    assert "10 h 00" in mail_to(smtp, "bruno@example.org", "Un créneau s'est libéré")
+    with app.app_context():
+        outcomes = {
+            e.email: o.status
+            for o, e in db.session.execute(
+                select(WaitlistOffer, WaitlistEntry).join(
+                    WaitlistEntry, WaitlistEntry.id == WaitlistOffer.entry_id
+                )
+            )
+        }
+    assert outcomes == {
+        "alice@example.org": OfferStatus.EXPIRED,
+        "bruno@example.org": OfferStatus.OFFERED,
+    }
+    # Alice still waits, for other slots: the one she let go is not offered to her again
+    assert entries(app)["alice@example.org"] == EntryStatus.WAITING
+
+
+def test_leaving_the_list_stops_the_offers_and_frees_a_held_slot(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    _, taken = full_unit
+    alice = join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    join_and_confirm(app, client, smtp, "Bruno Second", "bruno@example.org")
+    cancel_first(app, taken)
+    assert offer(app) == 1  # held for Alice
+    send(app)
+    _, page, token = follow(
+        client, mail_to(smtp, "alice@example.org", "Un créneau"), "/liste-attente/"
+    )
+    assert "Quitter la liste d'attente" in page
+    left = client.post(
+        f"/liste-attente/{alice}/quitter", data={"token": token, "csrf_token": csrf_of(page)}
+    )
+    assert left.status_code == 303
+    assert entries(app)["alice@example.org"] == EntryStatus.LEFT
+    assert holds(app)[-1] == ("alice@example.org", "cancelled_by_citizen")  # the hold is freed
+    assert offer(app) == 1  # and goes to Bruno
+    assert holds(app)[-1] == ("bruno@example.org", "pending")
+    assert offer(app) == 0  # Alice is offered nothing more
+
+
+def test_a_wrong_link_shows_nothing_of_an_entry(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    reference = join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    assert client.get(f"/liste-attente/{reference}?token=forged").status_code == 403
+    assert client.get(f"/liste-attente/{reference}").status_code == 403
+    assert client.get("/liste-attente/NOPE?token=x").status_code == 403
+
+
+def test_an_address_cannot_join_more_than_allowed_and_nobody_else_learns_it(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    answers = [join(client, "Alice Premier", f"alice+{n}@example.org") for n in range(4)]
+    assert [a.status_code for a in answers] == [303] * 4  # the same answer every time
+    assert {a.headers["Location"] for a in answers} == {"/liste-attente/envoyee"}
+    send(app)
+    assert mail_to(smtp, "alice+3@example.org", "Liste d'attente : inscription non enregistrée")
+    with app.app_context():
+        assert db.session.query(WaitlistEntry).count() == 3  # WAITLIST_MAX_PER_EMAIL
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"jours": []}, "jours", "Choisissez au moins un jour"),
+        ({"moments": ["soir"]}, "moments", "Choisissez le matin"),
+        ({"unites": ["INCONNUE"]}, "unites", "Choisissez au moins une unité"),
+        ({"jusqu_au": "2020-01-01"}, "jusqu_au", "Choisissez une date à venir"),
+        ({"jusqu_au": "demain"}, "jusqu_au", "Date invalide"),
+        ({"email": "pas une adresse"}, "email", "Adresse électronique invalide"),
+    ],
+)
+def test_wrong_fields_are_named_in_french_and_what_was_typed_is_kept(
+    client: FlaskClient,
+    full_unit: tuple[Unit, Booking],
+    fields: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
+    response = join(client, "Alice Premier", "alice@example.org", **fields)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'<a href="#{field}">{message}' in page
+    assert 'value="Alice Premier"' in page
+
+
+def test_each_freed_seat_is_offered_once_when_runners_race(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    """Four runners (threads with their own connections) make offers at the same moment."""
+    _, taken = full_unit
+    for n in range(3):
+        join_and_confirm(app, client, smtp, f"Personne {n}", f"p{n}@example.org")
+    cancel_first(app, taken)
+    start = threading.Barrier(4)
+    made: list[int] = []
+    failures: list[BaseException] = []
+
+    def runner() -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                made.append(offer_freed_slots(MONDAY_7AM))
+            except BaseException as error:
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=runner) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    assert sum(made) == 1
+    with app.app_context():
+        open_offers = db.session.query(WaitlistOffer).filter_by(status=OfferStatus.OFFERED).count()
+    assert open_offers == 1
+    assert [h for h in holds(app) if h[1] == "pending"] == [("p0@example.org", "pending")]
+
+
+def test_the_agenda_says_how_many_wait(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    join(client, "Bruno Second", "bruno@example.org")  # not confirmed: not counted
+    with app.app_context():
+        create_staff("agent@gendarmerie.interieur.gouv.fr", PASSWORD, ["ORNEX"])
+    staff = app.test_client()
+    sign_in(staff, "agent@gendarmerie.interieur.gouv.fr")
+    page = staff.get("/staff/units/ORNEX/agenda?date=2026-11-25").get_data(as_text=True)
+    assert "Liste d'attente : 1 personne attend qu'un créneau se libère" in page
