@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from booking import clock
 from booking.config import ConfigurationError
 from booking.extensions import db
-from booking.models import OutboxMessage, RunnerHeartbeat
+from booking.models import EntryStatus, OutboxMessage, RunnerHeartbeat, WaitlistEntry
 
 bp = Blueprint("metrics", __name__)
 
@@ -70,6 +70,11 @@ class DatabaseCollector(Collector):
                 )
             ).one()
             beat = db.session.scalar(select(func.max(RunnerHeartbeat.seen_at)))
+            waiting = db.session.scalar(
+                select(func.count(WaitlistEntry.id)).where(
+                    WaitlistEntry.status == EntryStatus.WAITING
+                )
+            )
         except SQLAlchemyError:
             with contextlib.suppress(SQLAlchemyError):
                 db.session.rollback()
@@ -82,6 +87,9 @@ class DatabaseCollector(Collector):
             "booking_outbox_oldest_seconds",
             "Âge du plus ancien courriel en attente",
             value=_age(oldest, now),
+        )
+        yield GaugeMetricFamily(
+            "booking_waitlist_waiting", "Personnes sur la liste d'attente", value=waiting or 0
         )
         yield GaugeMetricFamily(
             "booking_jobs_heartbeat_age_seconds",

@@ -359,3 +359,34 @@ def test_the_agenda_says_how_many_wait(
     sign_in(staff, "agent@gendarmerie.interieur.gouv.fr")
     page = staff.get("/staff/units/ORNEX/agenda?date=2026-11-25").get_data(as_text=True)
     assert "Liste d'attente : 1 personne attend qu'un créneau se libère" in page
+
+
+def test_a_desk_added_by_the_staff_is_offered_too(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    unit, _ = full_unit
+    join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    assert offer(app) == 0
+    with app.app_context():
+        from booking.services.units import lock_unit
+
+        db.session.begin()
+        current = lock_unit(unit.id)
+        assert current is not None
+        current.desks = 2  # as the settings page saves it: the unit's row changes
+        current.updated_at = MONDAY_7AM + timedelta(seconds=1)
+        db.session.commit()
+    assert offer(app) == 1
+    assert holds(app)[-1] == ("alice@example.org", "pending")
+
+
+def test_an_entry_ends_after_its_last_day_and_the_metrics_count_who_waits(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    metrics = app.test_client().get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert "booking_waitlist_waiting 1.0" in metrics.get_data(as_text=True)
+    assert offer(app, MONDAY_7AM + timedelta(days=4)) == 0  # past 26 November
+    assert entries(app) == {"alice@example.org": EntryStatus.EXPIRED}
+    metrics = app.test_client().get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert "booking_waitlist_waiting 0.0" in metrics.get_data(as_text=True)

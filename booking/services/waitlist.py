@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from booking import clock
 from booking.database import begin_write
+from booking.domain.slots import Slot
 from booking.errors import Invalid, LimitReached, ServiceError, SlotUnavailable, WrongLink
 from booking.extensions import db
 from booking.metrics import WAITLIST
@@ -264,13 +265,33 @@ def offer_freed_slots(now: datetime | None = None) -> int:
         .order_by(WaitlistEntry.confirmed_at, WaitlistEntry.id)
     ).all()
     db.session.commit()  # end the read: each offer is its own write
-    made = 0
+    made, slots = 0, SlotsOfRun(now)
     for entry in queue:
-        made += _offer_one(entry, now)
+        made += _offer_one(entry, now, slots)
     return made
 
 
-def _offer_one(entry: WaitlistEntry, now: datetime) -> int:
+class SlotsOfRun:
+    """The offered slots of each unit and reason, computed once per run (many people wait
+    at the same unit for the same reason); forgotten for a unit where an offer was made."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.known: dict[tuple[int, str], list[Slot]] = {}
+
+    def of(self, unit: Unit, reason: Reason) -> list[Slot]:
+        """The unit's slots for the reason, over the whole horizon."""
+        key = (unit.id, reason.code)
+        if key not in self.known:
+            self.known[key] = unit_slots(unit, reason, now=self.now).slots
+        return self.known[key]
+
+    def forget(self, unit_id: int) -> None:
+        """A seat of this unit was just held."""
+        self.known = {key: value for key, value in self.known.items() if key[0] != unit_id}
+
+
+def _offer_one(entry: WaitlistEntry, now: datetime, slots: SlotsOfRun) -> int:
     """Offer this entry the earliest matching slot it was never offered; 1 if one was."""
     reason = db.session.get(Reason, entry.reason_code)
     if reason is None or not reason.active:
@@ -287,12 +308,11 @@ def _offer_one(entry: WaitlistEntry, now: datetime) -> int:
     for unit in entry.units:
         if not unit.active:
             continue
-        first_day, _ = booking_window(unit, now)
-        if entry.until < first_day:
-            continue
         zone = ZoneInfo(unit.timezone)
-        for slot in unit_slots(unit, reason, first_day, entry.until, now).slots:
+        for slot in slots.of(unit, reason):
             local = slot.start.astimezone(zone)
+            if local.date() > entry.until:
+                break
             part = "am" if local.hour * 60 + local.minute < NOON else "pm"
             start = slot.start.astimezone(UTC)
             suits = str(local.weekday()) in entry.weekdays and part in entry.parts
@@ -310,11 +330,13 @@ def _offer_one(entry: WaitlistEntry, now: datetime) -> int:
             book(unit, reason, details, now, hold=hold)
         except (SlotUnavailable, IntegrityError):
             db.session.rollback()  # taken meanwhile, or another runner offered first
+            slots.forget(unit.id)
             continue
         except (LimitReached, ServiceError):
             db.session.rollback()  # this person cannot hold one more: try again later
             return 0
         WAITLIST.labels("offered").inc()
+        slots.forget(unit.id)
         return 1
     return 0
 
