@@ -314,3 +314,44 @@ def test_back_links_lead_to_the_question_before(client: FlaskClient) -> None:
     forged = client.get("/orientation/issue/urgence?depuis=surveillance").get_data(as_text=True)
     assert "Question précédente" not in forged
     assert client.get("/orientation/absente").status_code == 404
+
+
+def test_a_loop_of_questions_off_the_tree_is_refused() -> None:
+    tree = _tree()
+    tree["questions"]["boucle_a"] = {
+        "title": "Question A",
+        "choices": [
+            {"label": "Vers B", "next": "boucle_b"},
+            {"label": "Fin", "outcome": "urgence"},
+        ],
+    }
+    tree["questions"]["boucle_b"] = {
+        "title": "Question B",
+        "choices": [
+            {"label": "Vers A", "next": "boucle_a"},
+            {"label": "Fin", "outcome": "urgence"},
+        ],
+    }
+    with pytest.raises(TreeError, match="jamais atteint : boucle_a, boucle_b"):
+        read_tree(json.dumps(tree), {"otv"})
+
+
+def test_the_start_checks_the_reasons_against_the_shipped_file(app: Flask, tmp_path: Path) -> None:
+    from booking.config import ConfigurationError
+    from booking.services import orientation
+
+    motifs = tmp_path / "motifs.json"
+    motifs.write_text(json.dumps([{"code": "otv"}]), encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="le motif « faits_auteur_connu » n'existe pas"):
+        orientation.init_app(app, DEFAULT_TREE, motifs)
+
+
+def test_after_a_sensitive_page_the_quick_exit_stays_for_the_visit(
+    client: FlaskClient, create_unit: Callable[..., Unit]
+) -> None:
+    create_unit(public_id="ORNEX")
+    slots = "/unites/ORNEX/creneaux?motif=faits_auteur_connu"  # not a discreet reason
+    assert "data-quick-exit" not in client.get(slots).get_data(as_text=True)
+    client.get("/orientation/issue/rdv_violences?depuis=violences")
+    assert "data-quick-exit" in client.get(slots).get_data(as_text=True)
+    assert "data-quick-exit" in client.get("/").get_data(as_text=True)

@@ -3,6 +3,8 @@ absent from every email, invitation, calendar feed, log line and public answer."
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -261,3 +263,58 @@ def test_production_needs_valid_keys(keys: str, message: str) -> None:
     config = {"APP_ENV": "production", "SECRET_KEY": "x", "PRE_DECLARATION_KEYS": keys.split()}
     with pytest.raises(ConfigurationError, match=message):
         predeclarations._box(config)
+
+
+def test_an_api_requests_fingerprint_cannot_be_guessed_from_a_dump(
+    app: Flask, client: FlaskClient, unit: Unit
+) -> None:
+    """The Idempotency-Key's stored fingerprint is keyed by the service's secret: a database
+    dump cannot test guesses of a short pre-declaration against it."""
+    body = {
+        "unit_id": "ORNEX",
+        "motif": "remise_arme",
+        "start": WEDNESDAY_10,
+        "name": "Dominique Roux",
+        "email": "dominique@example.org",
+        "pre_declaration": {"categorie": "poing", "nombre": "2"},
+    }
+    assert (
+        client.post("/api/v1/bookings", json=body, headers={"Idempotency-Key": "k-1"}).status_code
+        == 201
+    )
+    with app.app_context():
+        [stored_print] = db.session.scalars(text("SELECT fingerprint FROM submitted_once"))
+    for guess in ({"categorie": "poing", "nombre": "2"}, {"categorie": "epaule", "nombre": "1"}):
+        canonical = json.dumps(
+            {**body, "phone": "", "comment": "", "pre_declaration": guess},
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        assert hashlib.sha256(canonical.encode()).hexdigest() != stored_print
+    # the same body again is still recognised: the answer is replayed
+    again = client.post("/api/v1/bookings", json=body, headers={"Idempotency-Key": "k-1"})
+    assert again.status_code == 201
+    assert len(stored(app)) == 1
+
+
+@pytest.mark.usefixtures("unit")
+def test_fields_left_empty_are_no_pre_declaration(app: Flask, client: FlaskClient) -> None:
+    # a reason without a form, sent the fields of another (a page opened before a change)
+    assert book_on_the_web(client, "signalement", resume="", date_faits=" ").status_code == 303
+    assert stored(app) == [""]
+
+
+def test_pages_showing_a_pre_declaration_are_kept_out_of_caches(
+    app: Flask, client: FlaskClient, unit: Unit
+) -> None:
+    failed = book_on_the_web(client, date_faits="2099-01-01", resume=SECRET)
+    assert failed.headers["Cache-Control"] == "no-store"
+    book_on_the_web(client, date_faits="2026-11-01", resume=SECRET)
+    with app.app_context():
+        create_staff(AGENT, PASSWORD, ["ORNEX"])
+    staff = app.test_client()
+    sign_in(staff, AGENT)
+    agenda = staff.get("/staff/units/ORNEX/agenda?date=2026-11-25")
+    assert "Quastrelle" in agenda.get_data(as_text=True)
+    assert agenda.headers["Cache-Control"] == "no-store"

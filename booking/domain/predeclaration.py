@@ -71,6 +71,8 @@ def read_form(raw: Any) -> Form | None:
         return None
     if not isinstance(raw, dict) or not isinstance(raw.get("fields"), list):
         raise DefinitionError("pre_declaration : un objet avec une liste « fields »")
+    if set(raw) - {"intro", "fields"}:
+        raise DefinitionError("pre_declaration : seulement « intro » et « fields »")
     if not 1 <= len(raw["fields"]) <= FIELDS_MAX:
         raise DefinitionError(f"pre_declaration : 1 à {FIELDS_MAX} champs")
     fields = tuple(_read_field(entry) for entry in raw["fields"])
@@ -85,10 +87,36 @@ def read_form(raw: Any) -> Form | None:
     return Form(str(raw.get("intro", "")), fields)
 
 
+FIELD_KEYS = {
+    "name",
+    "label",
+    "type",
+    "hint",
+    "max_length",
+    "options",
+    "when",
+    "not_before",
+    "autocomplete",
+}
+
+
 def _read_field(entry: Any) -> Field:
     """One field's definition, checked."""
     if not isinstance(entry, dict):
         raise DefinitionError("pre_declaration : chaque champ est un objet")
+    unknown = sorted(set(entry) - FIELD_KEYS)
+    if unknown:
+        raise DefinitionError(f"{entry.get('name', '?')} : clé inconnue {', '.join(unknown)}")
+    try:
+        return _field_of(entry)
+    except (ValueError, TypeError, KeyError) as error:
+        if isinstance(error, DefinitionError):
+            raise
+        raise DefinitionError(f"{entry.get('name', '?')} : valeur incorrecte ({error})") from None
+
+
+def _field_of(entry: dict[str, Any]) -> Field:
+    """A field's definition whose keys are known."""
     name, kind = str(entry.get("name", "")), str(entry.get("type", ""))
     if not _NAME.fullmatch(name):
         raise DefinitionError(f"« {name} » : un nom en minuscules, chiffres et _")

@@ -9,12 +9,14 @@ the loser finds the winner's booking. Kept 24 hours (`purge_submissions`).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -41,7 +43,7 @@ class Once:
     def of_api(cls, key: str, body: dict[str, Any]) -> Once:
         """An API request: its Idempotency-Key, and its body's digest."""
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return cls(_digest(f"api:{key}"), _digest(canonical))
+        return cls(_digest(f"api:{key}"), _keyed_digest(canonical))
 
     @classmethod
     def of_form(cls, key: str) -> Once:
@@ -59,6 +61,14 @@ class Once:
 def _digest(text: str) -> str:
     """Keys are kept as digests: a key is as good as a password to its booking's answer."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _keyed_digest(text: str) -> str:
+    """A request body's fingerprint, keyed by the service's secret: the body holds personal
+    data (a pre-declaration among them) whose short values a plain digest would let a
+    database dump guess, one try after another."""
+    key = hashlib.sha256(b"request-body:" + str(current_app.config["SECRET_KEY"]).encode())
+    return hmac.new(key.digest(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def answered(once: Once, now: datetime | None = None) -> SubmittedOnce | None:

@@ -28,6 +28,7 @@ from booking.config import ConfigurationError
 from booking.database import begin_write
 from booking.extensions import db
 from booking.models import OrientationCount
+from booking.services.reasons import DEFAULT_REASONS
 
 DEFAULT_TREE = Path(__file__).resolve().parents[2] / "data" / "orientation.json"
 MAX_STEPS = 4
@@ -128,9 +129,10 @@ class Tree(_Strict):
         return bool(found and any(c.outcome == outcome for c in found.choices))
 
     def depth(self, name: str) -> int:
-        """The question's step number, from 1 at the start."""
+        """The question's step number, from 1 at the start (a checked tree has no loop;
+        the bound keeps a page from spinning on one all the same)."""
         steps, parent = 1, self.parent(name)
-        while parent is not None:
+        while parent is not None and steps <= len(self.questions):
             steps, parent = steps + 1, self.parent(parent)
         return steps
 
@@ -141,6 +143,7 @@ class Walk:
 
     outcomes: dict[str, int]  # outcome → fewest answers to reach it
     longest: int  # most answers on any path to an outcome
+    questions: set[str]  # the questions reached
 
 
 class TreeError(ValueError):
@@ -175,7 +178,7 @@ def check_tree(tree: Tree, reasons: set[str] | None = None) -> Walk:
             raise TreeError(f"« {name} » : une question n'a qu'une question parente")
     walk = _walk(tree)
     unreached = set(tree.outcomes) - set(walk.outcomes)
-    lonely = set(tree.questions) - {tree.start} - set(parents)
+    lonely = set(tree.questions) - walk.questions  # a loop of questions off the tree too
     if unreached or lonely:
         raise TreeError(f"jamais atteint : {', '.join(sorted(unreached | lonely))}")
     if walk.longest > MAX_STEPS:
@@ -190,12 +193,14 @@ def _walk(tree: Tree) -> Walk:
     """Every outcome reached from the start, with the fewest answers to it, and the most
     answers on any path; TreeError on a cycle."""
     reached: dict[str, int] = {}
+    seen: set[str] = set()
     longest = 0
 
     def visit(name: str, answers: int, path: tuple[str, ...]) -> None:
         nonlocal longest
         if name in path:
             raise TreeError(f"« {name} » mène à elle-même")
+        seen.add(name)
         for choice in tree.questions[name].choices:
             if choice.next is not None:
                 visit(choice.next, answers + 1, (*path, name))
@@ -204,14 +209,16 @@ def _walk(tree: Tree) -> Walk:
                 longest = max(longest, answers + 1)
 
     visit(tree.start, 0, ())
-    return Walk(reached, longest)
+    return Walk(reached, longest, seen)
 
 
-def init_app(app: Flask, path: Path = DEFAULT_TREE) -> None:
-    """Load and check the tree at start: a wrong file stops the service with its reason."""
+def init_app(app: Flask, path: Path = DEFAULT_TREE, reasons: Path = DEFAULT_REASONS) -> None:
+    """Load and check the tree at start, against the reasons' file the service ships: a
+    wrong file stops the service with its reason."""
     try:
-        app.extensions[_EXTENSION] = read_tree(path.read_text(encoding="utf-8"))
-    except (OSError, TreeError) as error:
+        codes = {str(entry["code"]) for entry in json.loads(reasons.read_text(encoding="utf-8"))}
+        app.extensions[_EXTENSION] = read_tree(path.read_text(encoding="utf-8"), codes)
+    except (OSError, ValueError, KeyError, TypeError) as error:
         raise ConfigurationError(f"{path.name} : {error}") from None
 
 

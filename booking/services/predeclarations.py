@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 
 from booking.config import ConfigurationError
 from booking.database import begin_write
-from booking.domain.predeclaration import DefinitionError, Form, check_answers, describe, read_form
+from booking.domain.predeclaration import Form, check_answers, describe, read_form
 from booking.errors import Invalid
 from booking.extensions import db
 from booking.models import Booking, Reason
@@ -67,13 +67,14 @@ def form_of(reason: Reason) -> Form | None:
     """The pre-declaration a reason asks for, if any."""
     try:
         return read_form(json.loads(reason.pre_declaration)) if reason.pre_declaration else None
-    except (ValueError, DefinitionError):  # checked at load: a row edited by hand
+    except (ValueError, TypeError, KeyError):  # checked at load: a row edited by hand
         return None
 
 
 def seal_answers(reason: Reason, values: Mapping[str, str], today: date) -> str:
     """The answers checked and sealed for storage ("" when none); Invalid names each wrong
-    field."""
+    field. Fields left empty are no answer, whatever their name."""
+    values = {name: value for name, value in values.items() if str(value).strip()}
     if not values:
         return ""
     form = form_of(reason)

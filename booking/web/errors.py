@@ -44,6 +44,8 @@ PYDANTIC_MESSAGES = {
     "date_parsing": "date attendue au format AAAA-MM-JJ",
     "datetime_parsing": "date et heure attendues au format ISO 8601",
     "extra_forbidden": "champ inconnu",
+    "too_long": "au plus {max_length} éléments",
+    "dict_type": "objet attendu",
 }
 
 

@@ -6,7 +6,16 @@ import re
 from datetime import datetime
 from itertools import groupby
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from booking.domain.slots import Slot
@@ -15,7 +24,7 @@ from booking.extensions import csrf, limiter
 from booking.formatting import day_fr, local
 from booking.metrics import BOOKINGS
 from booking.models import Reason, Unit
-from booking.security import email_key, limit
+from booking.security import email_key, keep_private, limit
 from booking.services import challenge
 from booking.services.bookings import book
 from booking.services.contact import parse_start
@@ -135,7 +144,7 @@ def _details_page(
     lost = isinstance(error, SlotUnavailable) or picking
     others = _same_day(unit, reason, start) if lost else []
     context = {"unit": unit, "reason": reason, "form": form, "start": start, "error": error}
-    return render_template(
+    page = render_template(
         "details.html",
         alternatives=others,
         lost=lost,
@@ -144,7 +153,9 @@ def _details_page(
         answers=pre_declaration_typed(),
         challenge_on=challenge.required(),
         **context,
-    ), status
+    )
+    # What was typed is shown again (a pre-declaration too): kept out of every cache.
+    return keep_private(make_response(page, status))
 
 
 def pre_declaration_typed() -> dict[str, str]:
@@ -153,7 +164,7 @@ def pre_declaration_typed() -> dict[str, str]:
     return {
         name.removeprefix(prefix)[:40]: value
         for name, value in request.form.items()
-        if name.startswith(prefix)
+        if name.startswith(prefix) and value.strip()
     }
 
 

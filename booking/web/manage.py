@@ -94,6 +94,7 @@ def cancel(reference: str) -> ResponseReturnValue:
             reason_label=reason_label(page.booking),
             held=page.held,
             form=CancelForm(token=form.token.data, confirme="oui"),
+            quick_exit=page.booking.reason.discreet,
         )
         return keep_private(make_response(body))
     return _act(reference, cancel_by_citizen, _cancelled, CANCELLATIONS.labels("citizen").inc)

@@ -4,11 +4,14 @@ or the unit search with the reason chosen."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+import logging
+
+from flask import Blueprint, abort, render_template, request, session
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 
 from booking.errors import ReasonNotFound
-from booking.extensions import limiter
+from booking.extensions import db, limiter
 from booking.metrics import ORIENTATION
 from booking.security import limit
 from booking.services import orientation
@@ -16,6 +19,20 @@ from booking.services.predeclarations import form_of
 from booking.services.reasons import get_reason
 
 bp = Blueprint("orientation", __name__, url_prefix="/orientation")
+log = logging.getLogger(__name__)
+
+
+def _remember_sensitive(sensitive: bool) -> None:
+    """Once a sensitive page is seen, the quick exit stays on every page of the visit (the
+    booking that follows, its confirmation…), whatever the reason chosen."""
+    if sensitive and not session.get("sortie"):
+        session["sortie"] = True
+
+
+def _emergency() -> bool:
+    """Whether the outcome asked for is an emergency: never refused for too many requests."""
+    found = orientation.tree().outcomes.get((request.view_args or {}).get("name", ""))
+    return bool(found and found.kind == "emergency")
 
 
 @bp.get("/")
@@ -28,6 +45,7 @@ def question(name: str | None = None) -> ResponseReturnValue:
     if asked is None:
         abort(404)
     parent = tree.parent(name)
+    _remember_sensitive(asked.sensitive)
     return render_template(
         "orientation/question.html",
         name=name,
@@ -39,7 +57,7 @@ def question(name: str | None = None) -> ResponseReturnValue:
 
 
 @bp.get("/issue/<name>")
-@limiter.shared_limit(lambda: limit("SEARCH"), scope="search")
+@limiter.shared_limit(lambda: limit("SEARCH"), scope="search", exempt_when=lambda: _emergency())
 def outcome(name: str) -> ResponseReturnValue:
     """Where the answers lead; counted (the outcome only)."""
     tree = orientation.tree()
@@ -52,7 +70,12 @@ def outcome(name: str) -> ResponseReturnValue:
         reason = get_reason(found.reason) if found.reason else None
     except ReasonNotFound:  # a reason withdrawn since: the search, with every reason
         reason = None
-    orientation.count_outcome(name)
+    _remember_sensitive(found.sensitive)
+    try:
+        orientation.count_outcome(name)
+    except SQLAlchemyError:  # a count lost: the answer (an emergency number…) still shows
+        db.session.rollback()
+        log.warning("orientation outcome %s not counted: database unavailable", name)
     ORIENTATION.labels(name).inc()
     return render_template(
         "orientation/outcome.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, flash, render_template, request, url_for
+from flask import Response, flash, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -26,7 +26,7 @@ def agenda(public_id: str) -> ResponseReturnValue:
     unit = staff_unit(public_id)
     day = day_asked(unit, request.args)
     agenda = agenda_service.day_agenda(unit, day)
-    return render_template(
+    page = render_template(
         "staff/agenda.html",
         unit=unit,
         agenda=agenda,
@@ -38,6 +38,7 @@ def agenda(public_id: str) -> ResponseReturnValue:
         labels=STATUS_LABELS,
         has_feed=agenda_service.has_feed(unit),
     )
+    return keep_private(make_response(page))  # it shows what citizens pre-declared
 
 
 @bp.get("/units/<public_id>/agenda.csv")
