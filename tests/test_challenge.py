@@ -157,7 +157,7 @@ def test_the_waiting_list_form_asks_for_it_too(client: FlaskClient) -> None:
         "name": "Camille Martin",
         "email": "camille@example.org",
         "unites": ["ORNEX"],
-        "jours": ["0"],
+        "jours": ["6"],  # Sundays, when the unit is closed: no slot is free to book instead
         "moments": ["am"],
     }
     assert client.post("/unites/ORNEX/liste-attente?motif=otv", data=data).status_code == 403
@@ -184,3 +184,55 @@ def test_auto_asks_above_the_threshold_only(
         create_booking(unit, datetime(2026, 11, 24, 9 + n, tzinfo=UTC), created_at=MONDAY_7AM)
     with app.app_context():
         assert challenge.required(MONDAY_7AM) is asked
+
+
+@pytest.mark.usefixtures("unit")
+def test_a_retry_of_an_answered_request_is_not_asked_again(client: FlaskClient) -> None:
+    payload = solved(client)
+    headers = {"Idempotency-Key": "essai-1"}
+    body = booking(altcha=payload)
+    first = client.post("/api/v1/bookings", json=body, headers=headers)
+    assert first.status_code == 201
+    retry = client.post("/api/v1/bookings", json=body, headers=headers)  # network retry
+    assert retry.status_code == 201
+    assert retry.json["reference"] == first.json["reference"]
+
+
+@pytest.mark.usefixtures("unit")
+def test_a_double_tap_on_the_form_lands_on_the_same_booking(client: FlaskClient) -> None:
+    url = "/unites/ORNEX/rendez-vous?motif=otv&debut=2026-11-24T10:00:00%2B01:00"
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    key = re.search(r'name="cle" type="hidden" value="([^"]+)"', page)
+    assert token
+    assert key
+    data = {
+        "csrf_token": token.group(1),
+        "cle": key.group(1),
+        "debut": "2026-11-24T10:00:00+01:00",
+        "name": "Camille Martin",
+        "email": "camille@example.org",
+        "altcha": solved(client),
+    }
+    first = client.post("/unites/ORNEX/rendez-vous?motif=otv", data=data)
+    second = client.post("/unites/ORNEX/rendez-vous?motif=otv", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+
+
+def test_auto_counts_the_last_minute_only(
+    app: Flask, unit: Unit, create_booking: Callable[..., Any]
+) -> None:
+    from datetime import timedelta
+
+    from booking.services import challenge
+
+    app.config.update(BOOKING_CHALLENGE="auto", BOOKING_CHALLENGE_THRESHOLD=2)
+    for n in range(3):
+        create_booking(
+            unit,
+            datetime(2026, 11, 24, 9 + n, tzinfo=UTC),
+            created_at=MONDAY_7AM - timedelta(minutes=2),
+        )
+    with app.app_context():
+        assert challenge.required(MONDAY_7AM) is False

@@ -279,13 +279,44 @@ def test_a_wrong_link_shows_nothing_of_an_entry(
 def test_an_address_cannot_join_more_than_allowed_and_nobody_else_learns_it(
     app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
 ) -> None:
-    answers = [join(client, "Alice Premier", f"alice+{n}@example.org") for n in range(4)]
-    assert [a.status_code for a in answers] == [303] * 4  # the same answer every time
-    assert {a.headers["Location"] for a in answers} == {"/liste-attente/envoyee"}
+    for n in range(3):  # one mailbox (the +tag does not make another), three entries
+        join_and_confirm(app, client, smtp, "Alice Premier", f"alice+{n}@example.org")
+    fourth = join(client, "Alice Premier", "alice+3@example.org")
+    assert fourth.status_code == 303  # the same answer as any join
+    assert fourth.headers["Location"] == "/liste-attente/envoyee"
     send(app)
     assert mail_to(smtp, "alice+3@example.org", "Liste d'attente : inscription non enregistrée")
-    with app.app_context():
-        assert db.session.query(WaitlistEntry).count() == 3  # WAITLIST_MAX_PER_EMAIL
+    assert len(entries(app)) == 3  # WAITLIST_MAX_PER_EMAIL
+
+
+def test_typing_someone_elses_address_cannot_fill_their_cap(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    for _ in range(5):  # requests nobody confirms: the latest replaces the one before
+        assert join(client, "Intrus", "victime@example.org").status_code == 303
+    assert entries(app) == {"victime@example.org": EntryStatus.UNCONFIRMED}
+    join_and_confirm(app, client, smtp, "Victime Réelle", "victime@example.org")
+    assert entries(app) == {"victime@example.org": EntryStatus.WAITING}
+
+
+def test_an_unconfirmed_request_is_deleted_after_a_day(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    join(client, "Alice Premier", "alice@example.org")
+    assert len(entries(app)) == 1
+    offer(app, MONDAY_7AM + timedelta(hours=25))
+    assert entries(app) == {}
+
+
+def test_no_one_waits_for_slots_that_are_free_now(
+    app: Flask, client: FlaskClient, full_unit: tuple[Unit, Booking]
+) -> None:
+    response = join(client, "Alice Premier", "alice@example.org", jusqu_au="")  # 4 weeks
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Des créneaux qui vous conviennent sont libres en ce moment" in page
+    assert 'href="/unites/ORNEX/creneaux?motif=otv">Voir les créneaux libres' in page
+    assert entries(app) == {}
 
 
 @pytest.mark.parametrize(
@@ -390,3 +421,137 @@ def test_an_entry_ends_after_its_last_day_and_the_metrics_count_who_waits(
     assert entries(app) == {"alice@example.org": EntryStatus.EXPIRED}
     metrics = app.test_client().get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert "booking_waitlist_waiting 0.0" in metrics.get_data(as_text=True)
+
+
+def test_leaving_while_an_offer_is_being_made_wins_and_its_email_is_not_sent(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    from booking.services.waitlist import SlotsOfRun, _offer_one
+
+    _, taken = full_unit
+    alice = join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    cancel_first(app, taken)
+    with app.app_context():
+        queued = db.session.scalars(select(WaitlistEntry)).one()  # the runner read its queue…
+        token = link_token(f"waitlist:{alice}", app.config["SECRET_KEY"])
+        from booking.services.waitlist import leave
+
+        leave(alice, token, MONDAY_7AM)  # …Alice left meanwhile…
+        assert _offer_one(queued, MONDAY_7AM, SlotsOfRun(MONDAY_7AM)) == 0  # …no offer
+    assert holds(app)[-1] == ("first@example.org", "cancelled_by_citizen")
+
+
+def test_an_offer_email_still_queued_when_the_hold_ends_is_not_sent(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    _, taken = full_unit
+    alice = join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    cancel_first(app, taken)
+    assert offer(app) == 1
+    with app.app_context():
+        from booking.services.waitlist import leave
+
+        leave(alice, link_token(f"waitlist:{alice}", app.config["SECRET_KEY"]), MONDAY_7AM)
+    send(app)
+    assert not [m for m in smtp.messages if "libéré" in str(m["Subject"])]
+
+
+def test_one_mailbox_gets_one_offer_at_a_time_and_never_the_same_slot_again(
+    app: Flask,
+    client: FlaskClient,
+    smtp: SmtpServer,
+    full_unit: tuple[Unit, Booking],
+    clock_at: Callable[[datetime], None],
+) -> None:
+    _, taken = full_unit
+    join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    join_and_confirm(app, client, smtp, "Alice Premier", "alice+2@example.org")
+    join_and_confirm(app, client, smtp, "Bruno Second", "bruno@example.org")
+    cancel_first(app, taken)
+    assert offer(app) == 1
+    assert holds(app)[-1] == ("alice@example.org", "pending")
+    later = MONDAY_7AM + timedelta(minutes=31)
+    clock_at(later)
+    with app.app_context():
+        release_expired_holds(later)
+    assert offer(app, later) == 1
+    assert holds(app)[-1] == ("bruno@example.org", "pending")  # not alice+2@: the same person
+
+
+def test_the_database_keeps_one_open_offer_per_mailbox(
+    app: Flask, full_unit: tuple[Unit, Booking], create_booking: Callable[..., Booking]
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    unit, taken = full_unit
+    other = create_booking(unit, WEDNESDAY_10 + timedelta(days=7), reason_code="otv")
+    with app.app_context():
+        made = []
+        for n, address in enumerate(("a@example.org", "a+2@example.org")):  # one mailbox
+            entry = WaitlistEntry(
+                reference=f"REF{n}",
+                reason_code="otv",
+                name="A",
+                email=address,
+                email_key="a@example.org",
+                weekdays="2",
+                parts="am",
+                until=WEDNESDAY_10.date(),
+                status=EntryStatus.WAITING,
+                token_hash=str(n) * 64,
+            )
+            db.session.add(entry)
+            db.session.flush()
+            made.append(entry)
+        for entry, booking in zip(made, (taken, other), strict=True):
+            db.session.add(
+                WaitlistOffer(
+                    entry_id=entry.id,
+                    email_key="a@example.org",
+                    booking_id=booking.id,
+                    unit_id=unit.id,
+                    starts_at=booking.starts_at,
+                    status=OfferStatus.OFFERED,
+                )
+            )
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+
+
+def test_two_offers_let_expire_end_the_entry(
+    app: Flask,
+    client: FlaskClient,
+    smtp: SmtpServer,
+    full_unit: tuple[Unit, Booking],
+    create_booking: Callable[..., Booking],
+    clock_at: Callable[[datetime], None],
+) -> None:
+    unit, taken = full_unit
+    uid = "second@rdv.test"
+    second = create_booking(
+        unit,
+        WEDNESDAY_10 + timedelta(days=7),
+        reason_code="otv",
+        ics_uid=uid,
+        token_hash=hash_token(link_token(uid, "test-secret")),
+    )
+    assert (
+        join(client, "Alice Premier", "alice@example.org", jusqu_au="2026-12-03").status_code == 303
+    )
+    send(app)
+    path, page, token = follow(client, mail_to(smtp, "alice@", "Confirmez"), "/liste-attente/")
+    reference = path.split("/liste-attente/")[1].split("?")[0]
+    client.post(
+        f"/liste-attente/{reference}/confirmer", data={"token": token, "csrf_token": csrf_of(page)}
+    )
+    cancel_first(app, taken)
+    cancel_first(app, second)  # two slots free, a week apart
+    now = MONDAY_7AM
+    for _ in range(2):  # offered one after the other, and let expire each time
+        assert offer(app, now) == 1
+        now += timedelta(minutes=31)
+        clock_at(now)
+        with app.app_context():
+            release_expired_holds(now)
+    assert offer(app, now) == 0
+    assert entries(app) == {"alice@example.org": EntryStatus.EXPIRED}

@@ -75,6 +75,7 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
             name="bookings_status",
         ),
         Index("ix_bookings_unit_time", "unit_id", "starts_at", "ends_at"),
+        Index("ix_bookings_created_at", "created_at"),  # the challenge's load measure
     )
 
 

@@ -84,6 +84,8 @@ class WaitlistOffer(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("waitlist_entries.id", ondelete="CASCADE"))
+    # The entry's mailbox: one open offer per person, whatever the entries they made.
+    email_key: Mapped[str] = mapped_column(String(254), default="", server_default="")
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), unique=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -103,7 +105,14 @@ class WaitlistOffer(db.Model):  # type: ignore[name-defined,misc]
             postgresql_where=text("status = 'offered'"),
             sqlite_where=text("status = 'offered'"),
         ),
-        Index("ix_waitlist_offers_entry_slot", "entry_id", "unit_id", "starts_at"),
+        Index(
+            "ux_waitlist_offers_one_open_per_mailbox",
+            "email_key",
+            unique=True,
+            postgresql_where=text("status = 'offered'"),
+            sqlite_where=text("status = 'offered'"),
+        ),
+        Index("ix_waitlist_offers_mailbox_slot", "email_key", "unit_id", "starts_at"),
     )
 
 

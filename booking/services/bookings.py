@@ -356,7 +356,7 @@ _ACTIVE_OF_MAILBOX = select(func.count(_row.id)).where(
     ),
     _row.ends_at > bindparam("now", type_=UTCDateTime()),
 )
-_MAILBOX_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+MAILBOX_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 _REFERENCE_TAKEN = select(_row.id).where(_row.reference == bindparam("reference"))
 _INSERT_BOOKING = insert(Booking.__table__).returning(_row.id)
 
@@ -365,7 +365,7 @@ def _check_email_limit(key: str, now: datetime) -> None:
     """At most BOOKING_MAX_ACTIVE_PER_EMAIL upcoming active bookings per mailbox."""
     if db.session.get_bind().dialect.name == "postgresql":
         # Serialise bookings of one mailbox across units (SQLite has a single writer anyway).
-        run(_MAILBOX_LOCK, {"key": key})
+        run(MAILBOX_LOCK, {"key": key})
     limit = current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]
     active = run(_ACTIVE_OF_MAILBOX, {"key": key, "now": now}).scalar()
     if (active or 0) >= limit:

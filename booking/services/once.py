@@ -100,6 +100,15 @@ def spent(once: Once, now: datetime | None = None) -> bool:
     return done is not None and is_spent(done)
 
 
+def will_replay(once: Once | None, now: datetime | None = None) -> bool:
+    """Whether a submission with this key would only get its earlier answer again (a retry,
+    a double tap): it books nothing, so it is not asked to prove anything again."""
+    if once is None:
+        return False
+    done = answered(once, now)
+    return done is not None and (once.replays_spent or not is_spent(done))
+
+
 def is_spent(done: SubmittedOnce) -> bool:
     """Whether the booking an answered key made is no longer active."""
     return done.booking is None or done.booking.status not in ACTIVE

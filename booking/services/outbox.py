@@ -64,7 +64,14 @@ def send_outbox(now: datetime | None = None) -> int:
 
 
 def _stale_reminder(entry: OutboxMessage, now: datetime) -> str:
-    """Why a queued reminder must not leave any more (its appointment started or ended)."""
+    """Why a queued reminder, or a hold's request to confirm, must not leave any more."""
+    if entry.kind in {"offer", "verification"} and entry.booking_id is not None:
+        held = db.session.get(Booking, entry.booking_id)
+        if held is None or held.status != BookingStatus.PENDING:
+            return "créneau libéré ou confirmé avant l'envoi"
+        if held.hold_expires_at is not None and held.hold_expires_at <= now:
+            return "délai de confirmation passé avant l'envoi"
+        return ""
     if entry.kind != "reminder" or entry.booking_id is None:
         return ""
     booking = db.session.get(Booking, entry.booking_id)

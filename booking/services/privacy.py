@@ -45,6 +45,6 @@ def purge_personal_data(now: datetime | None = None) -> int:
                 anonymised_at=now,
             )
         )
-    purge_entries(cutoff)
+    purge_entries(cutoff, now)
     db.session.commit()
     return len(ids)

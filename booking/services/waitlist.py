@@ -26,13 +26,13 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from booking import clock
-from booking.database import begin_write
+from booking.database import begin_write, fresh
 from booking.domain.slots import Slot
-from booking.errors import Invalid, LimitReached, ServiceError, SlotUnavailable, WrongLink
+from booking.errors import Conflict, Invalid, ServiceError, SlotUnavailable, WrongLink
 from booking.extensions import db
 from booking.metrics import WAITLIST
 from booking.models import (
@@ -48,7 +48,7 @@ from booking.models import (
     waitlist_units,
 )
 from booking.services import notifications
-from booking.services.bookings import BookingDetails, Hold, book
+from booking.services.bookings import MAILBOX_LOCK, BookingDetails, Hold, book
 from booking.services.contact import mailbox_key, validate_contact
 from booking.services.nearby import nearest
 from booking.services.slot_cache import touching
@@ -72,6 +72,16 @@ class WaitRequest:
     weekdays: list[str]  # "0" (Monday) … "6"
     parts: list[str]  # "am", "pm"
     until: str = ""  # AAAA-MM-JJ; the horizon's last day when empty
+
+
+class SlotsFree(Conflict):
+    """Slots that suit are free now: book one rather than wait."""
+
+    code = "slots_free"
+    default_message = (
+        "Des créneaux qui vous conviennent sont libres en ce moment : réservez-en un"
+        " directement. La liste d'attente sert quand aucun ne convient."
+    )
 
 
 def entry_token(reference: str) -> str:
@@ -104,11 +114,22 @@ def join(reason: Reason, asked: WaitRequest, now: datetime | None = None) -> Non
     until = _until(asked.until, first, now, errors)
     if errors:
         raise Invalid(fields=errors)
+    if any(_matching(unit, reason, weekdays, parts, until, SlotsOfRun(now)) for unit in units):
+        raise SlotsFree()
     key = mailbox_key(contact.email)
     begin_write()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(MAILBOX_LOCK, {"key": f"waitlist:{key}"})
+    # The latest request of a mailbox replaces the one it did not confirm; only confirmed
+    # entries count towards the cap (nobody can fill another's cap by typing their address).
+    db.session.execute(
+        delete(WaitlistEntry).where(
+            WaitlistEntry.email_key == key, WaitlistEntry.status == EntryStatus.UNCONFIRMED
+        )
+    )
     count = db.session.scalar(
         select(func.count(WaitlistEntry.id)).where(
-            WaitlistEntry.email_key == key, WaitlistEntry.status.in_(OPEN)
+            WaitlistEntry.email_key == key, WaitlistEntry.status == EntryStatus.WAITING
         )
     )
     if (count or 0) >= current_app.config["WAITLIST_MAX_PER_EMAIL"]:
@@ -170,10 +191,12 @@ def _until(text: str, unit: Unit | None, now: datetime, errors: dict[str, str]) 
     return min(until, horizon)
 
 
-def find_entry(reference: str, token: str) -> WaitlistEntry:
-    """The entry of a link; WrongLink for any wrong part (they answer alike)."""
+def find_entry(reference: str, token: str, lock: bool = False) -> WaitlistEntry:
+    """The entry of a link; WrongLink for any wrong part (they answer alike). With `lock`,
+    its row is locked until commit (an offer being made for it waits, then sees the change)."""
+    query = select(WaitlistEntry).where(WaitlistEntry.reference == reference.strip().upper()[:12])
     entry: WaitlistEntry | None = db.session.scalar(
-        select(WaitlistEntry).where(WaitlistEntry.reference == reference.strip().upper()[:12])
+        fresh(query.with_for_update()) if lock else query
     )
     if entry is None or not token or not same_hash(entry.token_hash, token):
         raise WrongLink()
@@ -196,23 +219,25 @@ def leave(reference: str, token: str, now: datetime | None = None) -> WaitlistEn
     """Leave the list: no more offers; an open offer is withdrawn and its slot freed."""
     now = now or clock.now()
     begin_write()
-    entry = find_entry(reference, token)
+    entry = find_entry(reference, token, lock=True)
     if entry.status in OPEN:
         entry.status, entry.updated_at = EntryStatus.LEFT, now
-        _withdraw_open_offer(entry.id, now)
+        if _withdraw_open_offer(entry.id, now):
+            WAITLIST.labels(OfferStatus.WITHDRAWN).inc()
     db.session.commit()
     return entry
 
 
-def _withdraw_open_offer(entry_id: int, now: datetime) -> None:
-    """Withdraw an entry's open offer and free its hold (in the caller's transaction)."""
+def _withdraw_open_offer(entry_id: int, now: datetime) -> bool:
+    """Withdraw an entry's open offer and free its hold (in the caller's transaction);
+    whether there was one."""
     offer = db.session.scalar(
         select(WaitlistOffer).where(
             WaitlistOffer.entry_id == entry_id, WaitlistOffer.status == OfferStatus.OFFERED
         )
     )
     if offer is None:
-        return
+        return False
     db.session.execute(select(Unit.id).where(Unit.id == offer.unit_id).with_for_update())
     offer.status, offer.closed_at = OfferStatus.WITHDRAWN, now
     db.session.execute(
@@ -221,6 +246,7 @@ def _withdraw_open_offer(entry_id: int, now: datetime) -> None:
         .values(status=BookingStatus.CANCELLED_BY_CITIZEN, updated_at=now)
     )
     touching(offer.unit_id)
+    return True
 
 
 def nearby_units(unit: Unit, count: int = UNITS_MAX - 1) -> list[Unit]:
@@ -291,49 +317,64 @@ class SlotsOfRun:
         self.known = {key: value for key, value in self.known.items() if key[0] != unit_id}
 
 
+def _matching(
+    unit: Unit, reason: Reason, weekdays: str, parts: str, until: date, slots: SlotsOfRun
+) -> list[datetime]:
+    """The starts (UTC) of the unit's offered slots on the days and parts of day that suit,
+    up to the last day."""
+    if not unit.active:
+        return []
+    zone, found = ZoneInfo(unit.timezone), []
+    for slot in slots.of(unit, reason):
+        local = slot.start.astimezone(zone)
+        if local.date() > until:
+            break
+        part = "am" if local.hour * 60 + local.minute < NOON else "pm"
+        if str(local.weekday()) in weekdays and part in parts:
+            found.append(slot.start.astimezone(UTC))
+    return found
+
+
 def _offer_one(entry: WaitlistEntry, now: datetime, slots: SlotsOfRun) -> int:
-    """Offer this entry the earliest matching slot it was never offered; 1 if one was."""
+    """Offer this entry the earliest matching slot its mailbox was never offered; 1 if one
+    was."""
     reason = db.session.get(Reason, entry.reason_code)
     if reason is None or not reason.active:
         return 0
+    # Per mailbox, not per entry: alice@ and alice+2@ are one person, offered one slot at a
+    # time (the index on offers.email_key says so too), and never the same slot twice.
     offered = {
         (unit_id, start)
         for unit_id, start in db.session.execute(
             select(WaitlistOffer.unit_id, WaitlistOffer.starts_at).where(
-                WaitlistOffer.entry_id == entry.id
+                WaitlistOffer.email_key == entry.email_key
             )
         )
     }
-    candidates = []
-    for unit in entry.units:
-        if not unit.active:
-            continue
-        zone = ZoneInfo(unit.timezone)
-        for slot in slots.of(unit, reason):
-            local = slot.start.astimezone(zone)
-            if local.date() > entry.until:
-                break
-            part = "am" if local.hour * 60 + local.minute < NOON else "pm"
-            start = slot.start.astimezone(UTC)
-            suits = str(local.weekday()) in entry.weekdays and part in entry.parts
-            if suits and (unit.id, start) not in offered:
-                candidates.append((start, unit))
-    for start, unit in sorted(candidates, key=lambda c: (c[0], c[1].id)):
+    candidates = sorted(
+        (start, unit.id, unit)
+        for unit in entry.units
+        for start in _matching(unit, reason, entry.weekdays, entry.parts, entry.until, slots)
+        if (unit.id, start) not in offered
+    )
+    for start, _, unit in candidates:
         details = BookingDetails(start=start.isoformat(), name=entry.name, email=entry.email)
         hold = Hold(
             minutes=current_app.config["WAITLIST_OFFER_MINUTES"],
             notice="offer",
-            also=partial(_record_offer, entry.id, unit_id=unit.id, now=now),
+            also=partial(_record_offer, entry, unit_id=unit.id, now=now),
             waitlist=entry.reference,
         )
         try:
             book(unit, reason, details, now, hold=hold)
-        except (SlotUnavailable, IntegrityError):
-            db.session.rollback()  # taken meanwhile, or another runner offered first
+        except SlotUnavailable:
+            db.session.rollback()  # taken meanwhile: the next slot
             slots.forget(unit.id)
             continue
-        except (LimitReached, ServiceError):
-            db.session.rollback()  # this person cannot hold one more: try again later
+        except (IntegrityError, ServiceError):
+            # Another runner offered this mailbox first, the entry was left meanwhile, or
+            # the person holds as many bookings as allowed: not now.
+            db.session.rollback()
             return 0
         WAITLIST.labels("offered").inc()
         slots.forget(unit.id)
@@ -341,12 +382,25 @@ def _offer_one(entry: WaitlistEntry, now: datetime, slots: SlotsOfRun) -> int:
     return 0
 
 
-def _record_offer(entry_id: int, booking: Booking, *, unit_id: int, now: datetime) -> None:
-    """The offer's row, in the hold's transaction (its unique index refuses a second open
-    offer for the same entry)."""
+class EntryGone(ServiceError):
+    """The entry stopped waiting while an offer was being made for it."""
+
+
+def _record_offer(entry: WaitlistEntry, booking: Booking, *, unit_id: int, now: datetime) -> None:
+    """The offer's row, in the hold's transaction, if the entry still waits (checked under
+    its row's lock: leaving and offering queue on it). The unique index refuses a second
+    open offer for the same mailbox."""
+    still = db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == EntryStatus.WAITING)
+        .values(updated_at=now)
+    )
+    if not getattr(still, "rowcount", 0):
+        raise EntryGone()
     db.session.add(
         WaitlistOffer(
-            entry_id=entry_id,
+            entry_id=entry.id,
+            email_key=entry.email_key,
             booking_id=booking.id,
             unit_id=unit_id,
             starts_at=booking.starts_at,
@@ -357,60 +411,83 @@ def _record_offer(entry_id: int, booking: Booking, *, unit_id: int, now: datetim
     db.session.flush()
 
 
+UNANSWERED_MAX = 2  # offers let expire before an entry ends: no endless emails and holds
+
+
 def _close_answered_offers(now: datetime) -> None:
-    """Offers whose hold was confirmed (the entry is done), or expired or cancelled (the
-    entry waits on, for other slots)."""
+    """Offers whose hold was confirmed (the entry is done), declined (it waits on), or let
+    expire (it waits on, for other slots, until UNANSWERED_MAX of them)."""
     begin_write()
     rows = db.session.execute(
         select(WaitlistOffer.id, WaitlistOffer.entry_id, Booking.status)
         .join(Booking, Booking.id == WaitlistOffer.booking_id)
         .where(WaitlistOffer.status == OfferStatus.OFFERED, Booking.status != BookingStatus.PENDING)
     ).all()
+    closed: list[str] = []
     for offer_id, entry_id, status in rows:
         accepted = status in (BookingStatus.CONFIRMED, BookingStatus.HONOURED)
         outcome = OfferStatus.ACCEPTED if accepted else OfferStatus.EXPIRED
         if status == BookingStatus.CANCELLED_BY_CITIZEN:
             outcome = OfferStatus.WITHDRAWN
-        db.session.execute(
+        changed = db.session.execute(
             update(WaitlistOffer)
-            .where(WaitlistOffer.id == offer_id)
+            .where(WaitlistOffer.id == offer_id, WaitlistOffer.status == OfferStatus.OFFERED)
             .values(status=outcome, closed_at=now)
         )
-        if accepted:
+        if not getattr(changed, "rowcount", 0):
+            continue  # closed by a run at the same time
+        closed.append(outcome)
+        unanswered = db.session.scalar(
+            select(func.count(WaitlistOffer.id)).where(
+                WaitlistOffer.entry_id == entry_id, WaitlistOffer.status == OfferStatus.EXPIRED
+            )
+        )
+        ended = EntryStatus.BOOKED if accepted else None
+        if not accepted and (unanswered or 0) >= UNANSWERED_MAX:
+            ended = EntryStatus.EXPIRED
+        if ended:
             db.session.execute(
                 update(WaitlistEntry)
                 .where(WaitlistEntry.id == entry_id, WaitlistEntry.status.in_(OPEN))
-                .values(status=EntryStatus.BOOKED, updated_at=now)
+                .values(status=ended, updated_at=now)
             )
-        WAITLIST.labels(outcome).inc()
     db.session.commit()
+    for event in closed:  # counted once committed
+        WAITLIST.labels(event).inc()
 
 
 def _expire_entries(now: datetime) -> None:
-    """Entries whose last day has passed end; addresses unconfirmed for a day are dropped."""
+    """Entries whose last day has passed end; requests unconfirmed for a day are deleted
+    (nothing of them is kept)."""
     today = now.astimezone(ZoneInfo("Europe/Paris")).date()
     begin_write()
     db.session.execute(
         update(WaitlistEntry)
-        .where(WaitlistEntry.status.in_(OPEN), WaitlistEntry.until < today)
+        .where(WaitlistEntry.status == EntryStatus.WAITING, WaitlistEntry.until < today)
         .values(status=EntryStatus.EXPIRED, updated_at=now)
     )
     db.session.execute(
-        update(WaitlistEntry)
-        .where(
+        delete(WaitlistEntry).where(
             WaitlistEntry.status == EntryStatus.UNCONFIRMED,
-            WaitlistEntry.created_at < now - timedelta(days=1),
+            or_(WaitlistEntry.created_at < now - timedelta(days=1), WaitlistEntry.until < today),
         )
-        .values(status=EntryStatus.EXPIRED, updated_at=now)
     )
     db.session.commit()
 
 
-def purge_entries(cutoff: datetime) -> int:
-    """Delete the entries ended before `cutoff`, with their offers, and the emails sent to
-    them (the personal data retention)."""
+def purge_entries(cutoff: datetime, now: datetime | None = None) -> int:
+    """Delete the entries that ended: a day after, when they led to no booking (left, or
+    ended without one), at `cutoff` otherwise (the booking keeps its own data until then);
+    their offers go with them, and the waiting-list emails older than `cutoff`."""
+    day_ago = (now or clock.now()) - timedelta(days=1)
     ended = select(WaitlistEntry.id).where(
-        WaitlistEntry.status.notin_(OPEN), WaitlistEntry.updated_at < cutoff
+        or_(
+            and_(
+                WaitlistEntry.status.in_((EntryStatus.LEFT, EntryStatus.EXPIRED)),
+                WaitlistEntry.updated_at < day_ago,
+            ),
+            and_(WaitlistEntry.status == EntryStatus.BOOKED, WaitlistEntry.updated_at < cutoff),
+        )
     )
     ids = list(db.session.scalars(ended))
     if ids:

@@ -28,7 +28,7 @@ from booking.security import email_key, keep_private, limit
 from booking.services import challenge
 from booking.services.bookings import book
 from booking.services.contact import parse_start
-from booking.services.once import Once, spent
+from booking.services.once import Once, spent, will_replay
 from booking.services.predeclarations import form_of
 from booking.services.reasons import get_reason
 from booking.services.search import nearby_with_slots
@@ -89,7 +89,8 @@ def submit(public_id: str) -> ResponseReturnValue:
     key = form.cle.data or ""
     once = Once.of_form(key) if FORM_KEY.fullmatch(key) else None  # else: a form of old
     try:
-        challenge.check_form(request.form)
+        if not will_replay(once):
+            challenge.check_form(request.form)
         if form.autre.data and not form.start.data:
             raise Invalid(fields={"start": "Choisissez l'un des créneaux proposés."})
         details = form.details(start.isoformat(), pre_declaration_typed())

@@ -13,6 +13,7 @@ from booking.extensions import csrf, limiter
 from booking.models import EntryStatus
 from booking.security import email_key, keep_private, limit
 from booking.services import challenge, waitlist
+from booking.services.notifications import NEUTRAL_LABEL
 from booking.services.reasons import get_reason
 from booking.services.slots import booking_window
 from booking.services.units import get_unit
@@ -90,7 +91,15 @@ def show(reference: str) -> ResponseReturnValue:
     """An entry's page, from its emails: confirm the address, or leave the list."""
     token = request.args.get("token", "")
     entry = waitlist.find_entry(reference, token)
-    page = render_template("waitlist_entry.html", entry=entry, token=token, Status=EntryStatus)
+    discreet = entry.reason.discreet
+    page = render_template(
+        "waitlist_entry.html",
+        entry=entry,
+        token=token,
+        Status=EntryStatus,
+        reason_label=NEUTRAL_LABEL if discreet else entry.reason.label,
+        quick_exit=discreet,
+    )
     return keep_private(make_response(page))
 
 
@@ -99,8 +108,11 @@ def show(reference: str) -> ResponseReturnValue:
 def confirm(reference: str) -> ResponseReturnValue:
     """Confirm the address: the person now waits."""
     token = request.form.get("token", "")
-    waitlist.confirm_entry(reference, token)
-    flash("Votre inscription est confirmée : vous serez prévenu(e) par courriel.", "success")
+    entry = waitlist.confirm_entry(reference, token)
+    if entry.status == EntryStatus.WAITING:
+        flash("Votre inscription est confirmée : vous serez prévenu(e) par courriel.", "success")
+    else:
+        flash("Cette inscription est terminée : elle ne peut plus être confirmée.", "error")
     return redirect(url_for("waitlist.show", reference=reference, token=token), code=303)
 
 
@@ -109,6 +121,12 @@ def confirm(reference: str) -> ResponseReturnValue:
 def leave(reference: str) -> ResponseReturnValue:
     """Leave the list: no more offers."""
     token = request.form.get("token", "")
-    waitlist.leave(reference, token)
-    flash("Vous avez quitté la liste d'attente : vous ne recevrez plus de propositions.", "success")
+    entry = waitlist.leave(reference, token)
+    if entry.status == EntryStatus.LEFT:
+        flash(
+            "Vous avez quitté la liste d'attente : vous ne recevrez plus de propositions.",
+            "success",
+        )
+    else:
+        flash("Cette inscription est déjà terminée.", "error")
     return redirect(url_for("waitlist.show", reference=reference, token=token), code=303)

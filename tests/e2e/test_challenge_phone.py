@@ -47,11 +47,13 @@ def test_a_phone_books_with_the_challenge_on(new_page: Callable[..., Page], app:
 
 
 def test_the_waiting_list_is_joined_with_the_challenge_on(
-    new_page: Callable[..., Page], app: Flask
+    new_page: Callable[..., Page], app: Flask, create_unit: Callable[..., Unit]
 ) -> None:
+    create_unit(public_id="01160-01", name="Gendarmerie - Brigade de Gex", hours={})  # no slot
     page = new_page()
-    page.goto("/unites/01281-01/creneaux?motif=otv")
-    page.get_by_role("link", name="Être prévenu(e) quand un créneau se libère").tap()
+    page.goto("/unites/01160-01/creneaux?motif=otv")
+    expect(page.get_by_role("heading", name="Aucun créneau libre cette semaine")).to_be_visible()
+    page.get_by_role("link", name="Être prévenu(e) quand un créneau se libère").last.tap()
     expect(
         page.get_by_role("heading", name="Être prévenu(e) quand un créneau se libère")
     ).to_be_visible()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from booking.errors import ServiceError
 from booking.extensions import limiter
+from booking.security import keep_private
 from booking.services import orientation
 from booking.services.api_keys import issue_key, list_keys, revoke_key
 from booking.services.audit import recent_entries
@@ -99,7 +100,8 @@ def issue_api_key() -> ResponseReturnValue:
     except ServiceError as error:
         page = render_template("staff/api_keys.html", keys=list_keys(), new_key="", error=error)
         return page, error.status
-    return render_template("staff/api_keys.html", keys=list_keys(), new_key=key, error=None)
+    page = render_template("staff/api_keys.html", keys=list_keys(), new_key=key, error=None)
+    return keep_private(make_response(page))  # the key, shown once, stays in no cache
 
 
 @bp.post("/api-keys/<int:key_id>/revoke")
