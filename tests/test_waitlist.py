@@ -555,3 +555,38 @@ def test_two_offers_let_expire_end_the_entry(
             release_expired_holds(now)
     assert offer(app, now) == 0
     assert entries(app) == {"alice@example.org": EntryStatus.EXPIRED}
+
+
+def test_leaving_and_offering_at_the_same_moment_end_consistent(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    """The runner offers while the person leaves: no deadlock, no error, and no pending
+    hold for someone who left."""
+    from booking.services.waitlist import leave
+
+    _, taken = full_unit
+    alice = join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
+    cancel_first(app, taken)
+    token = link_token(f"waitlist:{alice}", app.config["SECRET_KEY"])
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def run(job: Callable[[], object]) -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                job()
+            except BaseException as error:
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    jobs = [lambda: offer_freed_slots(MONDAY_7AM), lambda: leave(alice, token, MONDAY_7AM)]
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    assert entries(app) == {"alice@example.org": EntryStatus.LEFT}
+    assert ("alice@example.org", "pending") not in holds(app)

@@ -219,12 +219,26 @@ def leave(reference: str, token: str, now: datetime | None = None) -> WaitlistEn
     """Leave the list: no more offers; an open offer is withdrawn and its slot freed."""
     now = now or clock.now()
     begin_write()
+    # Locks in the order the runner takes them (the open offer, its unit, then the entry),
+    # so that leaving and offering queue on each other and never deadlock.
+    entry_id = find_entry(reference, token).id
+    offer = db.session.scalar(
+        fresh(
+            select(WaitlistOffer)
+            .where(WaitlistOffer.entry_id == entry_id, WaitlistOffer.status == OfferStatus.OFFERED)
+            .with_for_update()
+        )
+    )
+    if offer is not None:
+        db.session.execute(select(Unit.id).where(Unit.id == offer.unit_id).with_for_update())
     entry = find_entry(reference, token, lock=True)
+    withdrawn = False
     if entry.status in OPEN:
         entry.status, entry.updated_at = EntryStatus.LEFT, now
-        if _withdraw_open_offer(entry.id, now):
-            WAITLIST.labels(OfferStatus.WITHDRAWN).inc()
+        withdrawn = _withdraw_open_offer(entry.id, now)
     db.session.commit()
+    if withdrawn:
+        WAITLIST.labels(OfferStatus.WITHDRAWN).inc()
     return entry
 
 
