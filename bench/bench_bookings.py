@@ -60,6 +60,7 @@ from sqlalchemy import event, select  # noqa: E402
 
 from booking import clock  # noqa: E402
 from booking.extensions import db  # noqa: E402
+from booking.logs import JsonFormatter  # noqa: E402
 from booking.models import Unit  # noqa: E402
 from booking.services.bookings import BookingDetails, book  # noqa: E402
 from booking.services.reasons import get_reason  # noqa: E402
@@ -278,10 +279,9 @@ def overhead(app: Any) -> None:
 
     root = logging.getLogger()
     kept = root.handlers[:]
-    with open(os.devnull, "w") as sink:  # each request's log line formatted and written, as
-        root.handlers[:] = [logging.StreamHandler(sink)]  # to a file, not to a terminal
-        for handler in root.handlers:
-            handler.setFormatter(kept[0].formatter if kept else None)
+    with open(os.devnull, "w") as sink:  # each request's log line formatted as in production
+        root.handlers[:] = [logging.StreamHandler(sink)]  # (JSON) and written, as to a file
+        root.handlers[0].setFormatter(JsonFormatter())
         try:
             ours = wsgi_microseconds(app, "/healthz", TRIVIAL_CALLS)
             theirs = wsgi_microseconds(bare, "/healthz", TRIVIAL_CALLS)

@@ -16,8 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, extensions, blueprints, commands, error handlers."""
     # Imported here so that `booking.domain` stays importable without the framework.
-    from flask import Flask
-
     from booking import cli, config, database, logs, metrics, security
     from booking.extensions import csrf, db, limiter, login_manager, migrate
     from booking.services import orientation as orientation_tree
@@ -38,9 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         templating,
         waitlist,
     )
+    from booking.web.application import Application
 
     test_config = dict(test_config or {})
-    app = Flask(
+    app = Application(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -67,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     predeclarations.init_app(app)
     orientation_tree.init_app(app)
     csrf.init_app(app)
+    app.before_request(security.check_forms)  # first, as Flask-WTF's own check would be
     csrf.exempt(api.bp)  # JSON API: no cookies, no session, nothing to forge
     login_manager.init_app(app)
     limiter.init_app(app)

@@ -1,5 +1,8 @@
 """Flask extensions, created unbound and wired in create_app."""
 
+from typing import Any
+
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -19,7 +22,25 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 csrf = CSRFProtect()
-login_manager = LoginManager()
+
+
+class StaffLogins(LoginManager):  # type: ignore[misc]  # Flask-Login ships no types
+    """Flask-Login, its after-request hook kept to the staff's pages, where agents sign in
+    and out (and where a remember-me cookie would be set or cleared; none is ever set).
+
+    The hook reads the session, and Flask marks a session read through the request as
+    accessed, then adds `Vary: Cookie` to the answer: every public answer (the API, the open
+    data, the health check) would be kept apart per cookie by shared caches, and the check
+    costs each request a tenth of its time.
+    """
+
+    def _update_remember_cookie(self, response: Any) -> Any:
+        if "staff" not in request.blueprints:
+            return response
+        return super()._update_remember_cookie(response)
+
+
+login_manager = StaffLogins()
 login_manager.login_view = "staff.login"
 login_manager.login_message = "Connectez-vous pour accéder à l'espace des agents."
 login_manager.session_protection = "strong"

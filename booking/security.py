@@ -7,7 +7,17 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from booking.extensions import csrf
 from booking.services.contact import mailbox_key
+
+
+def check_forms() -> None:
+    """Before every view: Flask-WTF's CSRF check of a form sent (POST, PUT, PATCH, DELETE),
+    views marked `csrf.exempt` left out. Flask-WTF's own hook looks up the exemptions first,
+    on every request; reading pages and the API's GETs have nothing to check."""
+    config = current_app.config
+    if request.method in config["WTF_CSRF_METHODS"] and config["WTF_CSRF_ENABLED"]:
+        csrf.protect(apply_exemptions=True)
 
 
 def init_app(app: Flask) -> None:

@@ -32,6 +32,51 @@ def test_pages_carry_a_strict_content_security_policy(client: FlaskClient) -> No
     assert "style=" not in page
 
 
+def test_answers_that_use_no_session_do_not_vary_on_cookies(
+    client: FlaskClient, create_unit: Callable[..., Unit]
+) -> None:
+    """Shared caches keep one copy of a public answer, whatever cookies its askers carry."""
+    unit = create_unit()
+    for path in (
+        "/healthz",
+        f"/api/v1/units/{unit.public_id}",
+        f"/api/v1/units/{unit.public_id}/slots?motif=signalement",
+        "/opendata/units.csv",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Cookie" not in response.headers.get("Vary", ""), path
+        assert "Set-Cookie" not in response.headers, path
+    form = client.get("/staff/login")  # its CSRF token lives in the session
+    assert "Cookie" in form.headers["Vary"]
+    assert "Set-Cookie" in form.headers
+
+
+def test_a_form_sent_without_its_token_is_refused_and_a_read_needs_none(
+    client: FlaskClient,
+) -> None:
+    assert client.post("/staff/login", data={"email": "a@b.fr", "password": "x"}).status_code == 400
+    assert client.get("/staff/login").status_code == 200
+
+
+def test_per_request_functions_are_not_kept_by_the_application(app: Flask) -> None:
+    """Which functions run as they are is remembered for the app's own hooks and views, and
+    forgotten with a function made for one request (a class-based view's method)."""
+    from flask.views import MethodView
+
+    class Echo(MethodView):
+        def get(self) -> str:
+            return "ok"
+
+    app.add_url_rule("/_echo", view_func=Echo.as_view("echo"))
+    client = app.test_client()
+    for _ in range(50):
+        assert client.get("/_echo").get_data(as_text=True) == "ok"
+    kept = app.__dict__["_plain_functions"]
+    assert app.view_functions["echo"] in kept
+    assert len(kept) < 20
+
+
 class TestOverHttps:
     """Behind HTTPS: HSTS and secure cookies."""
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -63,7 +63,7 @@ class Envelope:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         began = time.perf_counter()
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _INCOMING_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if _INCOMING_ID.fullmatch(incoming) else secrets.token_hex(16)
         REQUEST_ID.set(request_id)
         https = self.https or environ.get("wsgi.url_scheme") == "https"
         answered: list[str] = []

@@ -1,12 +1,14 @@
 """Flask's signed-cookie sessions, with the signer made once per secret instead of at every
-request (Flask builds a new one each time it opens or saves a session)."""
+request (Flask builds a new one each time it opens or saves a session), and nothing done at
+the end of a request that neither had nor used a session (Flask reads seven cookie settings
+before finding that out)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Response
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from itsdangerous import URLSafeTimedSerializer
 
 
@@ -21,6 +23,11 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         if cached is None or cached[0] != keys:
             cached = self._signer = (keys, super().get_signing_serializer(app))
         return cached[1]
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session and not session.modified and not session.accessed:
+            return  # no cookie came, none is set, nothing read: no `Vary: Cookie` either
+        super().save_session(app, session, response)
 
 
 def init_app(app: Flask) -> None:
