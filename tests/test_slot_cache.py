@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from booking.extensions import db
 from booking.models import Unit
@@ -44,8 +45,8 @@ def test_answers_are_kept_while_nothing_changes(
     import booking.web.api as api
 
     calls = []
-    original = api.view_slots
-    monkeypatch.setattr(api, "view_slots", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = api.answer_slots
+    monkeypatch.setattr(api, "answer_slots", lambda *a, **k: calls.append(1) or original(*a, **k))
     first, second = client.get(TUESDAY), client.get(TUESDAY)
     assert first.data == second.data
     assert len(calls) == 1
@@ -99,13 +100,14 @@ def test_a_booking_forgets_the_answers_of_its_own_unit_only(
     import booking.web.api as api
 
     frozen_now(MONDAY_7AM)
-    names = {create_unit(public_id=name, desks=1).id: name for name in ("ORNEX", "GEX")}
+    for name in ("ORNEX", "GEX"):
+        create_unit(public_id=name, desks=1)
     rendered: list[str] = []
-    original = api.view_slots
+    original = api.answer_slots
     monkeypatch.setattr(
         api,
-        "view_slots",
-        lambda view, *a, **k: rendered.append(names[view.id]) or original(view, *a, **k),
+        "answer_slots",
+        lambda public_id, *a, **k: rendered.append(public_id) or original(public_id, *a, **k),
     )
     gex = TUESDAY.replace("ORNEX", "GEX")
     client.get(TUESDAY)
@@ -116,3 +118,54 @@ def test_a_booking_forgets_the_answers_of_its_own_unit_only(
     assert TEN not in starts(client)  # ORNEX computed again…
     client.get(gex)  # …GEX still kept
     assert rendered == ["ORNEX", "GEX", "ORNEX"]
+
+
+def test_a_unit_and_day_not_asked_before_cost_one_statement(
+    app: Flask,
+    client: FlaskClient,
+    create_unit: Callable[..., Unit],
+    create_closure: Callable[..., Any],
+    frozen_now: Callable[[datetime], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unit, its hours and version, the reason and the day's occupancy in one read; a
+    kept answer older than a second costs the version's read alone."""
+    frozen_now(MONDAY_7AM)
+    unit = create_unit(public_id="ORNEX", desks=1)
+    create_closure(
+        unit, datetime(2026, 11, 24, 8, 30, tzinfo=UTC), datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    )
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def counted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH", "(SELECT")):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        first = client.get(TUESDAY).json["slots"]
+        assert len(statements) == 1
+        assert TEN not in [slot["start"] for slot in first]  # the closure was read with it
+        assert "2026-11-24T11:00:00+01:00" in [slot["start"] for slot in first]
+        monkeypatch.setattr("booking.services.slot_cache.REVALIDATE_SECONDS", 0.0)
+        assert client.get(TUESDAY).json["slots"] == first
+        assert len(statements) == 2  # the version, unchanged: the answer kept
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+
+
+def test_an_unknown_unit_or_reason_is_told_apart(
+    client: FlaskClient, create_unit: Callable[..., Unit], frozen_now: Callable[[datetime], None]
+) -> None:
+    frozen_now(MONDAY_7AM)
+    create_unit(public_id="ORNEX", desks=1, active=True)
+    create_unit(public_id="FERMEE", desks=1, active=False)
+    assert (
+        client.get(TUESDAY.replace("motif=otv", "motif=inconnu")).json["error"] == "motif_not_found"
+    )
+    for unit in ("NOPE", "FERMEE"):
+        answer = client.get(TUESDAY.replace("ORNEX", unit).replace("motif=otv", "motif=inconnu"))
+        assert answer.status_code == 404
+        assert answer.json["error"] == "unit_not_found"

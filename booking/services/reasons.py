@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
-from booking.database import run
 from booking.domain.predeclaration import DefinitionError, read_form
 from booking.errors import ReasonNotFound
 from booking.extensions import db
@@ -69,19 +68,3 @@ class ReasonTerms:
 
     code: str
     duration_minutes: int
-
-
-def reason_terms(code: str) -> ReasonTerms:
-    """The code and duration of an active reason, from a row (no ORM object): the slots
-    endpoint's resolver."""
-    row = run(_ACTIVE_TERMS, {"code": code}).first() if code else None
-    if row is None:
-        raise ReasonNotFound()
-    found, minutes = tuple(row)
-    return ReasonTerms(str(found), int(minutes))
-
-
-_reason = Reason.__table__.c
-_ACTIVE_TERMS = select(_reason.code, _reason.duration_minutes).where(
-    _reason.code == bindparam("code"), _reason.active.is_(True)
-)

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
 
-from booking.database import run
+from booking.database import read_alone
 from booking.extensions import db
 from booking.models import Booking, Closure, OpeningRange, Unit
 
@@ -84,23 +84,26 @@ def cached_answer(
     motif: str,
     days: tuple[date | None, date | None],
     now: datetime,
-    render: Callable[[], bytes],
+    render: Callable[[], tuple[int, tuple[Any, ...], bytes]],
 ) -> bytes:
-    """The kept answer if the unit has not changed since, else `render()` (and keep it)."""
+    """The kept answer if the unit has not changed since, else `render()`, which reads the
+    unit with its version and returns (unit id, version, body): kept until the unit changes.
+
+    A unit and dates never asked cost one statement (the render's); a kept answer older
+    than a second costs the version's read, and the render's only if the unit changed."""
     answers: SlotAnswers = current_app.extensions["slot_answers"]
     key = (public_id, motif, days, now.replace(second=0, microsecond=0))
     recent = answers.kept(key, fresh_enough=True)
     if recent is not None:
         return recent[2]
-    row = run(_VERSION, {"public_id": public_id}).first()
-    if row is None:
-        return render()  # unknown unit: let the service say so
-    unit_id, version = int(row[0]), tuple[Any, ...](row[1:])
     kept = answers.kept(key, fresh_enough=False)
-    if kept is not None and kept[1] == version:
-        answers.keep(key, unit_id, version, kept[2])
-        return kept[2]
-    body = render()
+    if kept is not None:
+        rows = read_alone(_VERSION, {"public_id": public_id})
+        row = rows[0] if rows else None
+        if row is not None and int(row[0]) == kept[0] and tuple(row[1:]) == kept[1]:
+            answers.keep(key, kept[0], kept[1], kept[2])
+            return kept[2]
+    unit_id, version, body = render()
     answers.keep(key, unit_id, version, body)
     return body
 

@@ -10,16 +10,20 @@ from typing import Any, Protocol, cast
 from flask import current_app
 from sqlalchemy import (
     ColumnElement,
+    Integer,
+    String,
     and_,
     bindparam,
     literal,
+    null,
     or_,
     select,
     union_all,
 )
+from sqlalchemy import cast as cast_
 
 from booking import clock
-from booking.database import run
+from booking.database import read_alone, run
 from booking.domain.hours import Range, WeeklyHours
 from booking.domain.slots import (
     Interval,
@@ -30,6 +34,7 @@ from booking.domain.slots import (
     offered_slots,
 )
 from booking.domain.zones import local_today
+from booking.errors import ReasonNotFound, UnitNotFound
 from booking.extensions import db
 from booking.models import (
     Booking,
@@ -40,6 +45,7 @@ from booking.models import (
     Unit,
     UTCDateTime,
 )
+from booking.services.reasons import ReasonTerms
 from booking.services.units import hours_by_unit, weekly_hours
 
 
@@ -139,21 +145,64 @@ def view_slots(
     return offered_slots(slot_query(view, reason, busy, now, rules), first_day, last_day)
 
 
-def active_unit_view(public_id: str) -> tuple[UnitView, str] | None:
-    """The plain view of an active unit and its time zone, from rows (no ORM object): what
-    the slots of the API need, for a unit asked for the first time."""
-    rows: list[tuple[Any, ...]] = [
-        tuple(row) for row in run(_ACTIVE_UNIT_ROWS, {"public_id": public_id})
-    ]
-    if not rows:
-        return None
-    unit_id, department, desks, timezone = rows[0][:4]
+@dataclass(frozen=True)
+class SlotsAnswer:
+    """A unit's offered slots for a reason over local dates, read in one statement, with the
+    version of the unit they were computed from (see booking.services.slot_cache)."""
+
+    unit_id: int
+    timezone: str
+    version: tuple[Any, ...]
+    reason: ReasonTerms
+    slots: list[Slot]
+
+
+def answer_slots(
+    public_id: str, motif: str, days: tuple[date | None, date | None], now: datetime
+) -> SlotsAnswer:
+    """The offered slots of an active unit for an active reason over local dates (default:
+    the unit's today .. horizon), from one statement: the unit's values, hours and version,
+    the reason's duration, and the closures and desk-holding bookings of the dates asked.
+    What the slots endpoint runs for a unit and dates it has not answered yet: plain rows,
+    no ORM object, one round trip to the database."""
+    rules = policy()
+    start, end = _horizon_span(now, rules)
+    # Two days of margin around the dates cover every zone's offset and overnight visits.
+    if days[0] is not None:
+        start = max(start, datetime.combine(days[0] - timedelta(days=1), time(), UTC))
+    if days[1] is not None:
+        end = min(end, datetime.combine(days[1] + timedelta(days=2), time(), UTC))
+    asked = {"public_id": public_id, "motif": motif, "now": now}
+    rows = read_alone(_SLOTS_READ, {**asked, "start": start, "end": max(start, end)})
+    unit: tuple[Any, ...] | None = None
+    duration: int | None = None
     hours: dict[int, list[Range]] = {}
+    closures: list[Interval] = []
+    bookings: list[Interval] = []
     for row in rows:
-        if row[4] is not None:
-            hours.setdefault(row[4], []).append((row[5], row[6]))
+        kind, first, second, third, text, zone, since, until = tuple(row)
+        if kind == _READ_UNIT:
+            unit = (first, second, third, text, zone, since)
+        elif kind == _READ_HOURS:
+            hours.setdefault(first, []).append((second, third))
+        elif kind == _READ_REASON:
+            duration = first
+        else:
+            (closures if kind == _READ_CLOSURE else bookings).append(Interval(since, until))
+    if unit is None:
+        raise UnitNotFound()
+    if duration is None:
+        raise ReasonNotFound()
+    unit_id, desks, changes, department, timezone, updated_at = unit
+    busy = Occupancy({unit_id: closures}, {unit_id: bookings})
     ordered = {day: sorted(ranges) for day, ranges in sorted(hours.items())}
-    return UnitView(unit_id, department, desks, ordered), timezone
+    view = UnitView(unit_id, department, desks, ordered)
+    today, horizon = booking_window(view, now)
+    reason = ReasonTerms(motif, duration)
+    found = offered_slots(
+        slot_query(view, reason, busy, now, rules), days[0] or today, days[1] or horizon
+    )
+    return SlotsAnswer(unit_id, timezone, (changes, updated_at, desks), reason, found)
 
 
 def last_week() -> int:
@@ -268,20 +317,6 @@ def occupies_desk(now: datetime) -> ColumnElement[bool]:
 # the booking being moved: built once on the tables, as every booking request runs it.
 _closures, _bookings = Closure.__table__.c, Booking.__table__.c
 _units, _ranges = Unit.__table__.c, OpeningRange.__table__.c
-# An active unit's plain values and its opening ranges, a row per range.
-_ACTIVE_UNIT_ROWS = (
-    select(
-        _units.id,
-        _units.department,
-        _units.desks,
-        _units.timezone,
-        _ranges.weekday,
-        _ranges.start_minute,
-        _ranges.end_minute,
-    )
-    .select_from(Unit.__table__.outerjoin(OpeningRange.__table__))
-    .where(_units.public_id == bindparam("public_id"), _units.active.is_(True))
-)
 _SPAN_OCCUPANCY = union_all(
     select(literal(1).label("closed"), _closures.starts_at, _closures.ends_at).where(
         _closures.unit_id == bindparam("unit"),
@@ -300,6 +335,86 @@ _SPAN_OCCUPANCY = union_all(
             ),
         ),
         _bookings.id != bindparam("moved"),
+    ),
+)
+
+# What answer_slots reads, in one statement: rows of five kinds on the same eight columns
+# (kind, three numbers, two texts, two instants), NULL where a kind has nothing to say.
+_READ_UNIT, _READ_HOURS, _READ_REASON, _READ_CLOSURE, _READ_BOOKING = range(5)
+_reasons = Reason.__table__.c
+_NUMBER, _TEXT, _INSTANT = (
+    cast_(null(), Integer),
+    cast_(null(), String),
+    cast_(null(), UTCDateTime()),
+)
+_asked_unit = and_(_units.public_id == bindparam("public_id"), _units.active.is_(True))
+_asked_unit_id = select(_units.id).where(_asked_unit).scalar_subquery()
+_asked_span = (bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime()))
+_SLOTS_READ = union_all(
+    select(
+        literal(_READ_UNIT).label("kind"),
+        _units.id,
+        _units.desks,
+        _units.changes,
+        _units.department,
+        _units.timezone,
+        _units.updated_at,
+        _INSTANT,
+    ).where(_asked_unit),
+    select(
+        literal(_READ_HOURS),
+        _ranges.weekday,
+        _ranges.start_minute,
+        _ranges.end_minute,
+        _TEXT,
+        _TEXT,
+        _INSTANT,
+        _INSTANT,
+    ).where(_ranges.unit_id == _asked_unit_id),
+    select(
+        literal(_READ_REASON),
+        _reasons.duration_minutes,
+        _NUMBER,
+        _NUMBER,
+        _TEXT,
+        _TEXT,
+        _INSTANT,
+        _INSTANT,
+    ).where(_reasons.code == bindparam("motif"), _reasons.active.is_(True)),
+    select(
+        literal(_READ_CLOSURE),
+        _NUMBER,
+        _NUMBER,
+        _NUMBER,
+        _TEXT,
+        _TEXT,
+        _closures.starts_at,
+        _closures.ends_at,
+    ).where(
+        _closures.unit_id == _asked_unit_id,
+        _closures.ends_at > _asked_span[0],
+        _closures.starts_at < _asked_span[1],
+    ),
+    select(
+        literal(_READ_BOOKING),
+        _NUMBER,
+        _NUMBER,
+        _NUMBER,
+        _TEXT,
+        _TEXT,
+        _bookings.starts_at,
+        _bookings.ends_at,
+    ).where(
+        _bookings.unit_id == _asked_unit_id,
+        _bookings.ends_at > _asked_span[0],
+        _bookings.starts_at < _asked_span[1],
+        or_(
+            _bookings.status == BookingStatus.CONFIRMED.value,
+            and_(
+                _bookings.status == BookingStatus.PENDING.value,
+                _bookings.hold_expires_at > bindparam("now", type_=UTCDateTime()),
+            ),
+        ),
     ),
 )
 

@@ -16,7 +16,7 @@ from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
 from booking.domain.places import PlaceEntry
 from booking.domain.predeclaration import Form
 from booking.domain.slots import Slot
-from booking.errors import Invalid, ReasonNotFound, UnitNotFound
+from booking.errors import Invalid, ReasonNotFound
 from booking.extensions import limiter
 from booking.metrics import BOOKINGS, CANCELLATIONS
 from booking.models import Booking, Reason, Unit
@@ -28,10 +28,10 @@ from booking.services.notifications import manage_url
 from booking.services.once import Once, summary, will_replay
 from booking.services.places import suggest_places
 from booking.services.predeclarations import form_of
-from booking.services.reasons import get_reason, list_reasons, reason_terms
+from booking.services.reasons import get_reason, list_reasons
 from booking.services.search import Found, UnitQuery, filter_units, find_units
 from booking.services.slot_cache import cached_answer
-from booking.services.slots import active_unit_view, booking_window, view_slots
+from booking.services.slots import answer_slots
 from booking.services.units import UnitSearch, get_unit, weekly_hours
 from booking.web import openapi
 from booking.web.errors import invalid
@@ -162,25 +162,20 @@ def slots(public_id: str) -> ResponseReturnValue:
     """Offered slots for local dates from..to (default: today .. today + horizon)."""
     params = _query(SlotParams)
     now = clock.now()
+    days = params.days()
 
-    def render() -> bytes:
-        found = active_unit_view(public_id)  # plain rows: no ORM object on this path
-        if found is None:
-            raise UnitNotFound()
-        view, timezone = found
-        reason = reason_terms(params.motif)
-        today, horizon = booking_window(view, now)
-        first, last = params.days()
-        slots = view_slots(view, reason, first or today, last or horizon, now)
+    def render() -> tuple[int, tuple[Any, ...], bytes]:
+        found = answer_slots(public_id, params.motif, days, now)  # one statement, plain rows
         body = {
             "unit_id": public_id,
-            "motif": reason.code,
-            "timezone": timezone,
-            "slots": [slot_json(slot) for slot in slots],
+            "motif": found.reason.code,
+            "timezone": found.timezone,
+            "slots": [slot_json(slot) for slot in found.slots],
         }
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        rendered = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return found.unit_id, found.version, rendered
 
-    body = cached_answer(public_id, params.motif, params.days(), now, render)
+    body = cached_answer(public_id, params.motif, days, now, render)
     return current_app.response_class(body, mimetype="application/json")
 
 
