@@ -1,9 +1,9 @@
 """Benchmark: bookings over HTTP, beside the trivial and the slots endpoints, in one run.
 
 The shape of the comparison the booking throughput issue reports: gunicorn with 2 sync
-workers, rate limits off, CLIENTS client processes (keep-alive connections) for WARMUP +
-DURATION seconds per measure, on loopback. For SQLite, and for PostgreSQL when
-BENCH_DATABASE_URL (or TEST_DATABASE_URL) names a server:
+workers, rate limits and the booking challenge off, CLIENTS client processes (keep-alive
+connections) for WARMUP + DURATION seconds per measure, on loopback. For SQLite, and for
+PostgreSQL when BENCH_DATABASE_URL (or TEST_DATABASE_URL) names a server:
 
 1. trivial: GET /healthz;
 2. warm slots: the slots of one day of one unit, asked again and again;

@@ -120,6 +120,9 @@ def server_environment(database_url: str) -> dict[str, str]:
     env["PRE_DECLARATION_KEYS"] = Fernet.generate_key().decode()
     # All the load comes from one address: the per-address limits would answer 429 at once.
     env.setdefault("RATELIMIT_ENABLED", "false")
+    # Nor the proof-of-work challenge, which `auto` asks of anonymous bookings above 60 a
+    # minute: a person's browser solves it in about a second, the load generator would not.
+    env.setdefault("BOOKING_CHALLENGE", "off")
     return env
 
 
