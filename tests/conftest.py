@@ -20,6 +20,7 @@ from booking.domain.zones import unit_timezone
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, Closure, OpeningRange, Unit
 from booking.services.reasons import load_reasons
+from tests.support.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -74,6 +75,16 @@ def app(database_uri: str, tmp_path: Path, app_overrides: dict[str, Any]) -> Ite
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A running SMTP server (aiosmtpd on a free port), stopped at the end; a module sends
+    its emails there by naming it in its `app_overrides`."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,15 +28,6 @@ BOOKING = {
     "name": "Camille Martin",
     "email": "camille@example.org",
 }
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    """A running SMTP server, stopped at the end."""
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ when it sends, as it was when the event happened."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
@@ -30,14 +30,6 @@ BOOKING = {
     "name": "Camille Martin",
     "email": "camille@example.org",
 }
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,15 +33,6 @@ WEDNESDAY_10 = "2026-11-25T10:00:00+01:00"
 SECRET = "Zéphyrin Quastrelle a menacé ma fille devant l'école Jacquard"
 SECRET_WORDS = ("Quastrelle", "Zéphyrin", "Jacquard")
 AGENT = "agent@gendarmerie.interieur.gouv.fr"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    """A running SMTP server."""
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -29,15 +29,6 @@ from tests.support.staff import PASSWORD, sign_in
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 WEDNESDAY_10 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 ONE_SLOT = {2: [(600, 630)]}  # Wednesday 10:00–10:30: one 30-minute slot a week
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    """A running SMTP server."""
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
