@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import select
 from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, CursorResult, Engine, Row
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.selectable import CompoundSelect, Select
 
 from booking.extensions import db
 
 # A write transaction on SQLite must take the write lock when it begins (BEGIN IMMEDIATE):
 # a deferred one that reads then writes fails at once with "database is locked".
 IMMEDIATE = {"sqlite_begin": "IMMEDIATE"}
+Read = Select[Any] | CompoundSelect[Any]  # a statement that only reads
+# A single read statement needs no transaction around it (see read_alone).
+ALONE_MODE = object()
 
 
 def engine_options(uri: str) -> dict[str, Any]:
@@ -27,9 +33,9 @@ def engine_options(uri: str) -> dict[str, Any]:
             "connect_args": {"timeout": 30, "check_same_thread": False},
             "hide_parameters": True,
         }
-    # A lost connection is noticed before use; connecting gives up after 5 s (then a 503).
+    # A lost connection is noticed before use (see _configure_postgresql); connecting gives up
+    # after 5 s (then a 503).
     return {
-        "pool_pre_ping": True,
         "hide_parameters": True,
         "connect_args": {"connect_timeout": 5},
     }
@@ -41,6 +47,8 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    else:
+        _configure_postgresql(engine)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -59,7 +67,46 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
+        if mode is ALONE_MODE:
+            return  # one read statement: SQLite's own autocommit gives it one snapshot
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """A pooled connection is checked before each use, without a round trip to the server.
+
+    When PostgreSQL ends a connection (a restart, `pg_terminate_backend`, a crash of its
+    process), it sends a last message or closes the socket: the socket of an idle connection
+    becomes readable. So a connection whose socket has nothing to read is used as it is, and
+    one whose socket has something is pinged first (`SELECT 1`, what `pool_pre_ping` does on
+    every use); if the ping fails, the pool replaces the connection before the request sees
+    it. `pool_pre_ping` cost every request a round trip to the server, a quarter of a slots
+    answer not asked before. A connection lost without the kernel knowing (a network cut, no
+    FIN) is found by neither check: its first use fails, and the pool then replaces all its
+    connections."""
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not _spoke_while_idle(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure: the pool tries another connection
+            raise DisconnectionError("connexion à la base perdue, remplacée") from error
+
+
+def _spoke_while_idle(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket has something to read (a last message from the
+    server, or its end), or the connection is already known closed."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return True
+    try:
+        socket = dbapi_connection.fileno()
+    except Exception:  # no socket any more
+        return True
+    poller = select.poll()
+    poller.register(socket, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
@@ -97,18 +144,125 @@ def run(statement: Executable, params: dict[str, Any] | None = None) -> CursorRe
     return db.session.connection().execute(statement, params or {})
 
 
-def read_alone(statement: Executable, params: dict[str, Any]) -> list[Row[Any]]:
+def read_alone(statement: Read, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of one read-only statement that needs no transaction around it (a single
-    statement sees a single snapshot). On PostgreSQL, outside a transaction already begun,
-    it runs on a connection in autocommit: no BEGIN and no ROLLBACK, two round trips to the
-    server saved. SQLite's transactions cost no round trip: there, and inside a transaction,
-    it runs in the session's."""
+    statement sees a single snapshot, on both engines).
+
+    Inside a transaction already begun, it runs in the session's, and sees what it wrote.
+    Otherwise it runs on a pooled connection of its own, outside any transaction: on
+    PostgreSQL in autocommit (no BEGIN and no ROLLBACK, two round trips saved), on SQLite in
+    its own autocommit (no BEGIN). It is the read of the slots answers, the hottest of the
+    service, and goes straight to the driver's cursor, with the statement compiled once and
+    its values converted by the column types' own processors: SQLAlchemy's work around each
+    execution (execution context, result object, isolation switched then reset) cost a
+    third of the read. Errors come out as SQLAlchemy's, and a connection found lost is
+    dropped from the pool, as SQLAlchemy does."""
+    if db.session.registry.has() and db.session().in_transaction():
+        return [tuple(row) for row in run(statement, params)]
     engine = db.engine
-    if engine.dialect.name == "sqlite" or db.session().in_transaction():
-        return list(run(statement, params))
-    with engine.connect() as connection:
-        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-        return list(autocommit.execute(statement, params))
+    dialect = engine.dialect
+    plan = _plan(statement, dialect)
+    values = plan.values(params)
+    failure = dialect.loaded_dbapi.Error
+    try:
+        pooled = engine.raw_connection()  # the pool's checks run (see _configure_postgresql)
+    except failure as error:  # no connection to be had: as SQLAlchemy's Connection says it
+        raise DBAPIError.instance(
+            None, None, error, failure, hide_parameters=True, dialect=dialect
+        ) from error
+    driver: Any = pooled.driver_connection
+    cursor = None
+    try:
+        if plan.autocommit:
+            driver.autocommit = True
+        try:
+            cursor = driver.cursor()
+            cursor.execute(plan.sql, values)
+            rows = cursor.fetchall()
+            cursor.close()
+        finally:
+            if plan.autocommit and not driver.closed:
+                driver.autocommit = False
+    except failure as error:
+        lost = dialect.is_disconnect(error, driver, cursor)
+        if lost:
+            pooled.invalidate(error)  # never handed out again
+        raise DBAPIError.instance(
+            plan.sql,
+            values,
+            error,
+            failure,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=dialect,
+        ) from error
+    finally:
+        pooled.close()  # back to the pool
+    return plan.rows(rows, cursor)
+
+
+class _Plan:
+    """A statement compiled once for a dialect: its SQL, the order and converters of its
+    parameters, and the converters of its columns (the types' public processors)."""
+
+    def __init__(self, statement: Read, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.dialect = dialect
+        self.autocommit = dialect.name != "sqlite"
+        self.positions = compiled.positiontup if compiled.positional else None
+        self.converters = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        columns = statement.selected_columns
+        self.columns = [column.type for column in columns]
+        self.readers: list[Any] | None = None  # made at the first answer (its column codes)
+
+    def values(self, params: dict[str, Any]) -> Any:
+        """The parameters as the driver takes them."""
+        given = self.compiled.construct_params(params)
+        converted = {
+            name: (value if convert is None else convert(value))
+            for name, value in given.items()
+            for convert in (self.converters.get(name),)
+        }
+        if self.positions is None:
+            return converted
+        return tuple(converted[name] for name in self.positions)
+
+    def rows(self, rows: list[Any], cursor: Any) -> list[tuple[Any, ...]]:
+        """The rows with each column converted by its type."""
+        readers = self.readers
+        if readers is None:
+            codes = [entry[1] for entry in cursor.description] if cursor.description else []
+            codes += [None] * (len(self.columns) - len(codes))
+            readers = self.readers = [
+                kind.dialect_impl(self.dialect).result_processor(self.dialect, code)
+                for kind, code in zip(self.columns, codes, strict=True)
+            ]
+        if not any(readers):
+            return [tuple(row) for row in rows]
+        return [
+            tuple(
+                value if read is None else read(value)
+                for read, value in zip(readers, row, strict=True)
+            )
+            for row in rows
+        ]
+
+
+_plans: dict[tuple[Read, str], _Plan] = {}
+
+
+def _plan(statement: Read, dialect: Dialect) -> _Plan:
+    """The statement's plan for this dialect (statements are built once, at import)."""
+    key = (statement, dialect.name)
+    plan = _plans.get(key)
+    if plan is None:
+        plan = _plans[key] = _Plan(statement, dialect)
+    return plan
 
 
 S = TypeVar("S", bound=Executable)

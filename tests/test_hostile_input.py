@@ -239,6 +239,9 @@ def test_an_unreachable_database_answers_503_in_french(tmp_path: Path, database:
     page = client.get("/unites/ORNEX")
     assert page.status_code == 503
     assert "momentanément indisponible" in page.get_data(as_text=True)
+    slots = client.get("/api/v1/units/ORNEX/slots?motif=otv")  # the read without SQLAlchemy
+    assert slots.status_code == 503
+    assert slots.json["error"] == "unavailable"
     assert client.get("/readyz").status_code == 503
     assert client.get("/healthz").status_code == 200
 
@@ -252,14 +255,71 @@ def test_a_cut_connection_is_replaced_before_the_next_request(
     assert client.get("/api/v1/units/ORNEX").status_code == 200
     name = database_uri.rsplit("/", 1)[1]
     with psycopg.connect(database_uri.replace("+psycopg", ""), autocommit=True) as admin:
+        # Waits until each server process has ended (as after a restart of the database):
+        # the pool sees the end on the socket, without a round trip (booking.database).
         cut = admin.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
             " WHERE datname = %s AND pid <> pg_backend_pid()",
             (name,),
         ).fetchone()
     assert cut is not None
     assert cut[0] >= 1
     assert client.get("/api/v1/units/ORNEX").status_code == 200
+
+
+@pytest.mark.usefixtures("unit")
+def test_a_connection_lost_during_the_slots_read_answers_503_then_is_replaced(
+    client: FlaskClient, database_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection lost without its socket telling (a network cut): the read fails with
+    the French 503, the pool drops that connection, and the next request gets a new one."""
+    if not database_uri.startswith("postgresql"):
+        pytest.skip("SQLite has no server connection to cut")
+    slots = "/api/v1/units/ORNEX/slots?motif=otv"
+    assert client.get(slots).status_code == 200
+    monkeypatch.setattr("booking.database._spoke_while_idle", lambda _connection: False)
+    name = database_uri.rsplit("/", 1)[1]
+    with psycopg.connect(database_uri.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+    monkeypatch.setattr("booking.services.slot_cache.REVALIDATE_SECONDS", 0.0)
+    lost = client.get(slots + "&from=2026-11-25")  # not kept: read from the database
+    assert lost.status_code == 503
+    assert lost.json["error"] == "unavailable"
+    assert client.get(slots + "&from=2026-11-26").status_code == 200
+
+
+@pytest.mark.usefixtures("unit")
+def test_a_live_connection_is_used_without_a_ping_and_a_cut_one_is_pinged(
+    app: Flask, client: FlaskClient, database_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_uri.startswith("postgresql"):
+        pytest.skip("SQLite has no server connection to cut")
+    with app.app_context():
+        dialect = db.engine.dialect
+    pings: list[object] = []
+    real_ping = dialect.do_ping
+
+    def counted(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_ping", counted)
+    for _ in range(3):
+        assert client.get("/api/v1/units/ORNEX").status_code == 200
+    assert pings == []  # no round trip before each use of a live connection
+    name = database_uri.rsplit("/", 1)[1]
+    with psycopg.connect(database_uri.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+    assert client.get("/api/v1/units/ORNEX").status_code == 200
+    assert len(pings) >= 1  # the ended one was pinged, failed, and was replaced
 
 
 @pytest.mark.usefixtures("unit")

@@ -135,25 +135,92 @@ def test_a_unit_and_day_not_asked_before_cost_one_statement(
     create_closure(
         unit, datetime(2026, 11, 24, 8, 30, tzinfo=UTC), datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
     )
-    statements: list[str] = []
+    statements = driver_statements(app)
+    first = client.get(TUESDAY).json["slots"]
+    assert len(statements) == 1
+    assert TEN not in [slot["start"] for slot in first]  # the closure was read with it
+    assert "2026-11-24T11:00:00+01:00" in [slot["start"] for slot in first]
+    monkeypatch.setattr("booking.services.slot_cache.REVALIDATE_SECONDS", 0.0)
+    assert client.get(TUESDAY).json["slots"] == first
+    assert len(statements) == 2  # the version, unchanged: the answer kept
+
+
+def test_the_slots_read_gives_the_rows_sqlalchemy_gives(
+    app: Flask,
+    create_unit: Callable[..., Unit],
+    create_closure: Callable[..., Any],
+    create_booking: Callable[..., Any],
+) -> None:
+    """The read that goes straight to the driver converts each value as SQLAlchemy does
+    (instants aware and in UTC, on both engines), for every kind of row it returns."""
+    from booking.database import read_alone, run
+    from booking.services import slots
+
+    unit = create_unit(public_id="ORNEX", desks=2)
+    create_closure(
+        unit, datetime(2026, 11, 24, 8, 30, tzinfo=UTC), datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    )
+    create_booking(unit, datetime(2026, 11, 24, 13, 0, tzinfo=UTC))
+    params = {
+        "public_id": "ORNEX",
+        "motif": "otv",
+        "now": MONDAY_7AM,
+        "start": datetime(2026, 11, 23, tzinfo=UTC),
+        "end": datetime(2026, 11, 26, tzinfo=UTC),
+    }
+    with app.app_context():
+        alone = read_alone(slots._SLOTS_READ, params)
+        db.session.remove()
+        db.session.begin()
+        through_sqlalchemy = [tuple(row) for row in run(slots._SLOTS_READ, params)]
+        db.session.rollback()
+    assert alone == through_sqlalchemy
+    kinds = {row[0] for row in alone}
+    assert kinds == {
+        slots._READ_UNIT,
+        slots._READ_HOURS,
+        slots._READ_REASON,
+        slots._READ_CLOSURE,
+        slots._READ_BOOKING,
+    }
+    instants = [value for row in alone for value in row if isinstance(value, datetime)]
+    assert len(instants) >= 5
+    assert all(
+        value.utcoffset() is not None and value.utcoffset().total_seconds() == 0
+        for value in instants
+    )
+
+
+def driver_statements(app: Flask) -> list[str]:
+    """The statements the database driver is given from now on, counted below SQLAlchemy
+    (the slots' read goes straight to the driver's cursor): the pool is emptied, and each
+    new connection reports what it runs. SQLite tells its own BEGIN and ROLLBACK apart."""
+    seen: list[str] = []
     with app.app_context():
         engine = db.engine
+    engine.dispose()
 
-    def counted(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "WITH", "(SELECT")):
-            statements.append(statement)
+    if engine.dialect.name == "sqlite":
 
-    event.listen(engine, "before_cursor_execute", counted)
-    try:
-        first = client.get(TUESDAY).json["slots"]
-        assert len(statements) == 1
-        assert TEN not in [slot["start"] for slot in first]  # the closure was read with it
-        assert "2026-11-24T11:00:00+01:00" in [slot["start"] for slot in first]
-        monkeypatch.setattr("booking.services.slot_cache.REVALIDATE_SECONDS", 0.0)
-        assert client.get(TUESDAY).json["slots"] == first
-        assert len(statements) == 2  # the version, unchanged: the answer kept
-    finally:
-        event.remove(engine, "before_cursor_execute", counted)
+        def connected(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.set_trace_callback(
+                lambda sql: seen.append(sql) if sql.lstrip().upper().startswith("SELECT") else None
+            )
+
+    else:
+        import psycopg
+
+        class Counting(psycopg.Cursor[Any]):
+            def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                if str(query).lstrip().upper().startswith("SELECT"):
+                    seen.append(str(query))
+                return super().execute(query, *args, **kwargs)
+
+        def connected(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.cursor_factory = Counting
+
+    event.listen(engine, "connect", connected)
+    return seen
 
 
 def test_an_unknown_unit_or_reason_is_told_apart(
