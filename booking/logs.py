@@ -20,6 +20,7 @@ class JsonFormatter(logging.Formatter):
     """`{"time", "level", "logger", "message", "request_id", …}`."""
 
     _second: tuple[int, str] = (-1, "")  # the last second written, and how
+    _encode = json.JSONEncoder(ensure_ascii=False).encode  # made once, not at every line
 
     def format(self, record: logging.LogRecord) -> str:
         """One line of JSON."""
@@ -36,7 +37,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        return self._encode(entry)
 
 
 class ScrubbedError(Exception):

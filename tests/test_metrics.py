@@ -112,3 +112,25 @@ def test_a_missing_samples_folder_stops_the_start_with_a_clear_message(tmp_path:
     assert started.returncode != 0
     last = started.stderr.strip().splitlines()[-1]
     assert f"PROMETHEUS_MULTIPROC_DIR désigne « {tmp_path / 'absent'} », qui n'existe pas" in last
+
+
+def test_the_latency_labels_take_bounded_values_whatever_the_client_sends(
+    client: FlaskClient,
+) -> None:
+    """A client inventing methods and paths cannot grow the metrics without end: an unknown
+    method is counted as "autre", an unknown path under "inconnu"."""
+    from booking.metrics import LATENCY
+
+    for n in range(5):
+        assert client.open("/healthz", method=f"INVENTE{n}").status_code == 405
+        assert client.get(f"/nulle-part-{n}").status_code == 404
+    labels = {
+        (sample.labels["endpoint"], sample.labels["method"])
+        for metric in LATENCY.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_count")
+    }
+    assert ("public.healthz", "autre") in labels or ("inconnu", "autre") in labels
+    assert ("inconnu", "GET") in labels
+    assert not any(method.startswith("INVENTE") for _, method in labels)
+    assert not any("nulle-part" in endpoint for endpoint, _ in labels)

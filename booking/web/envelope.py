@@ -47,7 +47,12 @@ SECURITY_HEADERS = [
     ("Cross-Origin-Opener-Policy", "same-origin"),
 ]
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+_SECURITY_NAMES = frozenset(name.lower() for name, _ in SECURITY_HEADERS)
 _UNTIMED = {"metrics.metrics"}  # scraping the metrics does not count in them
+# The latency's labels take a bounded number of values, whatever clients send: an endpoint of
+# the app (or "inconnu"), one of these methods (or "autre"), a status code.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_timers: dict[tuple[str, str, int], Any] = {}  # labels → the histogram's child, made once
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -72,7 +77,10 @@ class Envelope:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             seen.append(environ.get("werkzeug.request"))  # Flask forgets it once answered
             present = {name.lower() for name, _ in headers}
-            headers.extend(pair for pair in SECURITY_HEADERS if pair[0].lower() not in present)
+            if present.isdisjoint(_SECURITY_NAMES):  # the common case: a view set none
+                headers.extend(SECURITY_HEADERS)
+            else:
+                headers.extend(pair for pair in SECURITY_HEADERS if pair[0].lower() not in present)
             if https and "strict-transport-security" not in present:
                 headers.append(HSTS)
             headers.append(("X-Request-ID", request_id))
@@ -95,7 +103,11 @@ class Envelope:
         method = environ.get("REQUEST_METHOD", "")
         code = int(status[:3])
         if endpoint not in _UNTIMED:
-            LATENCY.labels(endpoint or "inconnu", method, str(code)).observe(elapsed)
+            labels = (endpoint or "inconnu", method if method in _METHODS else "autre", code)
+            timer = _timers.get(labels)
+            if timer is None:
+                timer = _timers[labels] = LATENCY.labels(labels[0], labels[1], str(code))
+            timer.observe(elapsed)
         log.info(
             "%s %s %s",
             method,

@@ -1,14 +1,15 @@
 """Flask's signed-cookie sessions, with the signer made once per secret instead of at every
-request (Flask builds a new one each time it opens or saves a session), and nothing done at
-the end of a request that neither had nor used a session (Flask reads seven cookie settings
-before finding that out)."""
+request (Flask builds a new one each time it opens or saves a session), no cookie parsing for
+a request that sent no cookie at all (API clients, a first visit), and nothing done at the end
+of a request that neither had nor used a session (Flask reads seven cookie settings before
+finding that out)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import URLSafeTimedSerializer
 
 
@@ -23,6 +24,11 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         if cached is None or cached[0] != keys:
             cached = self._signer = (keys, super().get_signing_serializer(app))
         return cached[1]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and "HTTP_COOKIE" not in request.environ:
+            return self.session_class()  # what Flask opens when the session cookie is absent
+        return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not session and not session.modified and not session.accessed:
