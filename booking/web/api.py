@@ -166,13 +166,7 @@ def slots(public_id: str) -> ResponseReturnValue:
 
     def render() -> tuple[int, tuple[Any, ...], bytes]:
         found = answer_slots(public_id, params.motif, days, now)  # one statement, plain rows
-        body = {
-            "unit_id": public_id,
-            "motif": found.reason.code,
-            "timezone": found.timezone,
-            "slots": [slot_json(slot) for slot in found.slots],
-        }
-        rendered = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        rendered = slots_document(public_id, found.reason.code, found.timezone, found.slots)
         return found.unit_id, found.version, rendered
 
     body = cached_answer(public_id, params.motif, days, now, render)
@@ -313,6 +307,26 @@ def _found_json(found: Found) -> dict[str, Any]:
     """A search result: the unit, its distance for a `near` search, its next slot."""
     next_slot = slot_json(found.next_slot)
     return {**unit_json(found.unit), "distance_km": found.distance_km, "next_slot": next_slot}
+
+
+def slots_document(unit_id: str, motif: str, timezone: str, slots: list[Slot]) -> bytes:
+    """The slots answer as compact JSON, the bytes `json.dumps(…, ensure_ascii=False,
+    separators=(",", ":"))` writes for `{"unit_id", "motif", "timezone", "slots": [slot_json…]}`,
+    written directly: a cold answer spent a tenth of its time building and encoding one
+    dictionary a slot. ISO 8601 instants and counts hold nothing JSON escapes; the three
+    strings go through the json module's own escaping."""
+    items = ",".join(
+        [
+            f'{{"start":"{slot.start.isoformat()}","end":"{slot.end.isoformat()}",'
+            f'"available":{int(slot.available)}}}'
+            for slot in slots
+        ]
+    )
+    head = f'{{"unit_id":{_string(unit_id)},"motif":{_string(motif)},"timezone":{_string(timezone)}'
+    return f'{head},"slots":[{items}]}}'.encode()
+
+
+_string = json.encoder.encode_basestring  # quoted and escaped
 
 
 def slot_json(slot: Slot | None) -> dict[str, Any] | None:
