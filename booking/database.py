@@ -212,25 +212,23 @@ class _Plan:
         self.dialect = dialect
         self.autocommit = dialect.name != "sqlite"
         self.positions = compiled.positiontup if compiled.positional else None
-        self.converters = {
-            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        processors = (
+            (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
             for name, bind in compiled.binds.items()
-        }
+        )
+        self.converters = [(name, convert) for name, convert in processors if convert]
         columns = statement.selected_columns
         self.columns = [column.type for column in columns]
         self.readers: list[Any] | None = None  # made at the first answer (its column codes)
 
     def values(self, params: dict[str, Any]) -> Any:
         """The parameters as the driver takes them."""
-        given = self.compiled.construct_params(params)
-        converted = {
-            name: (value if convert is None else convert(value))
-            for name, value in given.items()
-            for convert in (self.converters.get(name),)
-        }
+        given = self.compiled.construct_params(params)  # a new dictionary each time
+        for name, convert in self.converters:
+            given[name] = convert(given[name])
         if self.positions is None:
-            return converted
-        return tuple(converted[name] for name in self.positions)
+            return given
+        return tuple(given[name] for name in self.positions)
 
     def rows(self, rows: list[Any], cursor: Any) -> list[tuple[Any, ...]]:
         """The rows with each column converted by its type."""
@@ -242,15 +240,16 @@ class _Plan:
                 kind.dialect_impl(self.dialect).result_processor(self.dialect, code)
                 for kind, code in zip(self.columns, codes, strict=True)
             ]
-        if not any(readers):
+        converted = [(index, read) for index, read in enumerate(readers) if read is not None]
+        if not converted:
             return [tuple(row) for row in rows]
-        return [
-            tuple(
-                value if read is None else read(value)
-                for read, value in zip(readers, row, strict=True)
-            )
-            for row in rows
-        ]
+        answer = []
+        for row in rows:
+            values = list(row)
+            for index, read in converted:
+                values[index] = read(values[index])
+            answer.append(tuple(values))
+        return answer
 
 
 _plans: dict[tuple[Read, str], _Plan] = {}
