@@ -18,8 +18,6 @@ from booking.extensions import db
 # a deferred one that reads then writes fails at once with "database is locked".
 IMMEDIATE = {"sqlite_begin": "IMMEDIATE"}
 Read = Select[Any] | CompoundSelect[Any]  # a statement that only reads
-# A single read statement needs no transaction around it (see read_alone).
-ALONE_MODE = object()
 
 
 def engine_options(uri: str) -> dict[str, Any]:
@@ -67,8 +65,6 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
-        if mode is ALONE_MODE:
-            return  # one read statement: SQLite's own autocommit gives it one snapshot
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 

@@ -246,6 +246,19 @@ def test_an_unreachable_database_answers_503_in_french(tmp_path: Path, database:
     assert client.get("/healthz").status_code == 200
 
 
+def end_server_connections(database_uri: str) -> int:
+    """End every server process of the test database but the caller's, and wait until each
+    has ended (as after a restart of the database); how many there were."""
+    name = database_uri.rsplit("/", 1)[1]
+    with psycopg.connect(database_uri.replace("+psycopg", ""), autocommit=True) as admin:
+        ended = admin.execute(
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchone()
+    return int(ended[0]) if ended else 0
+
+
 @pytest.mark.usefixtures("unit")
 def test_a_cut_connection_is_replaced_before_the_next_request(
     app: Flask, client: FlaskClient, database_uri: str
@@ -253,17 +266,7 @@ def test_a_cut_connection_is_replaced_before_the_next_request(
     if not database_uri.startswith("postgresql"):
         pytest.skip("SQLite has no server connection to cut")
     assert client.get("/api/v1/units/ORNEX").status_code == 200
-    name = database_uri.rsplit("/", 1)[1]
-    with psycopg.connect(database_uri.replace("+psycopg", ""), autocommit=True) as admin:
-        # Waits until each server process has ended (as after a restart of the database):
-        # the pool sees the end on the socket, without a round trip (booking.database).
-        cut = admin.execute(
-            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        ).fetchone()
-    assert cut is not None
-    assert cut[0] >= 1
+    assert end_server_connections(database_uri) >= 1
     assert client.get("/api/v1/units/ORNEX").status_code == 200
 
 
@@ -278,13 +281,7 @@ def test_a_connection_lost_during_the_slots_read_answers_503_then_is_replaced(
     slots = "/api/v1/units/ORNEX/slots?motif=otv"
     assert client.get(slots).status_code == 200
     monkeypatch.setattr("booking.database._spoke_while_idle", lambda _connection: False)
-    name = database_uri.rsplit("/", 1)[1]
-    with psycopg.connect(database_uri.replace("+psycopg", ""), autocommit=True) as admin:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
+    end_server_connections(database_uri)
     monkeypatch.setattr("booking.services.slot_cache.REVALIDATE_SECONDS", 0.0)
     lost = client.get(slots + "&from=2026-11-25")  # not kept: read from the database
     assert lost.status_code == 503
@@ -311,13 +308,7 @@ def test_a_live_connection_is_used_without_a_ping_and_a_cut_one_is_pinged(
     for _ in range(3):
         assert client.get("/api/v1/units/ORNEX").status_code == 200
     assert pings == []  # no round trip before each use of a live connection
-    name = database_uri.rsplit("/", 1)[1]
-    with psycopg.connect(database_uri.replace("+psycopg", ""), autocommit=True) as admin:
-        admin.execute(
-            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
+    end_server_connections(database_uri)
     assert client.get("/api/v1/units/ORNEX").status_code == 200
     assert len(pings) >= 1  # the ended one was pinged, failed, and was replaced
 
