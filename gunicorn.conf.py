@@ -50,7 +50,7 @@ def child_exit(server: object, worker: Any) -> None:
 
 def post_worker_init(worker: Any) -> None:
     """Build the worker's search indexes (places, units' points) before its first request."""
-    from booking.services.search import warm_up
+    from booking.services.places.search import warm_up
 
     with worker.wsgi.app_context():
         warm_up()

@@ -62,10 +62,10 @@ from booking import clock  # noqa: E402
 from booking.extensions import db  # noqa: E402
 from booking.logs import configure as configure_logs  # noqa: E402
 from booking.models import Unit  # noqa: E402
-from booking.services.bookings import BookingDetails, book  # noqa: E402
+from booking.services.bookings.make import BookingDetails, book  # noqa: E402
 from booking.services.reasons import get_reason  # noqa: E402
-from booking.services.slots import unit_slots  # noqa: E402
-from booking.services.units import get_unit  # noqa: E402
+from booking.services.slots.offered import unit_slots  # noqa: E402
+from booking.services.units.reading import get_unit  # noqa: E402
 
 CLIENTS = int(os.environ.get("BENCH_BOOK_CLIENTS", "16"))
 DURATION = float(os.environ.get("BENCH_BOOK_DURATION", "6"))

@@ -47,10 +47,10 @@ from booking.domain.slots import Interval, SlotQuery, offered_slots  # noqa: E40
 from booking.extensions import db  # noqa: E402
 from booking.models import Booking, BookingStatus, OpeningRange, Unit  # noqa: E402
 from booking.services.reasons import get_reason, load_reasons  # noqa: E402
-from booking.services.slots import all_first_slots as every_first_slot  # noqa: E402
-from booking.services.slots import first_slots, policy, unit_slots  # noqa: E402
-from booking.services.units import get_unit, weekly_hours  # noqa: E402
-from booking.services.units_import import import_units  # noqa: E402
+from booking.services.slots.offered import all_first_slots as every_first_slot  # noqa: E402
+from booking.services.slots.offered import first_slots, policy, unit_slots  # noqa: E402
+from booking.services.units.importing import import_units  # noqa: E402
+from booking.services.units.reading import get_unit, weekly_hours  # noqa: E402
 
 DATASET = ROOT / "data" / "units.csv"
 REASON = "signalement"

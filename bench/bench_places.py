@@ -49,9 +49,9 @@ from sqlalchemy import select  # noqa: E402
 from booking.domain.places import place_key  # noqa: E402
 from booking.extensions import db  # noqa: E402
 from booking.models import Unit  # noqa: E402
-from booking.services.nearby import nearest  # noqa: E402
-from booking.services.places import INDEX  # noqa: E402
-from booking.services.units import UnitSearch, search_units  # noqa: E402
+from booking.services.places.gazetteer import INDEX  # noqa: E402
+from booking.services.places.nearby import nearest  # noqa: E402
+from booking.services.units.reading import UnitSearch, search_units  # noqa: E402
 
 COMMUNES = ROOT / "data" / "communes.csv"
 BEFORE_SAMPLE = 2000  # communes searched the old way (one database query each)

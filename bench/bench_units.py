@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from booking import create_app  # noqa: E402
 from booking.extensions import db  # noqa: E402
-from booking.services.units_export import export_csv, geojson  # noqa: E402
-from booking.services.units_import import import_units  # noqa: E402
+from booking.services.units.exporting import export_csv, geojson  # noqa: E402
+from booking.services.units.importing import import_units  # noqa: E402
 
 NEWLINE = b"\n"
 DATASET = (ROOT / "data" / "units.csv").read_bytes()

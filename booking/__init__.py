@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, extensions, blueprints, commands, error handlers."""
     # Imported here so that `booking.domain` stays importable without the framework.
     from booking import cli, config, database, logs, metrics, security
     from booking.extensions import csrf, db, limiter, login_manager, migrate
+    from booking.paths import ROOT
     from booking.services import orientation as orientation_tree
-    from booking.services import predeclarations, slot_cache
+    from booking.services.bookings import predeclarations
+    from booking.services.slots import cache as slot_cache
     from booking.web import (
         api,
         assets,

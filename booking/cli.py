@@ -14,12 +14,12 @@ from booking import jobs
 from booking.domain.units_csv import DatasetError
 from booking.extensions import db
 from booking.models import Reason, Unit
-from booking.services.places import load_places, places_loaded
-from booking.services.predeclarations import rotate_keys
+from booking.services.bookings.predeclarations import rotate_keys
+from booking.services.places.gazetteer import load_places, places_loaded
 from booking.services.reasons import ReasonsFileError, load_reasons
-from booking.services.staff import StaffError, change_password, create_staff
-from booking.services.units_export import export_csv
-from booking.services.units_import import ImportRefused, import_units
+from booking.services.staff.accounts import StaffError, change_password, create_staff
+from booking.services.units.exporting import export_csv
+from booking.services.units.importing import ImportRefused, import_units
 from booking.web import assets
 
 units_cli = AppGroup("units", help="Import and export the units dataset.")

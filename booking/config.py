@@ -99,7 +99,8 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "yes",
         "oui",
     }
-    # Fernet keys sealing the pre-declarations, newest first (booking.services.predeclarations).
+    # Fernet keys sealing the pre-declarations, newest first
+    # (booking.services.bookings.predeclarations).
     config["PRE_DECLARATION_KEYS"] = env.get("PRE_DECLARATION_KEYS", "").replace(",", " ").split()
     config["BOOKING_CHALLENGE"] = (env.get("BOOKING_CHALLENGE") or "auto").strip().lower()
     if config["BOOKING_CHALLENGE"] not in {"off", "on", "auto"}:

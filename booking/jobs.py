@@ -29,12 +29,12 @@ from sqlalchemy import Connection, text
 from booking import clock
 from booking.extensions import db
 from booking.logs import log_failure
+from booking.services.bookings.once import purge_submissions
 from booking.services.challenge import purge_spent
 from booking.services.health import heartbeat
-from booking.services.once import purge_submissions
-from booking.services.outbox import queue_reminders, release_expired_holds, send_outbox
+from booking.services.messages.outbox import queue_reminders, release_expired_holds, send_outbox
 from booking.services.privacy import purge_personal_data
-from booking.services.waitlist import offer_freed_slots
+from booking.services.waitlist.offers import offer_freed_slots
 
 log = logging.getLogger(__name__)
 

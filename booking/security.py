@@ -8,7 +8,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from booking.extensions import csrf
-from booking.services.contact import mailbox_key
+from booking.services.bookings.contact import mailbox_key
 
 
 def check_forms() -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, Closure, Unit
 from booking.services.reasons import get_reason
-from booking.services.slots import all_first_slots, first_slots
+from booking.services.slots.offered import all_first_slots, first_slots
 
 # Monday 23 November 2026, 07:00 in Paris (UTC+1).
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)

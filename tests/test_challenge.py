@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from booking.models import Unit
-from booking.services.staff import create_staff
+from booking.services.staff.accounts import create_staff
 from tests.support.staff import PASSWORD, sign_in
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)

@@ -26,10 +26,10 @@ from booking.domain.slots import within_opening_hours
 from booking.errors import ServiceError
 from booking.extensions import db
 from booking.models import ACTIVE_STATUSES, Booking, Closure, StaffUser, Unit
-from booking.services import unit_settings
-from booking.services.bookings import move_booking
-from booking.services.staff import create_staff
-from booking.services.units import weekly_hours
+from booking.services.bookings.make import move_booking
+from booking.services.staff.accounts import create_staff
+from booking.services.units import settings as unit_settings
+from booking.services.units.reading import weekly_hours
 from booking.tokens import hash_token, link_token
 from tests.support.server import Server
 from tests.support.staff import PASSWORD

@@ -13,8 +13,8 @@ from flask import Flask
 
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Reason, Unit
-from booking.services import notifications
-from booking.services.notifications import Notice
+from booking.services.messages import notifications
+from booking.services.messages.notifications import Notice
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Unit
-from booking.services import unit_settings
-from booking.services.bookings import NotChangeable, confirm_booking
-from booking.services.outbox import release_expired_holds
-from booking.services.staff import create_staff
+from booking.services.bookings.make import NotChangeable, confirm_booking
+from booking.services.messages.outbox import release_expired_holds
+from booking.services.staff.accounts import create_staff
+from booking.services.units import settings as unit_settings
 from tests.support.mail import rendered
 from tests.support.staff import PASSWORD, csrf
 

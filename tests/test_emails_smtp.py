@@ -17,7 +17,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.mail import enqueue
 from booking.models import Booking, OutboxMessage, Unit
-from booking.services.outbox import queue_reminders, send_outbox
+from booking.services.messages.outbox import queue_reminders, send_outbox
 from tests.support.smtp import SmtpServer
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 from booking import create_app
 from booking.extensions import db
 from booking.models import Booking, Unit
-from booking.services.staff import create_staff
+from booking.services.staff.accounts import create_staff
 from tests.support.staff import PASSWORD, sign_in
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -282,7 +282,7 @@ def test_a_connection_lost_during_the_slots_read_answers_503_then_is_replaced(
     assert client.get(slots).status_code == 200
     monkeypatch.setattr("booking.database._spoke_while_idle", lambda _connection: False)
     end_server_connections(database_uri)
-    monkeypatch.setattr("booking.services.slot_cache.REVALIDATE_SECONDS", 0.0)
+    monkeypatch.setattr("booking.services.slots.cache.REVALIDATE_SECONDS", 0.0)
     lost = client.get(slots + "&from=2026-11-25")  # not kept: read from the database
     assert lost.status_code == 503
     assert lost.json["error"] == "unavailable"

@@ -13,8 +13,8 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking import ROOT
 from booking.models import Unit
+from booking.paths import ROOT
 from tests.support.server import Server
 
 ALWAYS_OPEN = {day: [(0, 1440)] for day in range(8)}

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from booking.models import Unit
 from booking.services.orientation import DEFAULT_TREE, TreeError, read_tree
-from booking.services.staff import create_staff
+from booking.services.staff.accounts import create_staff
 from tests.support.staff import PASSWORD, sign_in
 
 MOTIFS = Path(__file__).resolve().parents[1] / "data" / "motifs.json"

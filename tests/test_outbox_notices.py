@@ -18,7 +18,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.mail import enqueue
 from booking.models import OutboxMessage, Unit
-from booking.services.outbox import send_outbox
+from booking.services.messages.outbox import send_outbox
 from tests.support.smtp import SmtpServer
 from tests.support.staff import csrf
 

@@ -18,10 +18,10 @@ from booking import create_app
 from booking.domain.places import place_key
 from booking.extensions import db
 from booking.models import Place, Unit
-from booking.services.nearby import nearest
-from booking.services.places import INDEX, load_places
+from booking.services.places.gazetteer import INDEX, load_places
+from booking.services.places.nearby import nearest
 from booking.services.reasons import load_reasons
-from booking.services.units_import import import_units
+from booking.services.units.importing import import_units
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMUNES = ROOT / "data" / "communes.csv"

@@ -20,10 +20,10 @@ from sqlalchemy import select, text
 from booking.config import ConfigurationError
 from booking.extensions import db
 from booking.models import Booking, Unit
-from booking.services import predeclarations
-from booking.services.outbox import send_outbox
+from booking.services.bookings import predeclarations
+from booking.services.messages.outbox import send_outbox
 from booking.services.privacy import purge_personal_data
-from booking.services.staff import create_staff
+from booking.services.staff.accounts import create_staff
 from tests.support.smtp import SmtpServer
 from tests.support.staff import PASSWORD, csrf, sign_in
 
@@ -157,7 +157,7 @@ def test_the_text_appears_in_no_email_invitation_feed_log_or_public_answer(
                 seen.append(payload.decode("utf-8", "replace"))
     with app.app_context():
         user = create_staff(AGENT, PASSWORD, ["ORNEX"])
-        from booking.services.agenda import new_feed_token
+        from booking.services.staff.agenda import new_feed_token
 
         feed_token = new_feed_token(user, db.session.get(Unit, unit.id))
     feed = client.get(f"/staff/units/ORNEX/agenda.ics?token={feed_token}")

@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from booking import ROOT
 from booking.config import load_config, startup_warnings
+from booking.paths import ROOT
 from tests.support.keys import PRE_DECLARATION_KEY
 
 SETTINGS = {

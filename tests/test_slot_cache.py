@@ -73,7 +73,7 @@ def test_a_change_written_behind_the_apps_back_shows_too(
     app: Flask, client: FlaskClient, unit: Unit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process's write is seen at the next revalidation (here: every request)."""
-    monkeypatch.setattr("booking.services.slot_cache.REVALIDATE_SECONDS", 0.0)
+    monkeypatch.setattr("booking.services.slots.cache.REVALIDATE_SECONDS", 0.0)
     assert TEN in starts(client)
     with app.app_context():
         db.session.execute(
@@ -140,7 +140,7 @@ def test_a_unit_and_day_not_asked_before_cost_one_statement(
     assert len(statements) == 1
     assert TEN not in [slot["start"] for slot in first]  # the closure was read with it
     assert "2026-11-24T11:00:00+01:00" in [slot["start"] for slot in first]
-    monkeypatch.setattr("booking.services.slot_cache.REVALIDATE_SECONDS", 0.0)
+    monkeypatch.setattr("booking.services.slots.cache.REVALIDATE_SECONDS", 0.0)
     assert client.get(TUESDAY).json["slots"] == first
     assert len(statements) == 2  # the version, unchanged: the answer kept
 
@@ -154,7 +154,7 @@ def test_the_slots_read_gives_the_rows_sqlalchemy_gives(
     """The read that goes straight to the driver converts each value as SQLAlchemy does
     (instants aware and in UTC, on both engines), for every kind of row it returns."""
     from booking.database import read_alone, run
-    from booking.services import slots
+    from booking.services.slots import offered as slots
 
     unit = create_unit(public_id="ORNEX", desks=2)
     create_closure(

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from booking.extensions import db
 from booking.models import AuditEntry, Booking, OutboxMessage, StaffUser, Unit
-from booking.services.staff import create_staff
+from booking.services.staff.accounts import create_staff
 from tests.support.mail import rendered
 from tests.support.staff import PASSWORD, csrf, sign_in
 

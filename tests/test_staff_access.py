@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Booking, CalendarFeed, Closure, OpeningRange, Unit
-from booking.services.staff import create_staff
+from booking.services.staff.accounts import create_staff
 from tests.support.staff import PASSWORD, csrf, sign_in
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)

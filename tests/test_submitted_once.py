@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Booking, SubmittedOnce, Unit
-from booking.services.once import purge_submissions
+from booking.services.bookings.once import purge_submissions
 from tests.support.server import Server
 from tests.support.staff import csrf
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from booking.domain.units_csv import STRUCTURED_COLUMNS
 from booking.extensions import db
 from booking.models import OpeningRange, Unit
-from booking.services.units import weekly_hours
+from booking.services.units.reading import weekly_hours
 from tests.support.units_files import DATA, run_import, structured, units
 
 

@@ -49,7 +49,8 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     email_key: Mapped[str] = mapped_column(String(254), default="", server_default="", index=True)
     phone: Mapped[str] = mapped_column(String(20), default="")
     comment: Mapped[str] = mapped_column(String(500), default="")
-    # What the citizen pre-declared for the unit, sealed (booking.services.predeclarations):
+    # What the citizen pre-declared for the unit, sealed
+    # (booking.services.bookings.predeclarations):
     # never readable without PRE_DECLARATION_KEYS; erased with the other personal data.
     pre_declaration: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Only a hash of the cancel link's secret is kept: a database leak cancels nothing.
@@ -89,7 +90,7 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300), default="")
-    # What to say, as JSON (booking.services.notifications.Notice), rendered when sent…
+    # What to say, as JSON (booking.services.messages.notifications.Notice), rendered when sent…
     notice: Mapped[str] = mapped_column(Text, default="", server_default="")
     # …or a whole MIME message, recorded composed (messages of earlier releases).
     message: Mapped[str] = mapped_column(Text, default="")

@@ -6,7 +6,7 @@ challenge: `off`, `on`, or `auto` (the default: when the service took more than
 BOOKING_CHALLENGE_THRESHOLD bookings in the last minute). Challenges are signed with a key
 derived from SECRET_KEY and expire after ten minutes; a solution is usable once (its
 challenge's signature is kept until it expires, and the database refuses it twice).
-Partner services with an API key are exempt (booking.services.api_keys).
+Partner services with an API key are exempt (booking.services.staff.api_keys).
 """
 
 from __future__ import annotations

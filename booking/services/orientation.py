@@ -28,9 +28,10 @@ from booking.config import ConfigurationError
 from booking.database import begin_write
 from booking.extensions import db
 from booking.models import OrientationCount
+from booking.paths import DATA
 from booking.services.reasons import DEFAULT_REASONS
 
-DEFAULT_TREE = Path(__file__).resolve().parents[2] / "data" / "orientation.json"
+DEFAULT_TREE = DATA / "orientation.json"
 MAX_STEPS = 4
 _NAME = r"^[a-z][a-z0-9_]{0,39}$"
 _EXTENSION = "orientation"

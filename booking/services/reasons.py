@@ -13,8 +13,9 @@ from booking.domain.predeclaration import DefinitionError, read_form
 from booking.errors import ReasonNotFound
 from booking.extensions import db
 from booking.models import Reason
+from booking.paths import DATA
 
-DEFAULT_REASONS = Path(__file__).resolve().parents[2] / "data" / "motifs.json"
+DEFAULT_REASONS = DATA / "motifs.json"
 
 
 class ReasonsFileError(ValueError):

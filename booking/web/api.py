@@ -22,17 +22,17 @@ from booking.metrics import BOOKINGS, CANCELLATIONS
 from booking.models import Booking, Reason, Unit
 from booking.security import email_key, limit
 from booking.services import challenge
-from booking.services.api_keys import partner_of
-from booking.services.bookings import BookingDetails, book, cancel_by_citizen
-from booking.services.notifications import manage_url
-from booking.services.once import Once, summary, will_replay
-from booking.services.places import suggest_places
-from booking.services.predeclarations import form_of
+from booking.services.bookings.make import BookingDetails, book, cancel_by_citizen
+from booking.services.bookings.once import Once, summary, will_replay
+from booking.services.bookings.predeclarations import form_of
+from booking.services.messages.notifications import manage_url
+from booking.services.places.gazetteer import suggest_places
+from booking.services.places.search import Found, UnitQuery, filter_units, find_units
 from booking.services.reasons import get_reason, list_reasons
-from booking.services.search import Found, UnitQuery, filter_units, find_units
-from booking.services.slot_cache import cached_answer
-from booking.services.slots import answer_slots
-from booking.services.units import UnitSearch, get_unit, weekly_hours
+from booking.services.slots.cache import cached_answer
+from booking.services.slots.offered import answer_slots
+from booking.services.staff.api_keys import partner_of
+from booking.services.units.reading import UnitSearch, get_unit, weekly_hours
 from booking.web import openapi
 from booking.web.errors import invalid
 from booking.web.schemas import (

@@ -28,9 +28,9 @@ from flask import Flask
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
-from booking import ROOT
+from booking.paths import ROOT, STATIC
 
-SOURCE = ROOT / "static"
+SOURCE = STATIC
 MANIFEST = "manifest.json"
 YEAR = 365 * 24 * 60 * 60
 # What a name looks like once fingerprinted: 12 hex digits before the extension.

@@ -22,7 +22,7 @@ from booking.domain.hours import (
 )
 from booking.domain.units_csv import RANGES_PER_DAY
 from booking.errors import Invalid
-from booking.services.bookings import BookingDetails
+from booking.services.bookings.make import BookingDetails
 
 
 class CancelForm(FlaskForm):  # type: ignore[misc]
@@ -56,7 +56,7 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
     website = StringField("Ne pas remplir ce champ")
     start = RadioField("Autre créneau", validate_choice=False)
     # The form's one-time key: sent again (back button, reload, double tap), it leads to
-    # the booking already made (booking.services.once).
+    # the booking already made (booking.services.bookings.once).
     cle = HiddenField()
     # Set when the slot was just lost: another one must then be chosen.
     autre = HiddenField()

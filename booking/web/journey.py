@@ -26,14 +26,14 @@ from booking.metrics import BOOKINGS
 from booking.models import Reason, Unit
 from booking.security import email_key, keep_private, limit
 from booking.services import challenge
-from booking.services.bookings import book
-from booking.services.contact import parse_start
-from booking.services.once import Once, spent, will_replay
-from booking.services.predeclarations import form_of
+from booking.services.bookings.contact import parse_start
+from booking.services.bookings.make import book
+from booking.services.bookings.once import Once, spent, will_replay
+from booking.services.bookings.predeclarations import form_of
+from booking.services.places.search import nearby_with_slots
 from booking.services.reasons import get_reason
-from booking.services.search import nearby_with_slots
-from booking.services.slots import last_week, unit_slots, week_slots
-from booking.services.units import get_unit
+from booking.services.slots.offered import last_week, unit_slots, week_slots
+from booking.services.units.reading import get_unit
 from booking.tokens import new_secret
 from booking.web.forms import BookingForm
 

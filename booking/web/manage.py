@@ -25,10 +25,15 @@ from booking.formatting import when_fr
 from booking.metrics import CANCELLATIONS
 from booking.models import Booking, BookingStatus
 from booking.security import keep_private, limit
-from booking.services.bookings import cancel_by_citizen, confirm_booking, find_booking, move_booking
-from booking.services.manage import manage_page
-from booking.services.notifications import reason_label
-from booking.services.outbox import reminds
+from booking.services.bookings.make import (
+    cancel_by_citizen,
+    confirm_booking,
+    find_booking,
+    move_booking,
+)
+from booking.services.bookings.manage import manage_page
+from booking.services.messages.notifications import reason_label
+from booking.services.messages.outbox import reminds
 from booking.web.errors import error_response
 from booking.web.forms import CancelForm, MoveForm
 from booking.web.journey import by_day

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from booking.domain.units_schema import data_package, table_schema
-from booking.services.units_export import cached_export, dataset_version
+from booking.services.units.exporting import cached_export, dataset_version
 
 bp = Blueprint("opendata", __name__, url_prefix="/opendata")
 

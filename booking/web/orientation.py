@@ -15,7 +15,7 @@ from booking.extensions import db, limiter
 from booking.metrics import ORIENTATION
 from booking.security import limit
 from booking.services import orientation
-from booking.services.predeclarations import form_of
+from booking.services.bookings.predeclarations import form_of
 from booking.services.reasons import get_reason
 
 bp = Blueprint("orientation", __name__, url_prefix="/orientation")

@@ -12,7 +12,7 @@ from booking.domain.hours import DAY_KEYS
 from booking.domain.predeclaration import FIELD_NAME_PATTERN, FIELDS_MAX, TEXT_MAX
 from booking.domain.text import SPACE, TEXT
 from booking.phones import PHONE_PATTERN
-from booking.services.contact import (
+from booking.services.bookings.contact import (
     COMMENT_MAX,
     COMMENT_PATTERN,
     EMAIL_MAX,

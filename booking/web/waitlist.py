@@ -12,11 +12,12 @@ from booking.errors import Invalid, ServiceError
 from booking.extensions import csrf, limiter
 from booking.models import EntryStatus
 from booking.security import email_key, keep_private, limit
-from booking.services import challenge, waitlist
-from booking.services.notifications import NEUTRAL_LABEL
+from booking.services import challenge
+from booking.services.messages.notifications import NEUTRAL_LABEL
 from booking.services.reasons import get_reason
-from booking.services.slots import booking_window
-from booking.services.units import get_unit
+from booking.services.slots.offered import booking_window
+from booking.services.units.reading import get_unit
+from booking.services.waitlist import offers as waitlist
 
 bp = Blueprint("waitlist", __name__)
 DAYS = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]

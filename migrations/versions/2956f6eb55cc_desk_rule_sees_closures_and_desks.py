@@ -416,7 +416,7 @@ def _drop_previous_rules():
 
 
 def _mailbox_key(address):
-    """The per-email limit's key (as booking.services.contact.mailbox_key was written)."""
+    """The per-email limit's key (as booking.services.bookings.contact.mailbox_key was written)."""
     local, _, domain = address.strip().lower().rpartition("@")
     local = local.split("+", 1)[0]
     if domain in ("gmail.com", "googlemail.com"):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Booking
-from booking.services.staff import create_staff
+from booking.services.staff.accounts import create_staff
 from tests.e2e.conftest import audit, screenshot
 from tests.e2e.test_citizen_journey import fill_details
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from booking.extensions import db
 from booking.models import Booking, Unit
-from booking.services.staff import create_staff
+from booking.services.staff.accounts import create_staff
 from booking.tokens import hash_token, link_token
 from tests.e2e.conftest import ALWAYS_OPEN, PHONE, audit, screenshot
 from tests.e2e.test_citizen_journey import fill_details

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from booking.extensions import db
 from booking.models import Unit
-from booking.services.places import load_places
+from booking.services.places.gazetteer import load_places
 from tests.e2e.conftest import ALWAYS_OPEN, audit, screenshot
 
 AROUND = [  # (identifier, commune, département, postcode, latitude, longitude)

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from flask import Flask
 
 from booking.models import OutboxMessage
-from booking.services.notifications import message_of
+from booking.services.messages.notifications import message_of
 
 
 def as_sent(app: Flask, entry: OutboxMessage) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from booking.domain.units_csv import BASE_COLUMNS, FREE_TEXT_COLUMN, STRUCTURED_COLUMNS
 from booking.extensions import db
 from booking.models import Unit
-from booking.services.units import weekly_hours
+from booking.services.units.reading import weekly_hours
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

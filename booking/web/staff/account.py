@@ -10,9 +10,9 @@ from booking.errors import ServiceError
 from booking.extensions import limiter
 from booking.security import keep_private
 from booking.services import orientation
-from booking.services.api_keys import issue_key, list_keys, revoke_key
-from booking.services.audit import recent_entries
-from booking.services.staff import authenticate, end_sessions, units_of
+from booking.services.staff.accounts import authenticate, end_sessions, units_of
+from booking.services.staff.api_keys import issue_key, list_keys, revoke_key
+from booking.services.staff.audit import recent_entries
 from booking.web.staff.blueprint import bp
 
 

@@ -12,8 +12,8 @@ from werkzeug.datastructures import MultiDict
 from booking.extensions import login_manager
 from booking.formatting import local
 from booking.models import StaffUser, Unit
-from booking.services.agenda import unit_today
-from booking.services.staff import load_staff, reachable_unit
+from booking.services.staff.accounts import load_staff, reachable_unit
+from booking.services.staff.agenda import unit_today
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 from booking.domain.hours import DAY_LABELS_FR
 from booking.errors import Invalid, ServiceError
 from booking.models import Unit
-from booking.services import unit_settings
-from booking.services.units import weekly_hours
+from booking.services.units import settings as unit_settings
+from booking.services.units.reading import weekly_hours
 from booking.web.forms import hours_fields, local_datetime, read_hours_form
 from booking.web.staff.blueprint import bp, staff_unit
 

@@ -21,8 +21,8 @@ from booking.extensions import db
 from booking.formatting import when_fr
 from booking.models import ACTIVE_STATUSES, Booking, OpeningRange, Unit
 from booking.phones import display_phone, repair_phone
-from booking.services.agenda import cancel_for_unit
-from booking.services.units import unit_record, weekly_hours
+from booking.services.staff.agenda import cancel_for_unit
+from booking.services.units.reading import unit_record, weekly_hours
 
 # An import that would close more than this share of the active units is taken for a mistake.
 MAX_DEACTIVATED_SHARE = 0.10

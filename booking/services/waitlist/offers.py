@@ -47,12 +47,12 @@ from booking.models import (
     WaitlistOffer,
     waitlist_units,
 )
-from booking.services import notifications
-from booking.services.bookings import MAILBOX_LOCK, BookingDetails, Hold, book
-from booking.services.contact import mailbox_key, validate_contact
-from booking.services.nearby import nearest
-from booking.services.slot_cache import touching
-from booking.services.slots import booking_window, unit_slots
+from booking.services.bookings.contact import mailbox_key, validate_contact
+from booking.services.bookings.make import MAILBOX_LOCK, BookingDetails, Hold, book
+from booking.services.messages import notifications
+from booking.services.places.nearby import nearest
+from booking.services.slots.cache import touching
+from booking.services.slots.offered import booking_window, unit_slots
 from booking.tokens import hash_token, link_token, same_hash
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

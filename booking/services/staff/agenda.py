@@ -28,8 +28,9 @@ from booking.models import (
     StaffUser,
     Unit,
 )
-from booking.services import audit, notifications
-from booking.services.units import lock_unit
+from booking.services.messages import notifications
+from booking.services.staff import audit
+from booking.services.units.reading import lock_unit
 from booking.tokens import hash_token, new_secret
 
 VISIT_OUTCOMES = {BookingStatus.HONOURED, BookingStatus.NO_SHOW}

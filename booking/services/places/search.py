@@ -27,10 +27,10 @@ from booking.domain.places import PlaceEntry
 from booking.domain.slots import Slot
 from booking.extensions import db
 from booking.models import Reason, Unit
-from booking.services.nearby import POINTS
-from booking.services.places import INDEX, find_place, resolve_place
-from booking.services.slots import first_slots
-from booking.services.units import UnitHit, UnitSearch, search_units, units_around
+from booking.services.places.gazetteer import INDEX, find_place, resolve_place
+from booking.services.places.nearby import POINTS
+from booking.services.slots.offered import first_slots
+from booking.services.units.reading import UnitHit, UnitSearch, search_units, units_around
 
 NEARBY_SCAN = 30  # units looked at around a unit with no slot, to find a few that have one
 AROUND = 50  # the nearest units a place search offers, at most

@@ -45,13 +45,13 @@ from booking.models import (
     Unit,
     UTCDateTime,
 )
-from booking.services import notifications
-from booking.services.contact import Contact, mailbox_key, parse_start, validate_contact
-from booking.services.once import Once, answered, claim, is_spent, summary
-from booking.services.predeclarations import seal_answers
-from booking.services.slot_cache import EVERY_UNIT, touching
-from booking.services.slots import slot_at
-from booking.services.units import lock_unit, lock_unit_version
+from booking.services.bookings.contact import Contact, mailbox_key, parse_start, validate_contact
+from booking.services.bookings.once import Once, answered, claim, is_spent, summary
+from booking.services.bookings.predeclarations import seal_answers
+from booking.services.messages import notifications
+from booking.services.slots.cache import EVERY_UNIT, touching
+from booking.services.slots.offered import slot_at
+from booking.services.units.reading import lock_unit, lock_unit_version
 from booking.tokens import hash_token, link_token, same_hash
 from booking.urls import base_host
 

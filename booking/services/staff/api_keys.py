@@ -14,7 +14,7 @@ from booking.database import begin_write
 from booking.errors import Invalid, NotFound
 from booking.extensions import db
 from booking.models import ApiKey, StaffUser
-from booking.services.audit import record
+from booking.services.staff.audit import record
 
 PREFIX = "rdv_"
 

@@ -46,7 +46,7 @@ from booking.models import (
     UTCDateTime,
 )
 from booking.services.reasons import ReasonTerms
-from booking.services.units import hours_by_unit, weekly_hours
+from booking.services.units.reading import hours_by_unit, weekly_hours
 
 
 class Timed(Protocol):
@@ -148,7 +148,7 @@ def view_slots(
 @dataclass(frozen=True)
 class SlotsAnswer:
     """A unit's offered slots for a reason over local dates, read in one statement, with the
-    version of the unit they were computed from (see booking.services.slot_cache)."""
+    version of the unit they were computed from (see booking.services.slots.cache)."""
 
     unit_id: int
     timezone: str

@@ -16,9 +16,9 @@ from booking.extensions import db
 from booking.mail import deliver, mark_failed
 from booking.metrics import EMAILS
 from booking.models import Booking, BookingStatus, OutboxMessage
-from booking.services import notifications
-from booking.services.bookings import expire_holds
-from booking.services.units import lock_unit_version
+from booking.services.bookings.make import expire_holds
+from booking.services.messages import notifications
+from booking.services.units.reading import lock_unit_version
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from booking.domain.units_csv import UnitRecord
 from booking.errors import UnitNotFound
 from booking.extensions import db
 from booking.models import OpeningRange, Unit
-from booking.services.nearby import nearest
+from booking.services.places.nearby import nearest
 
 _POSTCODE = re.compile(r"^\s*(\d{2,5})\s*$")
 

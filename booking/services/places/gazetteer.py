@@ -19,9 +19,10 @@ from booking.database import begin_write
 from booking.domain.places import PlaceEntry, PlaceIndex, Resolution
 from booking.extensions import db
 from booking.models import Place
-from booking.services.memo import Memo
+from booking.paths import DATA
+from booking.services.places.memo import Memo
 
-DEFAULT_PLACES = Path(__file__).resolve().parents[2] / "data" / "communes.csv"
+DEFAULT_PLACES = DATA / "communes.csv"
 FUZZY_CUTOFF = 75  # rapidfuzz ratio: "chesy" is 91 from "chessy", "orleans" 67 from "orange"
 CHECK_SECONDS = 30.0  # how often a process checks that the gazetteer was not reloaded
 

@@ -28,9 +28,9 @@ from booking.domain.slots import within_opening_hours
 from booking.errors import Conflict, Invalid, NotFound
 from booking.extensions import db
 from booking.models import ACTIVE_STATUSES, Booking, Closure, OpeningRange, StaffUser, Unit
-from booking.services import audit
-from booking.services.agenda import cancel_for_unit
-from booking.services.units import lock_unit, weekly_hours
+from booking.services.staff import audit
+from booking.services.staff.agenda import cancel_for_unit
+from booking.services.units.reading import lock_unit, weekly_hours
 
 MAX_DESKS = 50
 HOURS_CHANGED = "Modification des horaires d'accueil de l'unité."

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from booking.domain.geo import EARTH_RADIUS_KM, Point
 from booking.extensions import db
 from booking.models import Unit
-from booking.services.memo import Memo
+from booking.services.places.memo import Memo
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from booking.database import begin_write
 from booking.errors import Invalid, NoAccess
 from booking.extensions import db
 from booking.models import StaffUser, Unit
-from booking.services import audit
+from booking.services.staff import audit
 
 MIN_PASSWORD_LENGTH = 12
 # Checked when the email is unknown too, so that timing does not tell which emails exist.

@@ -16,7 +16,7 @@ from booking.domain.hours import osm_opening_hours
 from booking.domain.units_csv import UnitRecord, write_units
 from booking.extensions import db
 from booking.models import Unit
-from booking.services.units import hours_by_unit
+from booking.services.units.reading import hours_by_unit
 
 
 @dataclass(frozen=True)
