@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, extensions, blueprints, commands, error handlers."""
     # Imported here so that `booking.domain` stays importable without the framework.
-    from booking import cli, config, database, logs, metrics, security
+    from booking import cli, config, database, logs, metrics
     from booking.extensions import csrf, db, limiter, login_manager, migrate
     from booking.paths import ROOT
     from booking.services import orientation as orientation_tree
@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         opendata,
         orientation,
         public,
+        security,
         sessions,
         staff,
         templating,

@@ -118,7 +118,7 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     config["REMEMBER_COOKIE_SECURE"] = secure
     config["PERMANENT_SESSION_LIFETIME"] = 12 * 3600
     config["RATELIMIT_HEADERS_ENABLED"] = True
-    # Forms are checked by booking.security.check_forms, which asks the method first.
+    # Forms are checked by booking.web.security.check_forms, which asks the method first.
     config["WTF_CSRF_CHECK_DEFAULT"] = False
     return config
 

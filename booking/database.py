@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import select
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.engine import Connection, CursorResult, Engine, Row
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.selectable import CompoundSelect, Select
 
@@ -65,6 +66,8 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
+        if mode is None:  # a lone read (read_alone): SQLite runs it in its own autocommit
+            return
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
@@ -140,124 +143,29 @@ def run(statement: Executable, params: dict[str, Any] | None = None) -> CursorRe
     return db.session.connection().execute(statement, params or {})
 
 
-def read_alone(statement: Read, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def read_alone(statement: Read, params: dict[str, Any]) -> Sequence[Row[Any]]:
     """The rows of one read-only statement that needs no transaction around it (a single
     statement sees a single snapshot, on both engines).
 
     Inside a transaction already begun, it runs in the session's, and sees what it wrote.
     Otherwise it runs on a pooled connection of its own, outside any transaction: on
-    PostgreSQL in autocommit (no BEGIN and no ROLLBACK, two round trips saved), on SQLite in
-    its own autocommit (no BEGIN). It is the read of the slots answers, the hottest of the
-    service, and goes straight to the driver's cursor, with the statement compiled once and
-    its values converted by the column types' own processors: SQLAlchemy's work around each
-    execution (execution context, result object, isolation switched then reset) cost a
-    third of the read. Errors come out as SQLAlchemy's, and a connection found lost is
-    dropped from the pool, as SQLAlchemy does."""
+    PostgreSQL in autocommit (no BEGIN and no ROLLBACK: two round trips saved on the
+    hottest read of the service, the slots), on SQLite without BEGIN. Only SQLAlchemy's
+    public API is used: its errors, and its handling of a connection found lost, are
+    SQLAlchemy's own."""
     if db.session.registry.has() and db.session().in_transaction():
-        return [tuple(row) for row in run(statement, params)]
-    engine = db.engine
-    dialect = engine.dialect
-    plan = _plan(statement, dialect)
-    values = plan.values(params)
-    failure = dialect.loaded_dbapi.Error
-    try:
-        pooled = engine.raw_connection()  # the pool's checks run (see _configure_postgresql)
-    except failure as error:  # no connection to be had: as SQLAlchemy's Connection says it
-        raise DBAPIError.instance(
-            None, None, error, failure, hide_parameters=True, dialect=dialect
-        ) from error
-    driver: Any = pooled.driver_connection
-    cursor = None
-    try:
-        if plan.autocommit:
-            driver.autocommit = True
-        try:
-            cursor = driver.cursor()
-            cursor.execute(plan.sql, values)
-            rows = cursor.fetchall()
-            cursor.close()
-        finally:
-            if plan.autocommit and not driver.closed:
-                driver.autocommit = False
-    except failure as error:
-        lost = dialect.is_disconnect(error, driver, cursor)
-        if lost:
-            pooled.invalidate(error)  # never handed out again
-        raise DBAPIError.instance(
-            plan.sql,
-            values,
-            error,
-            failure,
-            hide_parameters=True,
-            connection_invalidated=lost,
-            dialect=dialect,
-        ) from error
-    finally:
-        pooled.close()  # back to the pool
-    return plan.rows(rows, cursor)
+        return run(statement, params).all()
+    with db.engine.connect() as connection:
+        alone = connection.execution_options(**_ALONE.get(connection.dialect.name, {}))
+        return alone.execute(statement, params).all()
 
 
-class _Plan:
-    """A statement compiled once for a dialect: its SQL, the order and converters of its
-    parameters, and the converters of its columns (the types' public processors)."""
-
-    def __init__(self, statement: Read, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.compiled = compiled
-        self.sql = compiled.string
-        self.dialect = dialect
-        self.autocommit = dialect.name != "sqlite"
-        self.positions = compiled.positiontup if compiled.positional else None
-        processors = (
-            (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
-            for name, bind in compiled.binds.items()
-        )
-        self.converters = [(name, convert) for name, convert in processors if convert]
-        columns = statement.selected_columns
-        self.columns = [column.type for column in columns]
-        self.readers: list[Any] | None = None  # made at the first answer (its column codes)
-
-    def values(self, params: dict[str, Any]) -> Any:
-        """The parameters as the driver takes them."""
-        given = self.compiled.construct_params(params)  # a new dictionary each time
-        for name, convert in self.converters:
-            given[name] = convert(given[name])
-        if self.positions is None:
-            return given
-        return tuple(given[name] for name in self.positions)
-
-    def rows(self, rows: list[Any], cursor: Any) -> list[tuple[Any, ...]]:
-        """The rows with each column converted by its type."""
-        readers = self.readers
-        if readers is None:
-            codes = [entry[1] for entry in cursor.description] if cursor.description else []
-            codes += [None] * (len(self.columns) - len(codes))
-            readers = self.readers = [
-                kind.dialect_impl(self.dialect).result_processor(self.dialect, code)
-                for kind, code in zip(self.columns, codes, strict=True)
-            ]
-        converted = [(index, read) for index, read in enumerate(readers) if read is not None]
-        if not converted:
-            return [tuple(row) for row in rows]
-        answer = []
-        for row in rows:
-            values = list(row)
-            for index, read in converted:
-                values[index] = read(values[index])
-            answer.append(tuple(values))
-        return answer
-
-
-_plans: dict[tuple[Read, str], _Plan] = {}
-
-
-def _plan(statement: Read, dialect: Dialect) -> _Plan:
-    """The statement's plan for this dialect (statements are built once, at import)."""
-    key = (statement, dialect.name)
-    plan = _plans.get(key)
-    if plan is None:
-        plan = _plans[key] = _Plan(statement, dialect)
-    return plan
+# How a lone read skips its transaction: PostgreSQL's autocommit (psycopg switches it on
+# and off without a round trip); on SQLite, no BEGIN at all (see _configure_sqlite).
+_ALONE: dict[str, dict[str, Any]] = {
+    "postgresql": {"isolation_level": "AUTOCOMMIT"},
+    "sqlite": {"sqlite_begin": None},
+}
 
 
 S = TypeVar("S", bound=Executable)

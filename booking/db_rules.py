@@ -1,14 +1,17 @@
 """Rules the database itself enforces, whatever code writes the rows.
 
+Which bookings count is the one capacity rule (`booking/domain/capacity.py`): confirmed
+ones, and holds whose expiry is still to come by the database's clock. A hold past its
+expiry counts for nothing, whether or not the job runner has marked it expired yet.
+
 1. **Desks** (`bookings_within_desks`, on bookings): no insert or update may put, at some
-   instant, more active bookings (confirmed, or held while the citizen confirms their
-   email) of a unit in progress than the unit has desks; nor put an active booking inside
-   one of the unit's closures. A hold past its expiry still counts until it is marked
-   expired (by the job runner, or by the next booking of the unit).
-2. **Closures** (`closures_leave_bookings`, on closures): a closure may not cover an active
-   booking that has not started yet; the staff's settings cancel those first.
+   instant, more bookings holding a desk of a unit in progress than the unit has desks;
+   nor put one inside one of the unit's closures.
+2. **Closures** (`closures_leave_bookings`, on closures): a closure may not cover a booking
+   holding a desk that has not started yet; the staff's settings cancel those first.
 3. **Fewer desks** (`units_desks_cover_bookings`, on units): lowering a unit's desks may not
-   leave more active bookings in progress at some instant from now on than the new number.
+   leave more bookings holding a desk in progress at some instant from now on than the new
+   number.
 
 Each trigger first locks the unit's row on PostgreSQL (the update of `units` locks it by
 itself), so every write that concerns a unit's bookings is checked one after the other,
@@ -28,34 +31,41 @@ from __future__ import annotations
 
 from sqlalchemy import DDL, MetaData, event
 
+from booking.domain.capacity import holds_sql
+
 OVERBOOKING = "overbooking"  # more visits than desks
 CLOSED = "closed"  # a visit inside a closure
-ACTIVE = "('confirmed', 'pending')"
-BOOKING_TIME_COLUMNS = "status, starts_at, ends_at, unit_id"
+# Every column the rule reads: a change to any of them is checked again.
+BOOKING_TIME_COLUMNS = "status, hold_expires_at, starts_at, ends_at, unit_id"
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 _PG_PEAK = """
     SELECT coalesce(max((
         SELECT count(*) FROM bookings AS other
-        WHERE other.unit_id = {unit} AND other.status IN {active} {exclude}
+        WHERE other.unit_id = {unit} AND {holds_other} {exclude}
           AND other.starts_at <= instant.t AND other.ends_at > instant.t
     )), 0) INTO peak
     FROM (
         {first}
         UNION
         SELECT starts_at FROM bookings
-        WHERE unit_id = {unit} AND status IN {active} {exclude_plain}
+        WHERE unit_id = {unit} AND {holds_plain} {exclude_plain}
           AND starts_at > {low} AND starts_at < {high}
     ) AS instant;
 """
+_PG_NOW = "now()"
+_PG_HOLDS = {
+    "holds_other": holds_sql("other", _PG_NOW),
+    "holds_plain": holds_sql("bookings", _PG_NOW),
+}
 POSTGRESQL_BOOKINGS_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION bookings_within_desks() RETURNS trigger AS $$
 DECLARE
     unit_desks integer;
     peak integer;
 BEGIN
-    IF NEW.status NOT IN {ACTIVE} THEN
+    IF NOT {holds_sql("NEW", _PG_NOW)} THEN
         RETURN NEW;
     END IF;
     SELECT desks INTO unit_desks FROM units WHERE id = NEW.unit_id FOR UPDATE;
@@ -69,7 +79,7 @@ BEGIN
     {
     _PG_PEAK.format(
         unit="NEW.unit_id",
-        active=ACTIVE,
+        **_PG_HOLDS,
         exclude="AND other.id <> NEW.id",
         exclude_plain="AND id <> NEW.id",
         first="SELECT NEW.starts_at AS t",
@@ -90,7 +100,7 @@ CREATE OR REPLACE FUNCTION closures_leave_bookings() RETURNS trigger AS $$
 BEGIN
     PERFORM 1 FROM units WHERE id = NEW.unit_id FOR UPDATE;
     IF EXISTS (
-        SELECT 1 FROM bookings WHERE unit_id = NEW.unit_id AND status IN {ACTIVE}
+        SELECT 1 FROM bookings WHERE unit_id = NEW.unit_id AND {_PG_HOLDS["holds_plain"]}
           AND starts_at > now() AND starts_at < NEW.ends_at AND ends_at > NEW.starts_at
     ) THEN
         RAISE EXCEPTION 'closed: a closure of unit % covers booked visits', NEW.unit_id
@@ -111,7 +121,7 @@ BEGIN
     {
     _PG_PEAK.format(
         unit="NEW.id",
-        active=ACTIVE,
+        **_PG_HOLDS,
         exclude="",
         exclude_plain="",
         first="SELECT now() AS t",
@@ -153,24 +163,28 @@ _SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 _SQLITE_PEAK = """
 (SELECT coalesce(max((
     SELECT count(*) FROM bookings AS other
-    WHERE other.unit_id = {unit} AND other.status IN {active} {exclude}
+    WHERE other.unit_id = {unit} AND {holds_other} {exclude}
       AND other.starts_at <= instant.t AND other.ends_at > instant.t
 )), 0)
 FROM (
     SELECT {first} AS t
     UNION
     SELECT starts_at FROM bookings AS b
-    WHERE b.unit_id = {unit} AND b.status IN {active} {exclude_b}
+    WHERE b.unit_id = {unit} AND {holds_b} {exclude_b}
       AND b.starts_at > {low} {high}
 ) AS instant)
 """
+_SQLITE_HOLDS = {
+    "holds_other": holds_sql("other", _SQLITE_NOW),
+    "holds_b": holds_sql("b", _SQLITE_NOW),
+}
 
 
 def _sqlite_booking_trigger(event_name: str, event_sql: str, exclude: bool) -> str:
     """The desk rule on bookings, for one event."""
     peak = _SQLITE_PEAK.format(
         unit="NEW.unit_id",
-        active=ACTIVE,
+        **_SQLITE_HOLDS,
         exclude="AND other.id <> NEW.id" if exclude else "",
         exclude_b="AND b.id <> NEW.id" if exclude else "",
         first="NEW.starts_at",
@@ -180,7 +194,7 @@ def _sqlite_booking_trigger(event_name: str, event_sql: str, exclude: bool) -> s
     return f"""
 CREATE TRIGGER bookings_within_desks_{event_name}
 BEFORE {event_sql} ON bookings
-WHEN NEW.status IN {ACTIVE}
+WHEN {holds_sql("NEW", _SQLITE_NOW)}
 BEGIN
     SELECT RAISE(ABORT, '{CLOSED}') WHERE EXISTS (
         SELECT 1 FROM closures WHERE unit_id = NEW.unit_id
@@ -199,7 +213,7 @@ CREATE TRIGGER closures_leave_bookings_{event_name}
 BEFORE {event_name.upper()} ON closures
 BEGIN
     SELECT RAISE(ABORT, '{CLOSED}') WHERE EXISTS (
-        SELECT 1 FROM bookings WHERE unit_id = NEW.unit_id AND status IN {ACTIVE}
+        SELECT 1 FROM bookings WHERE unit_id = NEW.unit_id AND {holds_sql("bookings", _SQLITE_NOW)}
           AND starts_at > {_SQLITE_NOW} AND starts_at < NEW.ends_at AND ends_at > NEW.starts_at
     );
 END
@@ -215,7 +229,7 @@ BEGIN
     WHERE {
     _SQLITE_PEAK.format(
         unit="NEW.id",
-        active=ACTIVE,
+        **_SQLITE_HOLDS,
         exclude="",
         exclude_b="",
         first=_SQLITE_NOW,

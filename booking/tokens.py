@@ -34,3 +34,9 @@ def link_token(uid: str, key: str) -> str:
     """
     digest = hmac.new(key.encode(), f"manage-link:{uid}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def waitlist_token(reference: str, key: str) -> str:
+    """The secret of a waiting-list entry's links, derived again whenever an email needs it
+    (only its hash is stored)."""
+    return link_token(f"waitlist:{reference}", key)

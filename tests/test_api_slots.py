@@ -218,3 +218,36 @@ def test_periods_hold_only_the_slots_of_their_dates_within_the_horizon(
     days = {slot["start"][:10] for slot in long.json["slots"]}
     assert max(days) <= "2026-12-21"  # Monday 23 November + 28 days: the horizon
     assert min(days) == "2026-11-23"
+
+
+@pytest.mark.usefixtures("unit")
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("from=0001-01-01", "horizon"),  # the first year of the calendar: from today
+        ("from=9999-12-31", "none"),  # its last day: beyond the horizon
+        ("to=0001-01-01", "none"),  # ending before today
+        ("to=9999-12-31", "horizon"),  # ending after the horizon
+        ("from=0001-01-01&to=9999-12-31", "horizon"),  # the whole calendar
+        ("from=9999-12-31&to=0001-01-01", "none"),  # reversed
+        ("from=2026-12-31&to=2026-11-24", "none"),  # reversed, inside the horizon
+        ("from=2026-11-23&to=2027-11-23", "horizon"),  # a year long
+    ],
+)
+def test_any_date_of_the_calendar_is_answered(
+    client: FlaskClient, query: str, expected: str
+) -> None:
+    """Years 1 to 9999, reversed or a year long: an answer, never a 5xx."""
+    horizon = starts(client, "motif=signalement")
+    assert horizon
+    found = starts(client, f"motif=signalement&{query}")
+    assert found == (horizon if expected == "horizon" else [])
+
+
+@pytest.mark.usefixtures("unit")
+@pytest.mark.parametrize("day", ["0000-01-01", "2026-02-30", "10000-01-01", "2026-1-1", "-1"])
+def test_a_date_the_calendar_lacks_is_a_422(client: FlaskClient, day: str) -> None:
+    for name in ("from", "to"):
+        answer = client.get(f"/api/v1/units/ORNEX/slots?motif=signalement&{name}={day}")
+        assert answer.status_code == 422
+        assert answer.json["fields"]

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from booking.models import Unit
 from booking.services.staff.accounts import create_staff
-from tests.support.staff import PASSWORD, sign_in
+from tests.support.staff import PASSWORD, csrf, sign_in
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 ADMIN = "admin@gendarmerie.interieur.gouv.fr"
@@ -150,10 +150,8 @@ def test_the_booking_form_asks_for_it_and_keeps_what_was_typed(client: FlaskClie
 def test_the_waiting_list_form_asks_for_it_too(client: FlaskClient) -> None:
     page = client.get("/unites/ORNEX/liste-attente?motif=otv").get_data(as_text=True)
     assert "<altcha-widget" in page
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
     data = {
-        "csrf_token": token.group(1),
+        "csrf_token": csrf(page),
         "name": "Camille Martin",
         "email": "camille@example.org",
         "unites": ["ORNEX"],

@@ -22,39 +22,6 @@ def at(minutes: int) -> datetime:
     return NINE + timedelta(minutes=minutes)
 
 
-@pytest.mark.parametrize(
-    ("desks", "existing", "new", "refused"),
-    [
-        (1, [(0, 60)], (30, 30), True),  # inside an existing booking
-        (1, [(0, 60)], (60, 30), False),  # right after it: [start, end) touch only
-        (1, [(30, 30)], (0, 30), False),  # right before it
-        (1, [(30, 30)], (0, 60), True),  # covers it
-        (2, [(0, 60), (30, 30)], (45, 30), True),  # both desks taken at 45–60
-        (2, [(0, 30), (30, 30)], (0, 60), False),  # one at a time on each half: fits
-        (2, [(0, 60), (60, 60)], (30, 60), False),  # never more than one in progress
-        (3, [(0, 60), (0, 60)], (15, 15), False),  # third desk free
-    ],
-)
-def test_trigger_counts_bookings_in_progress(
-    app: Flask,
-    create_unit: Callable[..., Unit],
-    create_booking: Callable[..., Booking],
-    desks: int,
-    existing: list[tuple[int, int]],
-    new: tuple[int, int],
-    refused: bool,
-) -> None:
-    unit = create_unit(desks=desks)
-    for start, minutes in existing:
-        create_booking(unit, at(start), minutes=minutes)
-    if refused:
-        with pytest.raises(DBAPIError) as error:
-            create_booking(unit, at(new[0]), minutes=new[1])
-        assert is_overbooking(error.value)
-    else:
-        create_booking(unit, at(new[0]), minutes=new[1])
-
-
 def test_cancelled_bookings_do_not_count_and_cannot_come_back_over_the_limit(
     app: Flask, create_unit: Callable[..., Unit], create_booking: Callable[..., Booking]
 ) -> None:
@@ -96,22 +63,6 @@ def test_other_units_do_not_interfere(
     with app.app_context():
         rows = db.session.execute(select(Booking.unit_id, Booking.status)).all()
     assert sorted(rows) == sorted([(one.id, "confirmed"), (other.id, "confirmed")])
-
-
-def test_holds_occupy_a_desk_and_expired_ones_do_not(
-    app: Flask, create_unit: Callable[..., Unit], create_booking: Callable[..., Booking]
-) -> None:
-    unit = create_unit(desks=1)
-    create_booking(unit, at(0), status=BookingStatus.EXPIRED)
-    held = create_booking(unit, at(0), status=BookingStatus.PENDING)
-    with pytest.raises(DBAPIError) as error:
-        create_booking(unit, at(0))
-    assert is_overbooking(error.value)
-    with app.app_context():
-        row = db.session.scalar(select(Booking).where(Booking.id == held.id))
-        row.status = BookingStatus.EXPIRED
-        db.session.commit()
-    create_booking(unit, at(0))
 
 
 LATER = datetime(2099, 12, 1, 8, 0, tzinfo=UTC)  # well after the database's own clock

@@ -26,7 +26,7 @@ from booking.domain.slots import within_opening_hours
 from booking.errors import ServiceError
 from booking.extensions import db
 from booking.models import ACTIVE_STATUSES, Booking, Closure, StaffUser, Unit
-from booking.services.bookings.make import move_booking
+from booking.services.bookings.change import move_booking
 from booking.services.staff.accounts import create_staff
 from booking.services.units import settings as unit_settings
 from booking.services.units.reading import weekly_hours

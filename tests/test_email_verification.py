@@ -12,9 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from booking.errors import NotChangeable
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Unit
-from booking.services.bookings.make import NotChangeable, confirm_booking
+from booking.services.bookings.change import confirm_booking
 from booking.services.messages.outbox import release_expired_holds
 from booking.services.staff.accounts import create_staff
 from booking.services.units import settings as unit_settings

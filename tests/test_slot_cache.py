@@ -145,16 +145,17 @@ def test_a_unit_and_day_not_asked_before_cost_one_statement(
     assert len(statements) == 2  # the version, unchanged: the answer kept
 
 
-def test_the_slots_read_gives_the_rows_sqlalchemy_gives(
+def test_the_lone_read_gives_the_rows_a_transaction_gives(
     app: Flask,
     create_unit: Callable[..., Unit],
     create_closure: Callable[..., Any],
     create_booking: Callable[..., Any],
 ) -> None:
-    """The read that goes straight to the driver converts each value as SQLAlchemy does
-    (instants aware and in UTC, on both engines), for every kind of row it returns."""
+    """The slots' read outside any transaction (autocommit on PostgreSQL, no BEGIN on
+    SQLite) gives the rows and values the same statement gives inside one (instants aware
+    and in UTC, on both engines), for every kind of row it returns."""
     from booking.database import read_alone, run
-    from booking.services.slots import offered as slots
+    from booking.services.slots import read
 
     unit = create_unit(public_id="ORNEX", desks=2)
     create_closure(
@@ -167,22 +168,17 @@ def test_the_slots_read_gives_the_rows_sqlalchemy_gives(
         "now": MONDAY_7AM,
         "start": datetime(2026, 11, 23, tzinfo=UTC),
         "end": datetime(2026, 11, 26, tzinfo=UTC),
+        "moved": 0,
     }
     with app.app_context():
-        alone = read_alone(slots._SLOTS_READ, params)
+        alone = [tuple(row) for row in read_alone(read._UNIT_DAYS, params)]
         db.session.remove()
         db.session.begin()
-        through_sqlalchemy = [tuple(row) for row in run(slots._SLOTS_READ, params)]
+        in_transaction = [tuple(row) for row in run(read._UNIT_DAYS, params)]
         db.session.rollback()
-    assert alone == through_sqlalchemy
+    assert alone == in_transaction
     kinds = {row[0] for row in alone}
-    assert kinds == {
-        slots._READ_UNIT,
-        slots._READ_HOURS,
-        slots._READ_REASON,
-        slots._READ_CLOSURE,
-        slots._READ_BOOKING,
-    }
+    assert kinds == {read._UNIT, read._HOURS, read._CLOSURE, read._BOOKING}
     instants = [value for row in alone for value in row if isinstance(value, datetime)]
     assert len(instants) >= 5
     assert all(

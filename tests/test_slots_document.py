@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking.domain.slots import Slot
-from booking.web.api import slot_json, slots_document
+from booking.web.api import slots_document
+from booking.web.schemas import SlotsOut
 
 
 def encoded(unit_id: str, motif: str, timezone: str, slots: list[Slot]) -> bytes:
@@ -18,7 +19,10 @@ def encoded(unit_id: str, motif: str, timezone: str, slots: list[Slot]) -> bytes
         "unit_id": unit_id,
         "motif": motif,
         "timezone": timezone,
-        "slots": [slot_json(slot) for slot in slots],
+        "slots": [
+            {"start": s.start.isoformat(), "end": s.end.isoformat(), "available": s.available}
+            for s in slots
+        ],
     }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -44,3 +48,9 @@ def test_the_written_answer_is_the_encoded_one(zone: str, unit_id: str) -> None:
         unit_id, "signalement", zone, slots
     )
     assert slots_document(unit_id, "otv", zone, []) == encoded(unit_id, "otv", zone, [])
+    # The schema that documents the answer reads it back, value for value.
+    read = SlotsOut.model_validate_json(slots_document(unit_id, "signalement", zone, slots))
+    assert (read.unit_id, read.motif, read.timezone) == (unit_id, "signalement", zone)
+    assert [(s.start.isoformat(), s.end.isoformat(), s.available) for s in read.slots] == [
+        (s.start.isoformat(), s.end.isoformat(), s.available) for s in slots
+    ]

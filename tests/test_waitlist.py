@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.models import Booking, EntryStatus, OfferStatus, Unit, WaitlistEntry, WaitlistOffer
-from booking.services.bookings.make import cancel_by_citizen
+from booking.services.bookings.change import cancel_by_citizen
 from booking.services.messages.outbox import release_expired_holds, send_outbox
 from booking.services.staff.accounts import create_staff
 from booking.services.waitlist.offers import offer_freed_slots
@@ -425,7 +425,7 @@ def test_leaving_while_an_offer_is_being_made_wins_and_its_email_is_not_sent(
     with app.app_context():
         queued = db.session.scalars(select(WaitlistEntry)).one()  # the runner read its queue…
         token = link_token(f"waitlist:{alice}", app.config["SECRET_KEY"])
-        from booking.services.waitlist.offers import leave
+        from booking.services.waitlist.entries import leave
 
         leave(alice, token, MONDAY_7AM)  # …Alice left meanwhile…
         assert _offer_one(queued, MONDAY_7AM, SlotsOfRun(MONDAY_7AM)) == 0  # …no offer
@@ -440,7 +440,7 @@ def test_an_offer_email_still_queued_when_the_hold_ends_is_not_sent(
     cancel_first(app, taken)
     assert offer(app) == 1
     with app.app_context():
-        from booking.services.waitlist.offers import leave
+        from booking.services.waitlist.entries import leave
 
         leave(alice, link_token(f"waitlist:{alice}", app.config["SECRET_KEY"]), MONDAY_7AM)
     send(app)
@@ -553,7 +553,7 @@ def test_leaving_and_offering_at_the_same_moment_end_consistent(
 ) -> None:
     """The runner offers while the person leaves: no deadlock, no error, and no pending
     hold for someone who left."""
-    from booking.services.waitlist.offers import leave
+    from booking.services.waitlist.entries import leave
 
     _, taken = full_unit
     alice = join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")

@@ -142,27 +142,18 @@ class PlaceIndex:
             return self._postcode(text)
         if _is_code(text):
             found = [entry for entry, _ in self._codes(text)]
-            return (
-                Resolution(place=found[0], point=found[0].point, label=found[0].label)
-                if found
-                else Resolution()
-            )
+            return _one(found[0]) if found else Resolution()
+        return _decide(self._named(text, department))
+
+    def _named(self, text: str, department: str) -> list[tuple[PlaceEntry, int]]:
+        """Places by name, with their tier, in the département given if any."""
         key = place_key(text)
         same = [self.entries[i] for i in self.exact.get(key, ())]
         same = [e for e in same if not department or e.department == department]
         # A name typed in full beats one met without its article ("Vergné", "La Vergne").
         same = [e for e in same if place_key(e.name) == key] or same
         named = [(e, EXACT) for e in same] or self._names(text, 8)
-        matches = [(e, tier) for e, tier in named if not department or e.department == department]
-        if not matches:
-            return Resolution()
-        best = [entry for entry, tier in matches if tier == matches[0][1]]
-        if matches[0][1] == EXACT and len({(e.department, place_key(e.name)) for e in best}) == 1:
-            best = best[:1]  # one name in one département: the commune, before its old village
-        if len(best) == 1 and matches[0][1] != CLOSE:
-            return Resolution(place=best[0], point=best[0].point, label=best[0].label)
-        exact = matches[0][1] == EXACT
-        return Resolution(choices=best if exact else [e for e, _ in matches], exact=exact)
+        return [(e, tier) for e, tier in named if not department or e.department == department]
 
     def _postcode(self, postcode: str) -> Resolution:
         """The middle of the places a postcode serves (their arrondissements and communes)."""
@@ -221,6 +212,26 @@ class PlaceIndex:
                     tiers.setdefault(index, CLOSE)
         ranked = sorted(tiers.items(), key=lambda item: (item[1], item[0]))
         return [(self.entries[index], tier) for index, tier in ranked]
+
+
+def _one(place: PlaceEntry) -> Resolution:
+    """A query that means one place."""
+    return Resolution(place=place, point=place.point, label=place.label)
+
+
+def _decide(matches: list[tuple[PlaceEntry, int]]) -> Resolution:
+    """One place when the best tier holds one name in one département (and is not a mere
+    resemblance), else the choices: the homonyms of the name typed, or the close names."""
+    if not matches:
+        return Resolution()
+    tier = matches[0][1]
+    best = [entry for entry, found in matches if found == tier]
+    if tier == EXACT and len({(e.department, place_key(e.name)) for e in best}) == 1:
+        best = best[:1]  # one name in one département: the commune, before its old village
+    if len(best) == 1 and tier != CLOSE:
+        return _one(best[0])
+    exact = tier == EXACT
+    return Resolution(choices=best if exact else [e for e, _ in matches], exact=exact)
 
 
 def _rank(entry: PlaceEntry) -> tuple[int, int, str, str]:

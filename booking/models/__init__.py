@@ -13,6 +13,7 @@ from booking.models.bookings import (
     BookingStatus,
     OutboxMessage,
     SubmittedOnce,
+    holding_seat,
 )
 from booking.models.orientation import OrientationCount
 from booking.models.places import Place
@@ -56,5 +57,6 @@ __all__ = [
     "UTCDateTime",
     "Unit",
     "now_default",
+    "holding_seat",
     "staff_units",
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, TextClause, bindparam, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from booking.domain import capacity
 from booking.extensions import db
 from booking.models.types import UTCDateTime, now_default
 from booking.models.units import Reason, Unit
@@ -16,18 +17,27 @@ from booking.models.units import Reason, Unit
 class BookingStatus(StrEnum):
     """Where a booking stands."""
 
-    CONFIRMED = "confirmed"
+    CONFIRMED = capacity.CONFIRMED
     CANCELLED_BY_CITIZEN = "cancelled_by_citizen"
     CANCELLED_BY_UNIT = "cancelled_by_unit"
     HONOURED = "honoured"
     NO_SHOW = "no_show"
     # BOOKING_EMAIL_VERIFICATION: a hold until the citizen confirms from the email.
-    PENDING = "pending"
+    PENDING = capacity.HELD
     EXPIRED = "expired"
 
 
-# The bookings that occupy a desk.
+# The bookings that are still to be honoured, or confirmed (a hold only holds its seat
+# until it expires: booking.domain.capacity).
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.PENDING)
+
+
+def holding_seat(row: str = "bookings", now: datetime | None = None) -> TextClause:
+    """The capacity rule's SQL (booking.domain.capacity) on a row of `bookings` named `row`,
+    at the instant `now`, or at the bound parameter `now` given when the statement runs:
+    the test every read of the bookings that hold a seat uses, as the triggers do."""
+    instant = bindparam("now", now, type_=UTCDateTime())
+    return text(capacity.holds_sql(row, ":now")).bindparams(instant)
 
 
 class Booking(db.Model):  # type: ignore[name-defined,misc]

@@ -11,7 +11,7 @@ from booking import clock
 from booking.database import begin_write
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage
-from booking.services.waitlist.offers import purge_entries
+from booking.services.waitlist.entries import purge_entries
 
 
 def purge_personal_data(now: datetime | None = None) -> int:

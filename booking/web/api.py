@@ -12,28 +12,32 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 
 from booking import clock
-from booking.domain.hours import DAY_KEYS, format_time, osm_opening_hours
-from booking.domain.places import PlaceEntry
-from booking.domain.predeclaration import Form
 from booking.domain.slots import Slot
 from booking.errors import Invalid, ReasonNotFound
 from booking.extensions import limiter
 from booking.metrics import BOOKINGS, CANCELLATIONS
-from booking.models import Booking, Reason, Unit
-from booking.security import email_key, limit
+from booking.models import Reason
 from booking.services import challenge
-from booking.services.bookings.make import BookingDetails, book, cancel_by_citizen
+from booking.services.bookings.change import cancel_by_citizen
+from booking.services.bookings.make import BookingDetails, book
 from booking.services.bookings.once import Once, summary, will_replay
 from booking.services.bookings.predeclarations import form_of
 from booking.services.messages.notifications import manage_url
 from booking.services.places.gazetteer import suggest_places
-from booking.services.places.search import Found, UnitQuery, filter_units, find_units
+from booking.services.places.search import UnitQuery, filter_units, find_units
 from booking.services.reasons import get_reason, list_reasons
 from booking.services.slots.cache import cached_answer
 from booking.services.slots.offered import answer_slots
 from booking.services.staff.api_keys import partner_of
-from booking.services.units.reading import UnitSearch, get_unit, weekly_hours
+from booking.services.units.reading import UnitSearch, get_unit
 from booking.web import openapi
+from booking.web.answers import (
+    answer,
+    found_answer,
+    motif_answer,
+    place_answer,
+    unit_answer,
+)
 from booking.web.errors import invalid
 from booking.web.schemas import (
     BookingIn,
@@ -51,6 +55,7 @@ from booking.web.schemas import (
     UnitSearchParams,
     parse_point,
 )
+from booking.web.security import email_key, limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 IDEMPOTENCY_PATTERN = "^[\x21-\x7e]{1,100}$"  # printable ASCII, no space
@@ -62,19 +67,8 @@ M = TypeVar("M", bound=BaseModel)
 @openapi.operation("Motifs de rendez-vous", responses={200: MotifList})
 def motifs() -> ResponseReturnValue:
     """Every reason for a visit, in display order."""
-    return jsonify(
-        [
-            {
-                "code": reason.code,
-                "label": reason.label,
-                "duration_minutes": reason.duration_minutes,
-                "discreet": reason.discreet,
-                "documents": reason.documents,
-                "pre_declaration": pre_declaration_json(form_of(reason)),
-            }
-            for reason in list_reasons()
-        ]
-    )
+    reasons = [motif_answer(reason, form_of(reason)) for reason in list_reasons()]
+    return answer(MotifList(reasons))
 
 
 @bp.get("/units")
@@ -96,12 +90,12 @@ def units() -> ResponseReturnValue:
         search = UnitSearch(params.q, params.postcode, params.department, near)
         finding = filter_units(replace(search, limit=params.limit, offset=params.offset), reason)
     results, place = finding.results, finding.place
-    return jsonify(
-        {
-            "items": [_found_json(item) for item in results.items],
-            "total": results.total,
-            "place": place_json(place) if place else None,
-        }
+    return answer(
+        UnitPage(
+            items=[found_answer(item) for item in results.items],
+            total=results.total,
+            place=place_answer(place) if place else None,
+        )
     )
 
 
@@ -115,25 +109,8 @@ def units() -> ResponseReturnValue:
 def places() -> ResponseReturnValue:
     """The places a citizen may mean by what they typed, best first."""
     params = _query(PlaceParams)
-    return jsonify(
-        {"items": [place_json(place) for place in suggest_places(params.q, params.limit)]}
-    )
-
-
-def place_json(place: PlaceEntry) -> dict[str, Any]:
-    """A place of the gazetteer."""
-    lat, lon = place.point if place.point else (None, None)
-    return {
-        "code": place.code,
-        "insee": place.insee,
-        "name": place.name,
-        "kind": place.kind,
-        "department": place.department,
-        "postcodes": list(place.postcodes),
-        "lat": lat,
-        "lon": lon,
-        "label": place.label,
-    }
+    found = suggest_places(params.q, params.limit)
+    return answer(PlaceList(items=[place_answer(place) for place in found]))
 
 
 def _reason_asked(code: str | None) -> Reason | None:
@@ -148,7 +125,7 @@ def _reason_asked(code: str | None) -> Reason | None:
 @openapi.operation("Une unité", responses={200: UnitOut, 404: ErrorBody})
 def unit(public_id: str) -> ResponseReturnValue:
     """One unit with its opening hours."""
-    return jsonify(unit_json(get_unit(public_id)))
+    return answer(unit_answer(get_unit(public_id)))
 
 
 @bp.get("/units/<public_id>/slots")
@@ -203,29 +180,8 @@ def create_booking() -> ResponseReturnValue:
     booked = book(unit, reason, details, once=once)
     if not booked.replayed:
         BOOKINGS.labels("api").inc()
-    return jsonify({**booked.answer, "cancel_url": manage_url(booked.booking, booked.token)}), 201
-
-
-def pre_declaration_json(form: Form | None) -> dict[str, Any] | None:
-    """A reason's pre-declaration form, for partner services."""
-    if form is None:
-        return None
-    return {
-        "intro": form.intro,
-        "fields": [
-            {
-                "name": field.name,
-                "label": field.label,
-                "type": field.kind,
-                "hint": field.hint,
-                "max_length": field.max_length if field.kind in {"text", "textarea"} else None,
-                "when": field.when,
-                "not_before": field.not_before,
-                "options": [{"value": code, "label": label} for code, label in field.options],
-            }
-            for field in form.fields
-        ],
-    }
+    url = manage_url(booked.booking, booked.token)
+    return answer(BookingOut(**booked.answer, cancel_url=url), 201)
 
 
 def _idempotency(body: BookingIn) -> Once | None:
@@ -252,12 +208,7 @@ def cancel_booking(reference: str) -> ResponseReturnValue:
     """Cancel with the secret of the link; the slot is free at once."""
     booking = cancel_by_citizen(reference, _body(CancelIn).token)
     CANCELLATIONS.labels("citizen").inc()
-    return jsonify(booking_json(booking))
-
-
-def booking_json(booking: Booking, token: str = "") -> dict[str, Any]:
-    """A booking with local offsets; the cancel link only for the one who just booked."""
-    return {**summary(booking), "cancel_url": manage_url(booking, token) if token else None}
+    return answer(BookingOut(**summary(booking)))
 
 
 @bp.get("/challenge", endpoint="challenge")
@@ -265,7 +216,7 @@ def booking_json(booking: Booking, token: str = "") -> dict[str, Any]:
 @openapi.operation("Défi de preuve de travail (ALTCHA)", responses={200: ChallengeOut})
 def challenge_endpoint() -> ResponseReturnValue:
     """A new challenge; its solution goes in `altcha` when a booking asks for one."""
-    response = jsonify(challenge.issue())
+    response, _ = answer(ChallengeOut(**challenge.issue()))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -277,44 +228,13 @@ def openapi_document() -> ResponseReturnValue:
     return jsonify(openapi.build_document(current_app, bp.name, enums={"motif": codes}))
 
 
-def unit_json(unit: Unit) -> dict[str, Any]:
-    """A unit as SPEC §5 shows it."""
-    hours = weekly_hours(unit)
-    return {
-        "id": unit.public_id,
-        "name": unit.name,
-        "address": unit.address,
-        "postcode": unit.postcode,
-        "commune": unit.commune,
-        "department": unit.department,
-        "insee": unit.insee,
-        "lat": unit.latitude,
-        "lon": unit.longitude,
-        "phone": unit.phone,
-        "email": unit.email,
-        "url": unit.url,
-        "timezone": unit.timezone,
-        "desks": unit.desks,
-        "opening_hours": osm_opening_hours(hours),
-        "hours": {
-            key: [[format_time(start), format_time(end)] for start, end in hours.get(day, [])]
-            for day, key in enumerate(DAY_KEYS)
-        },
-    }
-
-
-def _found_json(found: Found) -> dict[str, Any]:
-    """A search result: the unit, its distance for a `near` search, its next slot."""
-    next_slot = slot_json(found.next_slot)
-    return {**unit_json(found.unit), "distance_km": found.distance_km, "next_slot": next_slot}
-
-
 def slots_document(unit_id: str, motif: str, timezone: str, slots: list[Slot]) -> bytes:
-    """The slots answer as compact JSON, the bytes `json.dumps(…, ensure_ascii=False,
-    separators=(",", ":"))` writes for `{"unit_id", "motif", "timezone", "slots": [slot_json…]}`,
-    written directly: a cold answer spent a tenth of its time building and encoding one
-    dictionary a slot. ISO 8601 instants and counts hold nothing JSON escapes; the three
-    strings go through the json module's own escaping."""
+    """The slots answer (SlotsOut) as compact JSON, written directly: the one answer not
+    built through its schema, because a cold answer spent a tenth of its time building
+    and encoding one object a slot. It is the bytes `json.dumps(…, ensure_ascii=False,
+    separators=(",", ":"))` writes, and SlotsOut reads it back (tests/test_slots_document.py).
+    ISO 8601 instants and counts hold nothing JSON escapes; the three strings go through
+    the json module's own escaping."""
     items = ",".join(
         [
             f'{{"start":"{slot.start.isoformat()}","end":"{slot.end.isoformat()}",'
@@ -327,17 +247,6 @@ def slots_document(unit_id: str, motif: str, timezone: str, slots: list[Slot]) -
 
 
 _string = json.encoder.encode_basestring  # quoted and escaped
-
-
-def slot_json(slot: Slot | None) -> dict[str, Any] | None:
-    """A slot with local offsets."""
-    if slot is None:
-        return None
-    return {
-        "start": slot.start.isoformat(),
-        "end": slot.end.isoformat(),
-        "available": slot.available,
-    }
 
 
 def _body(model: type[M]) -> M:

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, RadioField, StringField, TelField, TextAreaField
+from wtforms import (
+    EmailField,
+    Field,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired
 
 from booking.domain.hours import (
@@ -23,6 +33,7 @@ from booking.domain.hours import (
 from booking.domain.units_csv import RANGES_PER_DAY
 from booking.errors import Invalid
 from booking.services.bookings.make import BookingDetails
+from booking.services.waitlist.join import WaitRequest
 
 
 class CancelForm(FlaskForm):  # type: ignore[misc]
@@ -71,6 +82,67 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
             comment=self.comment.data or "",
             pre_declaration=pre_declaration,
         )
+
+
+WEEKDAY_VALUES = [str(day) for day in range(7)]
+
+
+class WaitlistForm(FlaskForm):  # type: ignore[misc]
+    """Waiting for a slot: who, at which units, on which days and parts of day, until when.
+    The form parses what was ticked and typed; the service checks what it means."""
+
+    name = StringField("Nom et prénom")
+    email = EmailField("Adresse électronique")
+    unites = SelectMultipleField("Unités où vous pouvez aller", validate_choice=False)
+    jours = SelectMultipleField("Jours qui vous conviennent", validate_choice=False)
+    moments = SelectMultipleField("Moments de la journée", validate_choice=False)
+    jusqu_au = StringField("Jusqu'au")
+    website = StringField("Ne pas remplir ce champ")  # the honeypot
+
+    # The service's names of the fields, and the form's.
+    FIELDS = {"units": "unites", "weekdays": "jours", "parts": "moments", "until": "jusqu_au"}
+
+    def validate_jours(self, field: Field) -> None:
+        """Days of the week, 0 (Monday) to 6."""
+        if any(day not in WEEKDAY_VALUES for day in field.data or []):
+            raise ValidationError("Choisissez parmi les jours de la semaine proposés.")
+
+    def validate_moments(self, field: Field) -> None:
+        """The morning, the afternoon, or both."""
+        if any(part not in ("am", "pm") for part in field.data or []):
+            raise ValidationError("Choisissez le matin, l'après-midi, ou les deux.")
+
+    def validate_jusqu_au(self, field: Field) -> None:
+        """A date of the calendar, or nothing (then: as long as possible)."""
+        if (field.data or "").strip():
+            try:
+                date.fromisoformat(field.data.strip())
+            except ValueError:
+                raise ValidationError("Date invalide (exemple : 2026-12-24).") from None
+
+    def request(self) -> WaitRequest:
+        """What the person asks for."""
+        until = (self.jusqu_au.data or "").strip()
+        return WaitRequest(
+            name=self.name.data or "",
+            email=self.email.data or "",
+            units=[unit for unit in self.unites.data or [] if unit],
+            weekdays=frozenset(int(day) for day in self.jours.data or []),
+            parts=frozenset(self.moments.data or []),
+            until=date.fromisoformat(until) if until else None,
+        )
+
+    def invalid(self) -> Invalid:
+        """The form's own errors, as the page shows a service's (one message a field)."""
+        if self.csrf_token.errors:
+            return Invalid("Le formulaire a expiré : validez-le à nouveau.")
+        fields = {name: messages[0] for name, messages in self.errors.items() if messages}
+        return Invalid(fields=fields)
+
+    def on_form(self, error: Invalid) -> Invalid:
+        """A service's Invalid, its fields named as the form names them."""
+        fields = {self.FIELDS.get(name, name): text for name, text in error.fields.items()}
+        return Invalid(error.message, fields)
 
 
 def read_hours_form(form: Mapping[str, str]) -> tuple[dict[int, list[Range]], int]:

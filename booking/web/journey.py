@@ -24,7 +24,6 @@ from booking.extensions import csrf, limiter
 from booking.formatting import day_fr, local
 from booking.metrics import BOOKINGS
 from booking.models import Reason, Unit
-from booking.security import email_key, keep_private, limit
 from booking.services import challenge
 from booking.services.bookings.contact import parse_start
 from booking.services.bookings.make import book
@@ -36,6 +35,7 @@ from booking.services.slots.offered import last_week, unit_slots, week_slots
 from booking.services.units.reading import get_unit
 from booking.tokens import new_secret
 from booking.web.forms import BookingForm
+from booking.web.security import email_key, keep_private, limit
 
 bp = Blueprint("journey", __name__)
 

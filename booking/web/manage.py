@@ -24,8 +24,7 @@ from booking.extensions import limiter
 from booking.formatting import when_fr
 from booking.metrics import CANCELLATIONS
 from booking.models import Booking, BookingStatus
-from booking.security import keep_private, limit
-from booking.services.bookings.make import (
+from booking.services.bookings.change import (
     cancel_by_citizen,
     confirm_booking,
     find_booking,
@@ -37,6 +36,7 @@ from booking.services.messages.outbox import reminds
 from booking.web.errors import error_response
 from booking.web.forms import CancelForm, MoveForm
 from booking.web.journey import by_day
+from booking.web.security import keep_private, limit
 
 bp = Blueprint("manage", __name__, url_prefix="/rendez-vous")
 WEEK = re.compile(r"[0-9]{1,3}")

@@ -13,10 +13,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from booking.errors import ReasonNotFound
 from booking.extensions import db, limiter
 from booking.metrics import ORIENTATION
-from booking.security import limit
 from booking.services import orientation
 from booking.services.bookings.predeclarations import form_of
 from booking.services.reasons import get_reason
+from booking.web.security import limit
 
 bp = Blueprint("orientation", __name__, url_prefix="/orientation")
 log = logging.getLogger(__name__)

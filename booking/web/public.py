@@ -14,13 +14,13 @@ from booking.domain.hours import describe_fr
 from booking.errors import ReasonNotFound
 from booking.extensions import limiter
 from booking.models import Reason
-from booking.security import limit
 from booking.services.health import readiness
 from booking.services.places.search import UnitQuery, find_units
 from booking.services.reasons import get_reason, list_reasons
 from booking.services.units.reading import get_unit, weekly_hours
 from booking.web import openapi
 from booking.web.schemas import parse_point
+from booking.web.security import limit
 
 bp = Blueprint("public", __name__)
 

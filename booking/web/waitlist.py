@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import validate_csrf
-from wtforms import ValidationError
 
 from booking import clock
 from booking.errors import Invalid, ServiceError
 from booking.extensions import csrf, limiter
-from booking.models import EntryStatus
-from booking.security import email_key, keep_private, limit
+from booking.models import EntryStatus, Reason, Unit
 from booking.services import challenge
 from booking.services.messages.notifications import NEUTRAL_LABEL
 from booking.services.reasons import get_reason
 from booking.services.slots.offered import booking_window
 from booking.services.units.reading import get_unit
-from booking.services.waitlist import offers as waitlist
+from booking.services.waitlist import entries
+from booking.services.waitlist import join as joining
+from booking.web.forms import WEEKDAY_VALUES, WaitlistForm
+from booking.web.security import email_key, keep_private, limit
 
 bp = Blueprint("waitlist", __name__)
 DAYS = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
@@ -27,53 +27,54 @@ DAYS = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
 def form(public_id: str) -> ResponseReturnValue:
     """The form to wait for a slot of this unit (and nearby ones) for a reason."""
     unit, reason = get_unit(public_id), get_reason(request.args.get("motif", ""))
-    return _form_page(unit.public_id, reason.code)
+    _, horizon = booking_window(unit, clock.now())
+    form = WaitlistForm(
+        unites=[unit.public_id],
+        jours=WEEKDAY_VALUES[:5],
+        moments=["am", "pm"],
+        jusqu_au=horizon.isoformat(),
+    )
+    return _form_page(unit, reason, form)
 
 
 @bp.post("/unites/<public_id>/liste-attente")
-@csrf.exempt  # checked below, so that an expired token keeps what was typed
+@csrf.exempt  # the form checks its own CSRF token, so an expired one keeps what was typed
 @limiter.shared_limit(lambda: limit("BOOKING"), scope="booking")
 @limiter.shared_limit(lambda: limit("BOOKING_EMAIL"), scope="booking_email", key_func=email_key)
 def join(public_id: str) -> ResponseReturnValue:
     """Join (unconfirmed until the email's link is followed); the same answer for every
     address."""
     unit, reason = get_unit(public_id), get_reason(request.args.get("motif", ""))
-    values = request.form
+    form = WaitlistForm()
+    if not form.validate_on_submit():
+        wrong = form.invalid()
+        return _form_page(unit, reason, form, wrong), wrong.status
+    if form.website.data:  # the honeypot
+        return redirect(url_for("waitlist.sent"), code=303)
     try:
-        try:
-            validate_csrf(values.get("csrf_token", ""))
-        except ValidationError:
-            raise Invalid("Le formulaire a expiré : validez-le à nouveau.") from None
-        if values.get("website"):  # the honeypot
-            return redirect(url_for("waitlist.sent"), code=303)
-        challenge.check_form(values)
-        asked = waitlist.WaitRequest(
-            name=values.get("name", ""),
-            email=values.get("email", ""),
-            units=values.getlist("unites"),
-            weekdays=values.getlist("jours"),
-            parts=values.getlist("moments"),
-            until=values.get("jusqu_au", ""),
-        )
-        waitlist.join(reason, asked)
+        challenge.check_form(request.form)
+        joining.join(reason, form.request())
+    except Invalid as error:
+        return _form_page(unit, reason, form, form.on_form(error)), error.status
     except ServiceError as error:
-        return _form_page(unit.public_id, reason.code, error), error.status
+        return _form_page(unit, reason, form, error), error.status
     return redirect(url_for("waitlist.sent"), code=303)
 
 
-def _form_page(public_id: str, code: str, error: ServiceError | None = None) -> str:
+def _form_page(
+    unit: Unit, reason: Reason, form: WaitlistForm, error: ServiceError | None = None
+) -> str:
     """The form, with what was typed and the errors."""
-    unit, reason = get_unit(public_id), get_reason(code)
     today, horizon = booking_window(unit, clock.now())
     return render_template(
         "waitlist_form.html",
         unit=unit,
         reason=reason,
-        nearby=waitlist.nearby_units(unit),
+        nearby=joining.nearby_units(unit),
         days=DAYS,
         horizon=horizon,
         today=today,
-        values=request.form if request.method == "POST" else None,
+        form=form,
         error=error,
         errors=error.fields if error else {},
         challenge_on=challenge.required(),
@@ -91,7 +92,7 @@ def sent() -> ResponseReturnValue:
 def show(reference: str) -> ResponseReturnValue:
     """An entry's page, from its emails: confirm the address, or leave the list."""
     token = request.args.get("token", "")
-    entry = waitlist.find_entry(reference, token)
+    entry = entries.find_entry(reference, token)
     discreet = entry.reason.discreet
     page = render_template(
         "waitlist_entry.html",
@@ -109,7 +110,7 @@ def show(reference: str) -> ResponseReturnValue:
 def confirm(reference: str) -> ResponseReturnValue:
     """Confirm the address: the person now waits."""
     token = request.form.get("token", "")
-    entry = waitlist.confirm_entry(reference, token)
+    entry = entries.confirm_entry(reference, token)
     if entry.status == EntryStatus.WAITING:
         flash("Votre inscription est confirmée : vous serez prévenu(e) par courriel.", "success")
     else:
@@ -122,7 +123,7 @@ def confirm(reference: str) -> ResponseReturnValue:
 def leave(reference: str) -> ResponseReturnValue:
     """Leave the list: no more offers."""
     token = request.form.get("token", "")
-    entry = waitlist.leave(reference, token)
+    entry = entries.leave(reference, token)
     if entry.status == EntryStatus.LEFT:
         flash(
             "Vous avez quitté la liste d'attente : vous ne recevrez plus de propositions.",

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from booking.domain.geo import distance_km
-from booking.domain.instants import Interval, to_us
-from booking.domain.occupancy import Occupancy, over_capacity
+from booking.domain.instants import Interval
+from booking.domain.occupancy import over_capacity
 from booking.domain.slots import within_opening_hours
 
 NINE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 in Paris, a Tuesday
@@ -17,27 +17,6 @@ NINE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 in Paris, a Tuesday
 def visit(start: int, minutes: int) -> Interval:
     """A visit starting `start` minutes after NINE."""
     return Interval(NINE + timedelta(minutes=start), NINE + timedelta(minutes=start + minutes))
-
-
-@pytest.mark.parametrize(
-    ("visits", "begin", "minutes", "peak"),
-    [
-        ([], 0, 30, 0),  # nobody
-        ([(0, 60)], 30, 30, 1),  # inside one visit
-        ([(0, 60)], 60, 30, 0),  # right after it: intervals are half-open
-        ([(30, 30)], 0, 30, 0),  # right before it
-        ([(0, 60), (30, 30)], 45, 30, 2),  # both in progress at 45
-        ([(0, 30), (30, 30)], 0, 60, 1),  # one after the other: never two at once
-        ([(0, 30), (10, 30), (20, 30)], 0, 60, 3),  # all three at 20
-    ],
-)
-def test_peak_of_visits_in_progress(
-    visits: list[tuple[int, int]], begin: int, minutes: int, peak: int
-) -> None:
-    spans = [(to_us(v.start), to_us(v.end)) for v in (visit(*x) for x in visits)]
-    slot = visit(begin, minutes)
-    assert Occupancy(spans).peak(to_us(slot.start), to_us(slot.end), 10) == peak
-    assert Occupancy(spans).peak(to_us(slot.start), to_us(slot.end), 1) == min(peak, 1)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from booking import clock
 from booking.domain.slots import Slot
 from booking.models import Booking, BookingStatus
-from booking.services.bookings.make import can_change, find_booking, is_held
+from booking.services.bookings.change import can_change, find_booking, is_held
 from booking.services.slots.offered import last_week, week_slots
 
 

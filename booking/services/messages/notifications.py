@@ -23,7 +23,7 @@ from booking.domain.calendar import Appointment, invitation
 from booking.formatting import day_fr, time_fr, when_fr
 from booking.mail import compose, enqueue, enqueue_notice
 from booking.models import Booking, OutboxMessage, Reason, WaitlistEntry
-from booking.tokens import link_token
+from booking.tokens import link_token, waitlist_token
 from booking.urls import external_url
 
 NEUTRAL_LABEL = "Rendez-vous à la gendarmerie"
@@ -218,7 +218,7 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
 
 def waitlist_url(reference: str) -> str:
     """The page of a waiting-list entry (status, leave), with its secret derived again."""
-    token = link_token(f"waitlist:{reference}", current_app.config["SECRET_KEY"])
+    token = waitlist_token(reference, current_app.config["SECRET_KEY"])
     return external_url("waitlist.show", reference=reference, token=token)
 
 

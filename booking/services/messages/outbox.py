@@ -16,7 +16,7 @@ from booking.extensions import db
 from booking.mail import deliver, mark_failed
 from booking.metrics import EMAILS
 from booking.models import Booking, BookingStatus, OutboxMessage
-from booking.services.bookings.make import expire_holds
+from booking.services.bookings.change import expire_holds, is_held
 from booking.services.messages import notifications
 from booking.services.units.reading import lock_unit_version
 
@@ -69,7 +69,7 @@ def _stale_reminder(entry: OutboxMessage, now: datetime) -> str:
         held = db.session.get(Booking, entry.booking_id)
         if held is None or held.status != BookingStatus.PENDING:
             return "créneau libéré ou confirmé avant l'envoi"
-        if held.hold_expires_at is not None and held.hold_expires_at <= now:
+        if not is_held(held, now):
             return "délai de confirmation passé avant l'envoi"
         return ""
     if entry.kind != "reminder" or entry.booking_id is None:

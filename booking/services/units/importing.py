@@ -19,7 +19,7 @@ from booking.domain.zones import unit_timezone
 from booking.errors import Conflict
 from booking.extensions import db
 from booking.formatting import when_fr
-from booking.models import ACTIVE_STATUSES, Booking, OpeningRange, Unit
+from booking.models import Booking, OpeningRange, Unit, holding_seat
 from booking.phones import display_phone, repair_phone
 from booking.services.staff.agenda import cancel_for_unit
 from booking.services.units.reading import unit_record, weekly_hours
@@ -263,7 +263,7 @@ def _check_visits(
             select(Booking)
             .where(
                 Booking.unit_id.in_(ids),
-                Booking.status.in_(ACTIVE_STATUSES),
+                holding_seat(now=now),
                 Booking.starts_at > now,
             )
             .options(joinedload(Booking.unit), joinedload(Booking.reason))

@@ -27,7 +27,7 @@ from booking.domain.occupancy import over_capacity
 from booking.domain.slots import within_opening_hours
 from booking.errors import Conflict, Invalid, NotFound
 from booking.extensions import db
-from booking.models import ACTIVE_STATUSES, Booking, Closure, OpeningRange, StaffUser, Unit
+from booking.models import Booking, Closure, OpeningRange, StaffUser, Unit, holding_seat
 from booking.services.staff import audit
 from booking.services.staff.agenda import cancel_for_unit
 from booking.services.units.reading import lock_unit, weekly_hours
@@ -162,13 +162,14 @@ def closures(unit: Unit, now: datetime | None = None) -> list[Closure]:
 
 
 def _active_from(unit: Unit, now: datetime) -> list[Booking]:
-    """Active bookings not over yet, in progress first, then oldest booked (read afresh)."""
+    """Bookings holding a desk not over yet, in progress first, then oldest booked (read
+    afresh)."""
     found = db.session.scalars(
         fresh(
             select(Booking)
             .where(
                 Booking.unit_id == unit.id,
-                Booking.status.in_(ACTIVE_STATUSES),
+                holding_seat(now=now),
                 Booking.ends_at > now,
             )
             .options(joinedload(Booking.reason), joinedload(Booking.unit))

@@ -8,11 +8,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from booking.errors import ServiceError
 from booking.extensions import limiter
-from booking.security import keep_private
 from booking.services import orientation
 from booking.services.staff.accounts import authenticate, end_sessions, units_of
 from booking.services.staff.api_keys import issue_key, list_keys, revoke_key
 from booking.services.staff.audit import recent_entries
+from booking.web.security import keep_private
 from booking.web.staff.blueprint import bp
 
 

@@ -11,11 +11,11 @@ from flask_login import current_user, login_required
 
 from booking.errors import ServiceError
 from booking.metrics import CANCELLATIONS
-from booking.security import keep_private
 from booking.services.bookings.predeclarations import open_answers
 from booking.services.staff import agenda as agenda_service
 from booking.services.staff.agenda import STATUS_LABELS
-from booking.services.waitlist.offers import waiting_for
+from booking.services.waitlist.entries import waiting_for
+from booking.web.security import keep_private
 from booking.web.staff.blueprint import back_to_agenda, bp, day_asked, staff_unit
 
 
