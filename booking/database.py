@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import select
-from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, CursorResult, Engine, Row
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy import exc as sqlalchemy_exc
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.selectable import CompoundSelect, Select
 
 from booking.extensions import db
+from booking.models.types import UTCDateTime
 
 # A write transaction on SQLite must take the write lock when it begins (BEGIN IMMEDIATE):
 # a deferred one that reads then writes fails at once with "database is locked".
@@ -66,8 +68,6 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
-        if mode is None:  # a lone read (read_alone): SQLite runs it in its own autocommit
-            return
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
@@ -143,29 +143,132 @@ def run(statement: Executable, params: dict[str, Any] | None = None) -> CursorRe
     return db.session.connection().execute(statement, params or {})
 
 
-def read_alone(statement: Read, params: dict[str, Any]) -> Sequence[Row[Any]]:
+def read_alone(statement: Read, params: dict[str, Any]) -> list[Any]:
     """The rows of one read-only statement that needs no transaction around it (a single
-    statement sees a single snapshot, on both engines).
+    statement sees a single snapshot, on both engines), by column name.
 
     Inside a transaction already begun, it runs in the session's, and sees what it wrote.
     Otherwise it runs on a pooled connection of its own, outside any transaction: on
-    PostgreSQL in autocommit (no BEGIN and no ROLLBACK: two round trips saved on the
-    hottest read of the service, the slots), on SQLite without BEGIN. Only SQLAlchemy's
-    public API is used: its errors, and its handling of a connection found lost, are
-    SQLAlchemy's own."""
+    PostgreSQL in autocommit (no BEGIN and no ROLLBACK, two round trips saved), on SQLite in
+    its own autocommit (no BEGIN). It is the read of the slots answers, the hottest of the
+    service, so it goes to the driver's cursor (`_LoneRead`): SQLAlchemy's work around each
+    execution (execution context, result object, isolation switched and reset) cost a fifth
+    of a cold answer on SQLite, measured in docs/performance.md. Only public parts of
+    SQLAlchemy are used: the statement compiled to a string with named parameters, the
+    types' own processors, the pool's connection, and its exception classes, so that an
+    unreachable database still answers the French 503 and a lost connection is dropped."""
     if db.session.registry.has() and db.session().in_transaction():
-        return run(statement, params).all()
-    with db.engine.connect() as connection:
-        alone = connection.execution_options(**_ALONE.get(connection.dialect.name, {}))
-        return alone.execute(statement, params).all()
+        return list(run(statement, params).all())
+    return _lone_read(statement, db.engine.dialect).run(db.engine, params)
 
 
-# How a lone read skips its transaction: PostgreSQL's autocommit (psycopg switches it on
-# and off without a round trip); on SQLite, no BEGIN at all (see _configure_sqlite).
-_ALONE: dict[str, dict[str, Any]] = {
-    "postgresql": {"isolation_level": "AUTOCOMMIT"},
-    "sqlite": {"sqlite_begin": None},
-}
+class _Named(tuple[Any, ...]):
+    """A row whose values are also read by column name (`row.kind`), as SQLAlchemy's."""
+
+    _fields: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[self._fields[name]]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class _LoneRead:
+    """A statement compiled once for a dialect, with named parameters (no positional order
+    to know), and the converters of its datetime parameters and of its columns."""
+
+    def __init__(self, statement: Read, dialect: Dialect) -> None:
+        named = _named_dialect(dialect)
+        compiled = statement.compile(dialect=named)
+        self.sql = compiled.string
+        self.defaults = dict(compiled.params)  # the literals' values, None for the others
+        self.dialect = dialect
+        self.autocommit = dialect.name != "sqlite"
+        # Every instant the service binds is a UTCDateTime (aware, stored UTC).
+        self.instant = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+        columns = list(statement.selected_columns)
+        readers = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        self.readers = [(index, read) for index, read in enumerate(readers) if read is not None]
+        self.row = type("Row", (_Named,), {"_fields": {c.key: i for i, c in enumerate(columns)}})
+
+    def values(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameters as the driver takes them."""
+        given = {**self.defaults, **params}
+        if self.instant is not None:
+            for name, value in given.items():
+                if isinstance(value, datetime):
+                    given[name] = self.instant(value)
+        return given
+
+    def run(self, engine: Engine, params: dict[str, Any]) -> list[Any]:
+        """The rows, on a pooled connection outside any transaction."""
+        values = self.values(params)
+        failure = self.dialect.loaded_dbapi.Error
+        try:
+            pooled = engine.raw_connection()  # the pool's checks run (_configure_postgresql)
+        except failure as error:
+            raise _wrapped(error, self.sql, False) from error
+        driver: Any = pooled.driver_connection
+        cursor = None
+        try:
+            if self.autocommit:
+                driver.autocommit = True
+            try:
+                cursor = driver.cursor()
+                cursor.execute(self.sql, values)
+                found = cursor.fetchall()
+                cursor.close()
+            finally:
+                if self.autocommit and not driver.closed:
+                    driver.autocommit = False
+        except failure as error:
+            lost = self.dialect.is_disconnect(error, driver, cursor)
+            if lost:
+                pooled.invalidate(error)  # never handed out again
+            raise _wrapped(error, self.sql, lost) from error
+        finally:
+            pooled.close()  # back to the pool
+        return [self.row(self._converted(row)) for row in found]
+
+    def _converted(self, row: Any) -> list[Any]:
+        """One row, each column converted by its type."""
+        values = list(row)
+        for index, read in self.readers:
+            values[index] = read(values[index])
+        return values
+
+
+def _named_dialect(dialect: Dialect) -> Dialect:
+    """The dialect, or one like it that writes named parameters (`:name`; psycopg's
+    `%(name)s` already are): a driver then takes the values as a mapping."""
+    if dialect.paramstyle in {"named", "pyformat"}:
+        return dialect
+    return type(dialect)(paramstyle="named")  # type: ignore[call-arg]
+
+
+def _wrapped(error: Exception, sql: str, lost: bool) -> DBAPIError:
+    """A driver's error as SQLAlchemy raises it (OperationalError…, by the driver's class
+    name), so that the handlers of the application treat it alike."""
+    kind: type[DBAPIError] = DBAPIError
+    for cls in type(error).__mro__:
+        found = getattr(sqlalchemy_exc, cls.__name__, None)
+        if isinstance(found, type) and issubclass(found, DBAPIError):
+            kind = found
+            break
+    return kind(sql, None, error, hide_parameters=True, connection_invalidated=lost)
+
+
+_reads: dict[tuple[Read, str], _LoneRead] = {}
+
+
+def _lone_read(statement: Read, dialect: Dialect) -> _LoneRead:
+    """The compiled read of a statement for a dialect (statements are built once)."""
+    key = (statement, dialect.name)
+    found = _reads.get(key)
+    if found is None:
+        found = _reads[key] = _LoneRead(statement, dialect)
+    return found
 
 
 S = TypeVar("S", bound=Executable)

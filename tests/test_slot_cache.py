@@ -151,9 +151,10 @@ def test_the_lone_read_gives_the_rows_a_transaction_gives(
     create_closure: Callable[..., Any],
     create_booking: Callable[..., Any],
 ) -> None:
-    """The slots' read outside any transaction (autocommit on PostgreSQL, no BEGIN on
-    SQLite) gives the rows and values the same statement gives inside one (instants aware
-    and in UTC, on both engines), for every kind of row it returns."""
+    """The slots' read, straight to the driver outside any transaction (autocommit on
+    PostgreSQL, no BEGIN on SQLite), gives the rows and values the same statement gives
+    through SQLAlchemy inside one (instants aware and in UTC, on both engines), for every
+    kind of row it returns."""
     from booking.database import read_alone, run
     from booking.services.slots import read
 

@@ -37,6 +37,7 @@ from sqlalchemy.types import TypeEngine
 from booking.database import read_alone
 from booking.domain.hours import Range, WeeklyHours
 from booking.domain.instants import Interval
+from booking.extensions import db
 from booking.models import Booking, Closure, OpeningRange, Reason, Unit, UTCDateTime, holding_seat
 
 
@@ -117,9 +118,9 @@ def read_busy(
     (of every unit when `unit_ids` is None)."""
     params = {"start": span[0], "end": max(span), "now": now}
     if unit_ids is None:
-        rows = read_alone(_EVERY_UNIT_BUSY, params)
+        rows = db.session.execute(_EVERY_UNIT_BUSY, params).all()
     else:
-        rows = read_alone(_SOME_UNITS_BUSY, {**params, "units": list(unit_ids)})
+        rows = db.session.execute(_SOME_UNITS_BUSY, {**params, "units": list(unit_ids)}).all()
     busy = Busy()
     for row in rows:
         found = busy.closures if row.closed else busy.bookings
