@@ -23,9 +23,10 @@ run: $(STAMP)
 	trap 'kill $$runner' EXIT INT TERM; \
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
-## The whole test suite (also on PostgreSQL when TEST_DATABASE_URL is set).
+## The whole test suite (also on PostgreSQL when TEST_DATABASE_URL is set), one worker per
+## core (pytest-xdist): each worker has its own PostgreSQL database and SQLite files.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 ## Browser tests drive Debian's Chromium (Playwright cannot download a browser offline).
 browser:
@@ -37,6 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	@out="$$($(BIN)/radon cc -n D booking)"; test -z "$$out" || { echo "$$out"; exit 1; }
 
 ## The suite under coverage.py; prints branch coverage of the booking package.
 coverage: $(STAMP) browser
