@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from booking.web import (
         api,
         assets,
+        compression,
         edge,
         envelope,
         errors,
@@ -77,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     edge.init_app(app)
     templating.init_app(app)
+    compression.init_app(app)
     sessions.init_app(app)
     security.init_app(app)
     metrics.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,11 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     default_format = "text" if app_env in {"development", "testing"} else "json"
     config["LOG_FORMAT"] = env.get("LOG_FORMAT") or default_format
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    # A discreet booking's emails (SPEC §17) come from a neutral sender: by default the same
+    # address under the name "Rendez-vous"; an address of its own is better (see deploy.md).
+    config["MAIL_FROM_DISCREET"] = env.get("MAIL_FROM_DISCREET") or formataddr(
+        ("Rendez-vous", parseaddr(config["MAIL_FROM"])[1])
+    )
     try:
         config["JOBS_POLL_SECONDS"] = float(env.get("JOBS_POLL_SECONDS") or 5)
     except ValueError as error:

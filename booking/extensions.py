@@ -42,6 +42,7 @@ class StaffLogins(LoginManager):  # type: ignore[misc]  # Flask-Login ships no t
 login_manager = StaffLogins()
 login_manager.login_view = "staff.login"
 login_manager.login_message = "Connectez-vous pour accéder à l'espace des agents."
+login_manager.login_message_category = "info"  # a prompt, not a success
 login_manager.session_protection = "strong"
 # Limits count per client address; RATELIMIT_STORAGE_URI (redis://…) shares them between
 # processes, the default memory:// counts per process.

@@ -34,6 +34,7 @@ from booking.services.challenge import purge_spent
 from booking.services.health import heartbeat
 from booking.services.messages.outbox import queue_reminders, release_expired_holds, send_outbox
 from booking.services.privacy import purge_personal_data
+from booking.services.units.settings import promote_scheduled_hours
 from booking.services.waitlist.offers import offer_freed_slots
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,9 @@ def _lead(app: Flask, lock: RunnerLock, holder: str, stopping: threading.Event) 
     scheduler.add_job(in_context, "interval", args=[release_expired_holds], seconds=poll, **options)
     scheduler.add_job(in_context, "interval", args=[offer_freed_slots], seconds=poll, **options)
     scheduler.add_job(in_context, "interval", args=[queue_reminders], seconds=60, **options)
+    # Hours set from a date become the hours in force: checked every few minutes, so that a
+    # unit page and the open data show them from the first minutes of that date.
+    scheduler.add_job(in_context, "interval", args=[promote_scheduled_hours], minutes=5, **options)
     scheduler.add_job(in_context, "interval", args=[purge_spent], hours=1, **options)
     scheduler.add_job(in_context, "interval", args=[purge_personal_data], hours=1, **options)
     scheduler.add_job(in_context, "interval", args=[purge_submissions], hours=1, **options)

@@ -34,10 +34,12 @@ def compose(
     calendar: bytes | None = None,
     calendar_method: str = "",
     message_key: str = "",
+    sender: str = "",
 ) -> EmailMessage:
     """A multipart text + HTML message in French, with an optional .ics invitation;
-    `message_key` gives a Message-ID of its own (the same on every attempt to send)."""
-    sender = current_app.config["MAIL_FROM"]
+    `message_key` gives a Message-ID of its own (the same on every attempt to send);
+    `sender` replaces MAIL_FROM (a discreet booking's neutral sender)."""
+    sender = sender or current_app.config["MAIL_FROM"]
     domain = parseaddr(sender)[1].rpartition("@")[2] or None
     message = EmailMessage()
     message["Subject"] = subject

@@ -126,7 +126,8 @@ def test_discreet_reason_is_neutral_in_subject_and_calendar(
         )
     )
     assert "radicalisation" not in everything.lower()
-    assert "Rendez-vous à la gendarmerie" in everything
+    assert "gendarmerie" not in everything.lower()  # a discreet booking (SPEC §17)
+    assert "Rendez-vous confirmé" in everything
 
 
 @pytest.mark.usefixtures("unit")

@@ -65,7 +65,9 @@ def rendered(app: Flask, kind: str, reason_code: str, department: str = "01") ->
         booking = sample_booking(reason_code, department)
         notice = {
             "confirmation": lambda: Notice.of("confirmation", booking),
-            "moved": lambda: Notice.of("moved", booking),
+            "moved": lambda: Notice.of(
+                "moved", booking, previous_start=datetime(2026, 11, 23, 13, 30, tzinfo=UTC)
+            ),
             "reminder": lambda: Notice.of("reminder", booking),
             "cancellation": lambda: Notice.of("cancellation", booking),
             "cancelled_by_unit": lambda: Notice.of(

@@ -78,6 +78,36 @@ def test_slots_page_groups_buttons_by_day_a_week_at_a_time(client: FlaskClient) 
     assert "Lundi 30 novembre 2026" in following
 
 
+def test_a_full_day_says_so_instead_of_vanishing(
+    client: FlaskClient, unit: Unit, create_booking: Callable[..., Booking]
+) -> None:
+    """Tuesday taken from opening to closing: the week lists it, marked « complet »."""
+    tuesday = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)  # 08:00 in Paris
+    for start, minutes in ((tuesday, 240), (tuesday + timedelta(hours=6), 240)):
+        create_booking(unit, start, minutes=minutes)
+    page = client.get("/unites/ORNEX/creneaux?motif=otv").get_data(as_text=True)
+    day = page[page.index("Mardi 24 novembre 2026") :][:400]
+    assert "complet" in day
+    assert "Plus aucun créneau libre ce jour-là" in day
+    assert 'value="2026-11-24T' not in page
+    assert "Mercredi 25 novembre 2026" in page
+    assert "Samedi" not in page  # closed days still leave no trace
+
+
+@pytest.mark.usefixtures("unit")
+def test_a_unit_page_with_a_reason_shows_its_first_slots_before_the_unit_s_details(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/unites/ORNEX?motif=otv").get_data(as_text=True)
+    first = page.index('name="debut" value="2026-11-23T09:00:00+01:00"')
+    assert first < page.index("<summary")  # the address and hours come after, folded
+    assert page.index("<summary") < page.index("Horaires d'accueil")
+    assert "Lundi 23 novembre 2026" in page
+    assert "Mardi 24 novembre 2026" in page
+    assert "Mercredi 25 novembre 2026" not in page  # two days, then « every slot »
+    assert 'href="/unites/ORNEX/creneaux?motif=otv">Voir tous les créneaux libres' in page
+
+
 @pytest.mark.usefixtures("unit")
 def test_booking_through_the_form_ends_on_the_confirmation(app: Flask, client: FlaskClient) -> None:
     response = post_details(client, phone="06 12 34 56 78")

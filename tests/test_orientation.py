@@ -19,7 +19,9 @@ from booking.services.staff.accounts import create_staff
 from tests.support.staff import PASSWORD, sign_in
 
 MOTIFS = Path(__file__).resolve().parents[1] / "data" / "motifs.json"
-CHOICE = re.compile(r'<a class="fr-btn fr-btn--secondary orientation-choice" href="([^"]+)">')
+CHOICE = re.compile(
+    r'<a class="fr-btn fr-btn--secondary orientation-choice"(?: data-replace)? href="([^"]+)">'
+)
 OFFICIAL = re.compile(r'<a class="fr-btn orientation-link" href="([^"]+)"')
 CALL = re.compile(r'href="((?:tel|sms):[0-9]+)"')
 SEARCH = re.compile(r'<a class="fr-btn" href="(/\?motif=[a-z_]+#q)">Choisir ma brigade</a>')
@@ -273,8 +275,8 @@ def test_outcomes_are_counted_for_the_administrator_and_the_metrics(
     ("address", "shown"),
     [
         ("/orientation/", False),
-        ("/orientation/violences", True),  # a sensitive branch
-        ("/orientation/issue/violences_ecoute?depuis=violences", True),
+        ("/orientation/accompagnement", True),  # a sensitive branch
+        ("/orientation/issue/ecoute_anonyme?depuis=accompagnement", True),
         ("/orientation/issue/thesee", False),
         ("/?motif=radicalisation", True),  # a discreet reason chosen in the search
         ("/?motif=otv", False),
@@ -286,7 +288,7 @@ def test_the_quick_exit_is_on_sensitive_pages_only(
     page = client.get(address).get_data(as_text=True)
     assert ("data-quick-exit" in page) is shown
     if shown:
-        assert 'href="https://meteofrance.com/" rel="nofollow noreferrer" data-quick-exit' in page
+        assert 'href="/quitter" rel="nofollow noreferrer" data-quick-exit' in page
         assert "/static/js/quick-exit" in page
 
 
@@ -306,10 +308,11 @@ def test_discreet_reasons_pages_carry_the_quick_exit(
 
 
 def test_back_links_lead_to_the_question_before(client: FlaskClient) -> None:
-    page = client.get("/orientation/violences").get_data(as_text=True)
+    page = client.get("/orientation/accompagnement").get_data(as_text=True)
     assert '<a class="fr-link" href="/orientation/faits">Question précédente</a>' in page
-    outcome = client.get("/orientation/issue/urgence?depuis=violences").get_data(as_text=True)
-    assert '<a class="fr-link" href="/orientation/violences">Question précédente</a>' in outcome
+    outcome = client.get("/orientation/issue/urgence?depuis=accompagnement").get_data(as_text=True)
+    back = '<a class="fr-link" href="/orientation/accompagnement">Question précédente</a>'
+    assert back in outcome
     # a made-up origin is not echoed back
     forged = client.get("/orientation/issue/urgence?depuis=surveillance").get_data(as_text=True)
     assert "Question précédente" not in forged
@@ -352,6 +355,6 @@ def test_after_a_sensitive_page_the_quick_exit_stays_for_the_visit(
     create_unit(public_id="ORNEX")
     slots = "/unites/ORNEX/creneaux?motif=faits_auteur_connu"  # not a discreet reason
     assert "data-quick-exit" not in client.get(slots).get_data(as_text=True)
-    client.get("/orientation/issue/rdv_violences?depuis=violences")
+    client.get("/orientation/issue/rdv_accompagnement?depuis=accompagnement")
     assert "data-quick-exit" in client.get(slots).get_data(as_text=True)
     assert "data-quick-exit" in client.get("/").get_data(as_text=True)

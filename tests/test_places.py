@@ -143,7 +143,8 @@ def test_the_reason_chosen_stays_on_the_unit_page_and_the_slots_page(
     unit = re.search(r'href="(/unites/[^"?]+)\?motif=otv"', html)
     assert unit
     unit_page = visitor.get(unit.group(1) + "?motif=otv").get_data(as_text=True)
-    assert "Votre motif : Opération Tranquillité Vacances" in unit_page
+    assert "Opération Tranquillité Vacances" in unit_page
+    assert "Voir tous les créneaux libres" in unit_page
     slots = f"{unit.group(1)}/creneaux?motif=otv"
     assert f'href="{slots}"' in unit_page
     back = visitor.get(slots).get_data(as_text=True)

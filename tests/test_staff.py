@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from booking.extensions import db
 from booking.models import AuditEntry, Booking, OutboxMessage, StaffUser, Unit
 from booking.services.staff.accounts import create_staff
+from booking.services.units.settings import promote_scheduled_hours
 from tests.support.mail import rendered
 from tests.support.staff import PASSWORD, csrf, sign_in
 
@@ -183,6 +184,24 @@ def day(units: tuple[Unit, Unit], create_booking: Callable[..., Booking]) -> lis
     ]
 
 
+def test_the_agenda_has_a_date_field_next_monday_and_a_column_to_tick_arrivals(
+    agent: FlaskClient, day: list[Booking]
+) -> None:
+    page = agent.get("/staff/units/UNIT-A/agenda?date=2026-11-24").get_data(as_text=True)
+    assert re.search(r'type="date" id="date" name="date" value="2026-11-24"', page)
+    monday = 'href="/staff/units/UNIT-A/agenda?date=2026-11-30">Lundi prochain'  # today: Mon 23
+    assert monday in page
+    assert '<th scope="col" class="print-only col-arrivee">Arrivé(e)</th>' in page
+    assert page.count('<span class="tick-box"') == 3
+
+
+def test_the_sign_in_prompt_is_information_not_success(client: FlaskClient) -> None:
+    page = client.get("/staff/", follow_redirects=True).get_data(as_text=True)
+    assert "Connectez-vous pour accéder à l&#39;espace des agents." in page
+    assert "fr-alert--info" in page
+    assert "fr-alert--success" not in page
+
+
 def test_agenda_lists_the_day_in_order_with_details_and_counts(
     agent: FlaskClient, day: list[Booking]
 ) -> None:
@@ -206,8 +225,24 @@ def test_marking_visits_and_cancelling_with_a_reason(
         data={"csrf_token": form, "outcome": "no_show"},
         follow_redirects=True,
     )
-    assert "le jour même" in ahead.get_data(as_text=True)  # not on Monday for Tuesday
+    assert "Trop tôt" in ahead.get_data(as_text=True)  # not on Monday for Tuesday
     assert status_of(app, day[1].reference) == "confirmed"
+    frozen_now(TUESDAY_9 - timedelta(hours=7))  # 01:00 that day, for an 09:00 visit
+    for outcome, said in (("honoured", "à partir de 08:30"), ("no_show", "absent » se note après")):
+        page = agent.post(
+            f"/staff/units/UNIT-A/bookings/{day[1].reference}/visit",
+            data={"csrf_token": form, "outcome": outcome},
+            follow_redirects=True,
+        ).get_data(as_text=True)
+        assert said in page
+        assert status_of(app, day[1].reference) == "confirmed"
+    frozen_now(TUESDAY_9 - timedelta(minutes=20))  # early, within the margin: seen
+    response = agent.post(
+        f"/staff/units/UNIT-A/bookings/{day[1].reference}/visit",
+        data={"csrf_token": form, "outcome": "honoured"},
+    )
+    assert response.status_code == 303
+    assert status_of(app, day[1].reference) == "honoured"
     frozen_now(TUESDAY_9 + timedelta(minutes=5))
     late, early = day[0], day[1]
     response = agent.post(
@@ -292,6 +327,7 @@ def test_hours_change_shows_in_slots_and_open_data_at_once(
 ) -> None:
     form = token(agent, "/staff/units/UNIT-A/settings")
     data = hours_form(form, h_1_1=("13:00", "17:00"), h_7_1=("09:00", "12:00"))
+    data["a_partir_du"] = "2026-11-23"  # today: at once
     response = agent.post("/staff/units/UNIT-A/settings", data=data)
     assert response.status_code == 303
     slots = agent.get("/api/v1/units/UNIT-A/slots?motif=otv&from=2026-11-24&to=2026-11-24").json
@@ -308,6 +344,55 @@ def test_hours_change_shows_in_slots_and_open_data_at_once(
         assert db.session.scalar(
             select(Unit.hours_edited_locally).where(Unit.public_id == "UNIT-A")
         )
+
+
+def test_hours_changed_from_next_monday_leave_this_week_s_visits_alone(
+    app: Flask, agent: FlaskClient, day: list[Booking], frozen_now: Callable[[datetime], None]
+) -> None:
+    """Mornings closed from Monday 30 November: Tuesday's 09:00 visits stay, this week's
+    slots stay, the unit page and the open data show the hours in force until that day,
+    then the job runner makes the new ones the hours in force."""
+    form = token(agent, "/staff/units/UNIT-A/settings")
+    data = hours_form(form, **{f"h_{d}_1": ("14:00", "18:00") for d in range(5)})
+    data["a_partir_du"] = "2026-11-30"
+    response = agent.post("/staff/units/UNIT-A/settings", data=data)
+    assert response.status_code == 303  # nothing to confirm: no visit from then on is touched
+    assert all(status_of(app, b.reference) == "confirmed" for b in day[:3])
+    tuesday = agent.get("/api/v1/units/UNIT-A/slots?motif=otv&from=2026-11-24&to=2026-11-24")
+    assert tuesday.json["slots"][0]["start"].startswith("2026-11-24T08:")  # mornings still
+    monday = agent.get("/api/v1/units/UNIT-A/slots?motif=otv&from=2026-11-30&to=2026-11-30")
+    assert monday.json["slots"][0]["start"] == "2026-11-30T14:00:00+01:00"
+    settings = agent.get("/staff/units/UNIT-A/settings").get_data(as_text=True)
+    assert "Nouveaux horaires à partir du 30/11/2026" in settings
+    csv_line = next(
+        line
+        for line in agent.get("/opendata/units.csv").data.decode().splitlines()
+        if line.startswith("UNIT-A;")
+    )
+    assert ";08h00;12h00;" in csv_line  # the hours in force, until Monday
+
+    frozen_now(datetime(2026, 11, 29, 23, 5, tzinfo=UTC))  # 00:05 on Monday, in Paris
+    with app.app_context():
+        assert promote_scheduled_hours() == 1
+        assert promote_scheduled_hours() == 0
+    csv_line = next(
+        line
+        for line in agent.get("/opendata/units.csv").data.decode().splitlines()
+        if line.startswith("UNIT-A;")
+    )
+    assert ";14h00;18h00;" in csv_line
+    assert ";08h00;12h00;" not in csv_line
+
+
+def test_without_a_date_new_hours_start_the_first_day_they_cancel_nothing(
+    app: Flask, agent: FlaskClient, day: list[Booking]
+) -> None:
+    form = token(agent, "/staff/units/UNIT-A/settings")
+    data = hours_form(form, **{f"h_{d}_1": ("14:00", "18:00") for d in range(5)})
+    data["a_partir_du"] = ""
+    done = agent.post("/staff/units/UNIT-A/settings", data=data, follow_redirects=True)
+    assert "Horaires enregistrés à partir du 25/11/2026" in done.get_data(as_text=True)
+    assert all(status_of(app, b.reference) == "confirmed" for b in day[:3])
 
 
 def test_bad_hours_are_refused_with_french_messages(agent: FlaskClient, units: object) -> None:
@@ -372,9 +457,12 @@ def test_hours_change_lists_affected_visits_then_cancels_them_once_confirmed(
 ) -> None:
     form = token(agent, "/staff/units/UNIT-A/settings")
     data = hours_form(form, **{f"h_{d}_1": ("10:30", "18:00") for d in range(5)})
+    data["a_partir_du"] = "2026-11-24"  # Tuesday, the day of the visits
     preview = agent.post("/staff/units/UNIT-A/settings", data=data)
     page = preview.get_data(as_text=True)
     assert "Ce changement annule 2 rendez-vous" in page  # the two at 09:00; 11:00 still fits
+    assert "à partir du <strong>24/11/2026</strong>" in page
+    assert "Appliquer les nouveaux horaires à partir du 25/11/2026" in page  # nothing cancelled
     assert "Albert Matinal" in page
     assert "Zoé Tardive" not in page
     assert status_of(app, day[1].reference) == "confirmed"  # nothing done yet
@@ -392,6 +480,7 @@ def test_fewer_desks_cancel_the_latest_booked_over_the_new_number(
         **hours_form(form, **{f"h_{d}_1": ("08:00", "12:00") for d in range(5)}),
         "desks": "1",
         "confirm": "1",
+        "a_partir_du": "2026-11-23",
     }
     agent.post("/staff/units/UNIT-A/settings", data=data)
     # Albert (booked first) keeps 09:00; the discreet visit booked after him loses it.

@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -17,7 +18,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from booking.extensions import db
-from booking.models import Booking, EntryStatus, OfferStatus, Unit, WaitlistEntry, WaitlistOffer
+from booking.models import (
+    Booking,
+    BookingStatus,
+    EntryStatus,
+    OfferStatus,
+    Unit,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from booking.services.bookings.change import cancel_by_citizen
 from booking.services.messages.outbox import release_expired_holds, send_outbox
 from booking.services.staff.accounts import create_staff
@@ -26,7 +35,7 @@ from booking.tokens import hash_token, link_token
 from tests.support.smtp import SmtpServer
 from tests.support.staff import PASSWORD, sign_in
 
-MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+MONDAY_9AM = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # daytime: offers hold 30 minutes
 WEDNESDAY_10 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 ONE_SLOT = {2: [(600, 630)]}  # Wednesday 10:00–10:30: one 30-minute slot a week
 
@@ -39,8 +48,8 @@ def app_overrides(smtp: SmtpServer) -> dict[str, Any]:
 
 @pytest.fixture
 def clock_at(frozen_now: Callable[[datetime], None]) -> Callable[[datetime], None]:
-    """Set the clock (Monday 07:00 in Paris to begin with)."""
-    frozen_now(MONDAY_7AM)
+    """Set the clock (Monday 09:00 in Paris to begin with)."""
+    frozen_now(MONDAY_9AM)
     return frozen_now
 
 
@@ -85,13 +94,13 @@ def mail_to(smtp: SmtpServer, address: str, subject: str) -> str:
     return text_of(found[-1])
 
 
-def send(app: Flask, now: datetime = MONDAY_7AM) -> None:
+def send(app: Flask, now: datetime = MONDAY_9AM) -> None:
     """The runner's outbox job, once."""
     with app.app_context():
         send_outbox(now)
 
 
-def offer(app: Flask, now: datetime = MONDAY_7AM) -> int:
+def offer(app: Flask, now: datetime = MONDAY_9AM) -> int:
     """The runner's waiting-list job, once."""
     with app.app_context():
         return offer_freed_slots(now)
@@ -162,7 +171,7 @@ def cancel_first(app: Flask, taken: Booking) -> None:
     """The first booker cancels from the link of their email."""
     with app.app_context():
         token = link_token(taken.ics_uid, app.config["SECRET_KEY"])
-        cancel_by_citizen(taken.reference, token, MONDAY_7AM)
+        cancel_by_citizen(taken.reference, token, MONDAY_9AM)
 
 
 def test_a_cancellation_offers_the_slot_to_the_first_person_who_confirms_and_is_booked(
@@ -210,7 +219,7 @@ def test_an_offer_not_confirmed_in_time_passes_to_the_second_person(
     join_and_confirm(app, client, smtp, "Bruno Second", "bruno@example.org")
     cancel_first(app, taken)
     assert offer(app) == 1
-    later = MONDAY_7AM + timedelta(minutes=31)
+    later = MONDAY_9AM + timedelta(minutes=31)
     clock_at(later)
     with app.app_context():
         assert release_expired_holds(later) == 1
@@ -295,7 +304,7 @@ def test_an_unconfirmed_request_is_deleted_after_a_day(
 ) -> None:
     join(client, "Alice Premier", "alice@example.org")
     assert len(entries(app)) == 1
-    offer(app, MONDAY_7AM + timedelta(hours=25))
+    offer(app, MONDAY_9AM + timedelta(hours=25))
     assert entries(app) == {}
 
 
@@ -351,7 +360,7 @@ def test_each_freed_seat_is_offered_once_when_runners_race(
         with app.app_context():
             try:
                 start.wait()
-                made.append(offer_freed_slots(MONDAY_7AM))
+                made.append(offer_freed_slots(MONDAY_9AM))
             except BaseException as error:
                 failures.append(error)
             finally:
@@ -396,7 +405,7 @@ def test_a_desk_added_by_the_staff_is_offered_too(
         current = lock_unit(unit.id)
         assert current is not None
         current.desks = 2  # as the settings page saves it: the unit's row changes
-        current.updated_at = MONDAY_7AM + timedelta(seconds=1)
+        current.updated_at = MONDAY_9AM + timedelta(seconds=1)
         db.session.commit()
     assert offer(app) == 1
     assert holds(app)[-1] == ("alice@example.org", "pending")
@@ -408,7 +417,7 @@ def test_an_entry_ends_after_its_last_day_and_the_metrics_count_who_waits(
     join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
     metrics = app.test_client().get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert "booking_waitlist_waiting 1.0" in metrics.get_data(as_text=True)
-    assert offer(app, MONDAY_7AM + timedelta(days=4)) == 0  # past 26 November
+    assert offer(app, MONDAY_9AM + timedelta(days=4)) == 0  # past 26 November
     assert entries(app) == {"alice@example.org": EntryStatus.EXPIRED}
     metrics = app.test_client().get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert "booking_waitlist_waiting 0.0" in metrics.get_data(as_text=True)
@@ -427,8 +436,8 @@ def test_leaving_while_an_offer_is_being_made_wins_and_its_email_is_not_sent(
         token = link_token(f"waitlist:{alice}", app.config["SECRET_KEY"])
         from booking.services.waitlist.entries import leave
 
-        leave(alice, token, MONDAY_7AM)  # …Alice left meanwhile…
-        assert _offer_one(queued, MONDAY_7AM, SlotsOfRun(MONDAY_7AM)) == 0  # …no offer
+        leave(alice, token, MONDAY_9AM)  # …Alice left meanwhile…
+        assert _offer_one(queued, MONDAY_9AM, SlotsOfRun(MONDAY_9AM)) == 0  # …no offer
     assert holds(app)[-1] == ("first@example.org", "cancelled_by_citizen")
 
 
@@ -442,7 +451,7 @@ def test_an_offer_email_still_queued_when_the_hold_ends_is_not_sent(
     with app.app_context():
         from booking.services.waitlist.entries import leave
 
-        leave(alice, link_token(f"waitlist:{alice}", app.config["SECRET_KEY"]), MONDAY_7AM)
+        leave(alice, link_token(f"waitlist:{alice}", app.config["SECRET_KEY"]), MONDAY_9AM)
     send(app)
     assert not [m for m in smtp.messages if "libéré" in str(m["Subject"])]
 
@@ -461,7 +470,7 @@ def test_one_mailbox_gets_one_offer_at_a_time_and_never_the_same_slot_again(
     cancel_first(app, taken)
     assert offer(app) == 1
     assert holds(app)[-1] == ("alice@example.org", "pending")
-    later = MONDAY_7AM + timedelta(minutes=31)
+    later = MONDAY_9AM + timedelta(minutes=31)
     clock_at(later)
     with app.app_context():
         release_expired_holds(later)
@@ -537,7 +546,7 @@ def test_two_offers_let_expire_end_the_entry(
     )
     cancel_first(app, taken)
     cancel_first(app, second)  # two slots free, a week apart
-    now = MONDAY_7AM
+    now = MONDAY_9AM
     for _ in range(2):  # offered one after the other, and let expire each time
         assert offer(app, now) == 1
         now += timedelta(minutes=31)
@@ -572,7 +581,7 @@ def test_leaving_and_offering_at_the_same_moment_end_consistent(
             finally:
                 db.session.remove()
 
-    jobs = [lambda: offer_freed_slots(MONDAY_7AM), lambda: leave(alice, token, MONDAY_7AM)]
+    jobs = [lambda: offer_freed_slots(MONDAY_9AM), lambda: leave(alice, token, MONDAY_9AM)]
     threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
     for thread in threads:
         thread.start()
@@ -581,3 +590,74 @@ def test_leaving_and_offering_at_the_same_moment_end_consistent(
     assert failures == []
     assert entries(app) == {"alice@example.org": EntryStatus.LEFT}
     assert ("alice@example.org", "pending") not in holds(app)
+
+
+@pytest.mark.parametrize(
+    ("department", "zone"),
+    [("01", "Europe/Paris"), ("988", "Pacific/Noumea"), ("974", "Indian/Reunion")],
+)
+def test_an_offer_made_at_night_is_held_until_ten_and_does_not_end_the_entry(
+    app: Flask,
+    client: FlaskClient,
+    smtp: SmtpServer,
+    create_unit: Callable[..., Unit],
+    create_booking: Callable[..., Booking],
+    clock_at: Callable[[datetime], None],
+    department: str,
+    zone: str,
+) -> None:
+    """A slot freed at 01:04 (the unit's time) is held until 10:00 that morning; the email
+    and the offer's page say so; two night offers let expire keep the registration."""
+    local = ZoneInfo(zone)
+    night = datetime(2026, 11, 24, 1, 4, tzinfo=local).astimezone(UTC)
+    clock_at(night)
+    unit = create_unit(public_id="ORNEX", department=department, hours=ONE_SLOT)
+    taken = []
+    for week in (1, 2):
+        uid = f"taken-{week}@rdv.test"
+        taken.append(
+            create_booking(
+                unit,
+                datetime(2026, 11, 25, 10, 0, tzinfo=local).astimezone(UTC)
+                + timedelta(days=7 * (week - 1)),
+                reason_code="otv",
+                ics_uid=uid,
+                token_hash=hash_token(link_token(uid, "test-secret")),
+            )
+        )
+    assert join(client, "Alice", "alice@example.org", jusqu_au="2026-12-03").status_code == 303
+    send(app, night)
+    path, page, token = follow(client, mail_to(smtp, "alice@", "Confirmez"), "/liste-attente/")
+    reference = path.split("/liste-attente/")[1].split("?")[0]
+    client.post(
+        f"/liste-attente/{reference}/confirmer", data={"token": token, "csrf_token": csrf_of(page)}
+    )
+    now = night
+    for booking in taken:
+        cancel_first(app, booking)
+        assert offer(app, now) == 1
+        with app.app_context():
+            held = db.session.scalar(select(Booking).where(Booking.status == BookingStatus.PENDING))
+            assert held is not None
+            assert held.hold_expires_at == datetime(
+                now.astimezone(local).year, 11, now.astimezone(local).day, 10, 0, tzinfo=local
+            )
+        send(app, now)
+        offered = mail_to(smtp, "alice@", "Un créneau")
+        assert "10 h 00" in offered
+        manage = re.search(r"http://rdv\.test(/rendez-vous/[^\s]+)", offered)
+        assert manage is not None
+        shown = client.get(manage.group(1)).get_data(as_text=True)
+        assert "Il vous est réservé jusqu'au" in shown
+        assert "10 h 00" in shown
+        # Not answered: expired at 10:00 local, then the next night comes.
+        now = held.hold_expires_at + timedelta(minutes=1)
+        clock_at(now)
+        with app.app_context():
+            release_expired_holds(now)
+        offer(app, now)
+        now = datetime.combine(
+            now.astimezone(local).date() + timedelta(days=1), time(1, 4), local
+        ).astimezone(UTC)
+        clock_at(now)
+    assert entries(app) == {"alice@example.org": EntryStatus.WAITING}

@@ -18,6 +18,7 @@ from icalendar import (
 )
 
 PRODUCT_ID = "-//Rendez-vous en gendarmerie//FR"
+DISCREET_PRODUCT_ID = "-//Rendez-vous//FR"  # what a discreet invitation says of its maker
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,17 @@ class Appointment:
     stamp: datetime | None = None  # DTSTAMP: when this version was made
 
 
-def invitation(appointment: Appointment, method: str) -> bytes:
+def invitation(appointment: Appointment, method: str, product: str = PRODUCT_ID) -> bytes:
     """An iTIP message: `REQUEST` for a new or moved appointment, `CANCEL` for a cancelled one."""
     if method not in {"REQUEST", "CANCEL"}:
         raise ValueError(method)
-    return _calendar([appointment], method)
+    return _calendar([appointment], method, product=product)
+
+
+def calendar_file(appointment: Appointment, product: str = PRODUCT_ID) -> bytes:
+    """One appointment as a file to open in a calendar (`METHOD:PUBLISH`): what a citizen
+    who gave no email address downloads from the confirmation page."""
+    return _calendar([appointment], "PUBLISH", product=product)
 
 
 def feed(appointments: Iterable[Appointment], name: str) -> bytes:
@@ -54,10 +61,12 @@ def feed(appointments: Iterable[Appointment], name: str) -> bytes:
     return _calendar(list(appointments), "PUBLISH", name=name)
 
 
-def _calendar(appointments: list[Appointment], method: str, name: str = "") -> bytes:
+def _calendar(
+    appointments: list[Appointment], method: str, name: str = "", product: str = PRODUCT_ID
+) -> bytes:
     """Build the VCALENDAR with one VEVENT per appointment and the VTIMEZONEs they use."""
     calendar = Calendar()
-    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("prodid", product)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
@@ -146,6 +155,8 @@ def _event(appointment: Appointment, method: str) -> Event:
     organizer = vCalAddress(f"mailto:{appointment.organizer_email}")
     organizer.params["cn"] = vText(appointment.organizer_name)
     event.add("organizer", organizer)
+    if not appointment.attendee_email:  # a file downloaded by a citizen who gave no address
+        return event
     attendee = vCalAddress(f"mailto:{appointment.attendee_email}")
     attendee.params["cn"] = vText(appointment.attendee_name)
     attendee.params["role"] = vText("REQ-PARTICIPANT")

@@ -47,6 +47,7 @@ __all__ = [
     "candidate_starts",
     "day_ranges",
     "first_offered_slot",
+    "hours_on",
     "holiday_subdivision",
     "is_public_holiday",
     "local_today",
@@ -81,14 +82,22 @@ class SlotQuery:
     now: datetime
     min_notice: timedelta = timedelta(minutes=120)
     horizon_days: int = 28
+    # Hours the unit's staff set from a local date on (that date, and the hours).
+    later: tuple[date, WeeklyHours] | None = None
     tz: ZoneInfo = field(init=False)
 
     def __post_init__(self) -> None:
         """Refuse what cannot be computed; note the zone."""
         _check_hours(self.hours)
+        if self.later is not None:
+            _check_hours(self.later[1])
         if self.duration_minutes <= 0:
             raise ValueError("duration_minutes must be positive")
         object.__setattr__(self, "tz", unit_timezone(self.department))
+
+    def ranges(self, day: date) -> Sequence[tuple[int, int]]:
+        """The opening ranges of a local date: the later hours from their date on."""
+        return hours_on(self.hours, self.later, self.department, day)
 
     @property
     def step(self) -> int:
@@ -122,6 +131,16 @@ def day_ranges(hours: WeeklyHours, department: str, day: date) -> Sequence[tuple
     """Opening ranges of a local date: the holiday ones on a public holiday, else the weekday's."""
     key = PUBLIC_HOLIDAYS if is_public_holiday(department, day) else day.weekday()
     return hours.get(key, ())
+
+
+def hours_on(
+    hours: WeeklyHours, later: tuple[date, WeeklyHours] | None, department: str, day: date
+) -> Sequence[tuple[int, int]]:
+    """Opening ranges of a local date when the hours change on a date: the hours in force
+    before it, the later ones from it on."""
+    if later is not None and day >= later[0]:
+        return day_ranges(later[1], department, day)
+    return day_ranges(hours, department, day)
 
 
 def _day_candidates(
@@ -183,7 +202,7 @@ def _offered(query: SlotQuery, first_day: date | None, last_day: date | None) ->
     previous = -1 << 80  # earlier than any instant; guards order and uniqueness across days
     reuse_at, reuse = previous, query.now  # the last slot's end, often the next slot's start
     while day <= hi_day:
-        ranges = day_ranges(query.hours, query.department, day)
+        ranges = query.ranges(day)
         for begin in _day_candidates(ranges, day, tz, step) if ranges else ():
             if begin < earliest or begin <= previous:
                 continue
@@ -223,8 +242,7 @@ def offered_slot_at(query: SlotQuery, start: datetime) -> Slot | None:
     on_grid = any(
         first <= begin <= last - step and (begin - first) % step == 0
         for first, last in (
-            (local_us(query.tz, day, a), local_us(query.tz, day, b))
-            for a, b in day_ranges(query.hours, query.department, day)
+            (local_us(query.tz, day, a), local_us(query.tz, day, b)) for a, b in query.ranges(day)
         )
     )
     free = _Filters(query).free_desks(begin, begin + step) if on_grid else 0

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, TextClause, bindparam, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    TextClause,
+    bindparam,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.domain import capacity
@@ -72,6 +82,10 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     reminder_error: Mapped[str] = mapped_column(String(300), default="")
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Discreet (SPEC §17): the reason is discreet, the visit went through a sensitive branch
+    # of the orienteur, or the citizen asked. Its emails and invitation say nothing of the
+    # reason nor of the gendarmerie, and it may have no email address at all ("").
+    discreet: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
 

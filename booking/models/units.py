@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.extensions import db
@@ -62,6 +62,10 @@ class OpeningRange(db.Model):  # type: ignore[name-defined,misc]
     weekday: Mapped[int] = mapped_column(SmallInteger)
     start_minute: Mapped[int] = mapped_column(SmallInteger)
     end_minute: Mapped[int] = mapped_column(SmallInteger)
+    # NULL: the hours in force. A date: the hours the unit's staff set from that local date
+    # on (one such change at a time, kept apart until then; the job runner makes it the
+    # hours in force that day).
+    valid_from: Mapped[date | None] = mapped_column(Date)
 
     unit: Mapped[Unit] = relationship(back_populates="opening_ranges")
 

@@ -124,6 +124,11 @@ class Tree(_Strict):
             None,
         )
 
+    def is_sensitive(self, name: str) -> bool:
+        """Whether the question or outcome of this name is a sensitive page."""
+        node = self.questions.get(name) or self.outcomes.get(name)
+        return bool(node and node.sensitive)
+
     def leads_to(self, question: str, outcome: str) -> bool:
         """Whether an answer of this question leads to this outcome."""
         found = self.questions.get(question)

@@ -175,7 +175,13 @@ def create_booking() -> ResponseReturnValue:
         challenge.check_form({challenge.FIELD: body.altcha or ""})
     unit, reason = get_unit(body.unit_id), get_reason(body.motif)
     details = BookingDetails(
-        body.start, body.name, body.email, body.phone, body.comment, body.pre_declaration
+        body.start,
+        body.name,
+        body.email,
+        body.phone,
+        body.comment,
+        body.pre_declaration,
+        discreet=body.discreet,
     )
     booked = book(unit, reason, details, once=once)
     if not booked.replayed:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     EmailField,
     Field,
     HiddenField,
@@ -71,6 +72,8 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
     cle = HiddenField()
     # Set when the slot was just lost: another one must then be chosen.
     autre = HiddenField()
+    # "Je souhaite une prise de contact discrète" (SPEC §17).
+    discret = BooleanField("Je souhaite une prise de contact discrète")
 
     def details(self, start: str, pre_declaration: dict[str, str]) -> BookingDetails:
         """What the service needs to book, as typed."""
@@ -81,6 +84,7 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
             phone=self.phone.data or "",
             comment=self.comment.data or "",
             pre_declaration=pre_declaration,
+            discreet=bool(self.discret.data),
         )
 
 

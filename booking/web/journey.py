@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from itertools import groupby
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -18,7 +19,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from booking.domain.slots import Slot
+from booking.domain.slots import Slot, hours_on
 from booking.errors import Invalid, ServiceError, SlotUnavailable
 from booking.extensions import csrf, limiter
 from booking.formatting import day_fr, local
@@ -32,8 +33,9 @@ from booking.services.bookings.predeclarations import form_of
 from booking.services.places.search import nearby_with_slots
 from booking.services.reasons import get_reason
 from booking.services.slots.offered import last_week, unit_slots, week_slots
-from booking.services.units.reading import get_unit
+from booking.services.units.reading import get_unit, scheduled_hours, weekly_hours
 from booking.tokens import new_secret
+from booking.web.discretion import is_discreet
 from booking.web.forms import BookingForm
 from booking.web.security import email_key, keep_private, limit
 
@@ -55,13 +57,14 @@ def slots(public_id: str) -> ResponseReturnValue:
         "slots.html",
         unit=unit,
         reason=reason,
-        days=by_day(found.slots, unit.timezone),
+        found_any=bool(found.slots),
+        days=by_day(found.slots, unit.timezone, open_days(unit, found.first_day, found.last_day)),
         first_day=found.first_day,
         last_day=found.last_day,
         week=week,
         more=week < last_week(),
         nearby=nearby,
-        quick_exit=reason.discreet,
+        quick_exit=is_discreet(reason),
     )
 
 
@@ -69,7 +72,7 @@ def slots(public_id: str) -> ResponseReturnValue:
 def details(public_id: str) -> ResponseReturnValue:
     """The short form for the slot chosen."""
     unit, reason, start = _chosen(public_id)
-    form = BookingForm(cle=_form_key(unit, reason, start))
+    form = BookingForm(cle=_form_key(unit, reason, start), discret=is_discreet(reason))
     return _details_page(unit, reason, form, start)
 
 
@@ -149,7 +152,7 @@ def _details_page(
         "details.html",
         alternatives=others,
         lost=lost,
-        quick_exit=reason.discreet,
+        quick_exit=is_discreet(reason),
         predeclaration=form_of(reason),
         answers=pre_declaration_typed(),
         challenge_on=challenge.required(),
@@ -177,6 +180,22 @@ def _same_day(unit: Unit, reason: Reason, start: datetime) -> list[Slot]:
     return unit_slots(unit, reason, day, day).slots
 
 
-def by_day(slots: list[Slot], zone: str) -> list[tuple[str, list[Slot]]]:
-    """Slots grouped under their French day label, in order."""
-    return [(day, list(group)) for day, group in groupby(slots, lambda s: day_fr(s.start, zone))]
+def by_day(
+    slots: list[Slot], zone: str, open_days: Iterable[date] = ()
+) -> list[tuple[str, list[Slot]]]:
+    """Slots grouped under their French day label, in order; each of `open_days` that has no
+    slot left appears too, empty (a full day says so rather than vanishing)."""
+    tz = ZoneInfo(zone)
+    grouped: dict[date, list[Slot]] = {day: [] for day in open_days}
+    for slot in slots:
+        grouped.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    return [
+        (day_fr(datetime.combine(day, time(12), tz), zone), grouped[day]) for day in sorted(grouped)
+    ]
+
+
+def open_days(unit: Unit, first: date, last: date) -> list[date]:
+    """The local dates first..last on which the unit opens (its hours, its holidays)."""
+    hours, later = weekly_hours(unit), scheduled_hours(unit)
+    days = (first + timedelta(days=n) for n in range((last - first).days + 1))
+    return [day for day in days if hours_on(hours, later, unit.department, day)]

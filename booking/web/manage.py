@@ -19,20 +19,23 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from booking import clock
 from booking.errors import ServiceError, WrongLink
 from booking.extensions import limiter
 from booking.formatting import when_fr
 from booking.metrics import CANCELLATIONS
 from booking.models import Booking, BookingStatus
 from booking.services.bookings.change import (
+    can_change,
     cancel_by_citizen,
     confirm_booking,
     find_booking,
     move_booking,
 )
 from booking.services.bookings.manage import manage_page
-from booking.services.messages.notifications import reason_label
+from booking.services.messages.notifications import calendar_download, reason_label
 from booking.services.messages.outbox import reminds
+from booking.web.discretion import is_discreet
 from booking.web.errors import error_response
 from booking.web.forms import CancelForm, MoveForm
 from booking.web.journey import by_day
@@ -69,9 +72,22 @@ def confirmed(reference: str) -> ResponseReturnValue:
         token=token,
         reason_label=reason_label(booking),
         reminder=reminds(booking.created_at, booking.starts_at),
-        quick_exit=booking.reason.discreet,
+        quick_exit=is_discreet(booking=booking),
     )
     return keep_private(make_response(page))
+
+
+@bp.get("/<reference>/rendez-vous.ics")
+def calendar(reference: str) -> ResponseReturnValue:
+    """The booking as a calendar file, for a citizen who gave no email address (or lost
+    the invitation): neutral for a discreet booking, never cached, no Referer."""
+    booking = find_booking(reference, request.args.get("token", ""))
+    if not can_change(booking, clock.now(), holds_too=True):
+        abort(404)
+    response = make_response(calendar_download(booking))
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="rendez-vous.ics"'
+    return keep_private(response)
 
 
 @bp.get("/<reference>")
@@ -99,7 +115,7 @@ def cancel(reference: str) -> ResponseReturnValue:
             reason_label=reason_label(page.booking),
             held=page.held,
             form=CancelForm(token=form.token.data, confirme="oui"),
-            quick_exit=page.booking.reason.discreet,
+            quick_exit=is_discreet(booking=page.booking),
         )
         return keep_private(make_response(body))
     return _act(reference, cancel_by_citizen, _cancelled, CANCELLATIONS.labels("citizen").inc)
@@ -110,6 +126,8 @@ def _cancelled(booking: Booking) -> str:
     hold never confirmed had no invitation to withdraw, and gets no email)."""
     if booking.hold_expires_at is not None:
         return "Votre demande de rendez-vous est annulée ; le créneau est libéré."
+    if not booking.email:
+        return "Votre rendez-vous est annulé ; le créneau est libéré."
     return "Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé."
 
 
@@ -136,10 +154,8 @@ def move(reference: str) -> ResponseReturnValue:
         flash(error.message, "error")
         return _page(reference, token, week, move_form=form, status=error.status)
     when = when_fr(moved.starts_at, moved.unit.timezone)
-    flash(
-        f"Rendez-vous déplacé au {when}. Un courriel avec la nouvelle invitation vous est envoyé.",
-        "success",
-    )
+    sent = " Un courriel avec la nouvelle invitation vous est envoyé." if moved.email else ""
+    flash(f"Rendez-vous déplacé au {when}.{sent}", "success")
     return redirect(url_for("manage.show", reference=reference, token=token), code=303)
 
 
@@ -184,6 +200,6 @@ def _page(
         days=days,
         cancel_form=CancelForm(token=token),
         move_form=move_form or MoveForm(token=token, semaine=str(page.week)),
-        quick_exit=page.booking.reason.discreet,
+        quick_exit=is_discreet(booking=page.booking),
     )
     return keep_private(make_response(body, status))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, render_template, request, session
+from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,17 +16,11 @@ from booking.metrics import ORIENTATION
 from booking.services import orientation
 from booking.services.bookings.predeclarations import form_of
 from booking.services.reasons import get_reason
+from booking.web.discretion import remember_sensitive
 from booking.web.security import limit
 
 bp = Blueprint("orientation", __name__, url_prefix="/orientation")
 log = logging.getLogger(__name__)
-
-
-def _remember_sensitive(sensitive: bool) -> None:
-    """Once a sensitive page is seen, the quick exit stays on every page of the visit (the
-    booking that follows, its confirmation…), whatever the reason chosen."""
-    if sensitive and not session.get("sortie"):
-        session["sortie"] = True
 
 
 def _emergency() -> bool:
@@ -45,7 +39,14 @@ def question(name: str | None = None) -> ResponseReturnValue:
     if asked is None:
         abort(404)
     parent = tree.parent(name)
-    _remember_sensitive(asked.sensitive)
+    remember_sensitive(asked.sensitive)
+    # Choices that lead into a sensitive page replace this page in the history as they go.
+    sensitive = {
+        target
+        for choice in asked.choices
+        for target in (choice.next, choice.outcome)
+        if target and tree.is_sensitive(target)
+    }
     return render_template(
         "orientation/question.html",
         name=name,
@@ -53,6 +54,9 @@ def question(name: str | None = None) -> ResponseReturnValue:
         step=tree.depth(name),
         parent=parent,
         quick_exit=asked.sensitive,
+        sensitive_targets=sensitive,
+        private_browsing=name == tree.start or bool(sensitive) or asked.sensitive,
+        replace_links=True,
     )
 
 
@@ -70,7 +74,7 @@ def outcome(name: str) -> ResponseReturnValue:
         reason = get_reason(found.reason) if found.reason else None
     except ReasonNotFound:  # a reason withdrawn since: the search, with every reason
         reason = None
-    _remember_sensitive(found.sensitive)
+    remember_sensitive(found.sensitive)
     try:
         orientation.count_outcome(name)
     except SQLAlchemyError:  # a count lost: the answer (an emergency number…) still shows
@@ -85,4 +89,5 @@ def outcome(name: str) -> ResponseReturnValue:
         chosen=reason,
         predeclaration=form_of(reason) if reason else None,
         quick_exit=found.sensitive,
+        replace_links=True,
     )

@@ -5,26 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from booking.domain.geo import Point
 from booking.domain.hours import describe_fr
 from booking.errors import ReasonNotFound
-from booking.extensions import limiter
+from booking.extensions import csrf, limiter
 from booking.models import Reason
 from booking.services.health import readiness
 from booking.services.places.search import UnitQuery, find_units
 from booking.services.reasons import get_reason, list_reasons
+from booking.services.slots.offered import unit_slots
 from booking.services.units.reading import get_unit, weekly_hours
 from booking.web import openapi
+from booking.web.journey import by_day
 from booking.web.schemas import parse_point
 from booking.web.security import limit
 
 bp = Blueprint("public", __name__)
 
 PAGE_SIZE = 10
+FIRST_DAYS = 2  # days of slots shown on a unit's page, before « every slot »
 
 
 @dataclass(frozen=True)
@@ -93,19 +96,43 @@ def _chosen_reason(code: str, reasons: list[Reason]) -> Reason | None:
 
 @bp.get("/unites/<public_id>")
 def unit(public_id: str) -> ResponseReturnValue:
-    """A unit's page: address, phone, map link, weekly hours in French, reasons to book."""
+    """A unit's page. With a reason chosen, its first free slots come first (a phone shows
+    them on the first screen), the unit's address, phone and hours after them, folded."""
     found = get_unit(public_id)
     hours = describe_fr(weekly_hours(found))
     reasons = list_reasons()
     chosen = next((r for r in reasons if r.code == request.args.get("motif")), None)
+    first_days = []
+    if chosen is not None:
+        offered = unit_slots(found, chosen)
+        days = by_day(offered.slots, found.timezone)
+        first_days = days[:FIRST_DAYS]
     return render_template(
         "unit.html",
         unit=found,
         hours=hours,
         reasons=reasons,
         chosen=chosen,
+        first_days=first_days,
         quick_exit=bool(chosen and chosen.discreet),
     )
+
+
+@bp.route("/quitter", methods=["GET", "POST"])
+@csrf.exempt  # it only forgets the visit: nothing to forge (the script sends a beacon)
+def quit() -> ResponseReturnValue:
+    """The quick exit: forget the visit (its session cookie, which remembered a sensitive
+    page) and leave for a neutral site, in the same tab (GET, without JavaScript); the
+    script leaves at once and posts here on the way."""
+    session.clear()
+    if request.method == "POST":
+        forgotten = current_app.response_class(status=204)
+        forgotten.headers["Cache-Control"] = "no-store"
+        return forgotten
+    response = redirect(current_app.config["QUICK_EXIT_URL"], code=303)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.get("/donnees-personnelles")

@@ -309,9 +309,12 @@ class BookingIn(BaseModel):
         json_schema_extra=documented(NAME_PATTERN),
     )
     email: str = Field(
+        default="",
         max_length=EMAIL_MAX,
-        description="Adresse électronique (sans caractère accentué).",
-        json_schema_extra=documented(EMAIL_PATTERN),
+        description="Adresse électronique (sans caractère accentué). Obligatoire, sauf pour "
+        "un rendez-vous discret (`discreet`), qui peut n'en donner aucune : rien n'est "
+        "alors envoyé, et `cancel_url` est le seul moyen de gérer le rendez-vous.",
+        json_schema_extra=documented(f"^$|{EMAIL_PATTERN}"),
     )
     phone: str = Field(
         default="",
@@ -333,6 +336,11 @@ class BookingIn(BaseModel):
         json_schema_extra={"propertyNames": {"pattern": FIELD_NAME_PATTERN}},
         description="Facultatif : les champs de la pré-déclaration du motif (voir /motifs), "
         "par nom. Lue par les seuls agents de l'unité ; jamais renvoyée par l'API.",
+    )
+    discreet: bool = Field(
+        default=False,
+        description="Prise de contact discrète : les courriels et l'invitation ne nomment ni "
+        "le motif ni la gendarmerie (toujours vrai pour un motif `discreet`).",
     )
     altcha: str | None = Field(
         default=None,
@@ -373,6 +381,7 @@ class BookingOut(BaseModel):
     motif: str
     start: datetime
     end: datetime
+    discreet: bool = Field(default=False, description="Prise de contact discrète.")
     cancel_url: str | None = Field(
         default=None, description="Lien à garder : il permet d'annuler ou de déplacer."
     )

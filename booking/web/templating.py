@@ -8,6 +8,9 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 
 from booking.formatting import dates_fr, day_fr, of_place, time_fr, when_fr, zone_fr
+from booking.models import Reason
+from booking.services.messages.notifications import NEUTRAL_LABEL
+from booking.web.discretion import is_discreet
 
 
 def distance_fr(km: float) -> str:
@@ -48,3 +51,10 @@ def init_app(app: Flask) -> None:
         code_spans=code_spans,
     )
     app.jinja_env.globals["administration"] = administration
+    app.jinja_env.globals["shown_reason"] = shown_reason
+
+
+def shown_reason(reason: Reason) -> str:
+    """A reason's label as the journey's pages show it: neutral in a discreet visit (the
+    browser keeps pages it saw; someone may press Back)."""
+    return NEUTRAL_LABEL if is_discreet(reason) else reason.label

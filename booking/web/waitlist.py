@@ -16,6 +16,7 @@ from booking.services.slots.offered import booking_window
 from booking.services.units.reading import get_unit
 from booking.services.waitlist import entries
 from booking.services.waitlist import join as joining
+from booking.web.discretion import is_discreet
 from booking.web.forms import WEEKDAY_VALUES, WaitlistForm
 from booking.web.security import email_key, keep_private, limit
 
@@ -78,7 +79,7 @@ def _form_page(
         error=error,
         errors=error.fields if error else {},
         challenge_on=challenge.required(),
-        quick_exit=reason.discreet,
+        quick_exit=is_discreet(reason),
     )
 
 

@@ -1,13 +1,16 @@
 // The quick exit of sensitive pages: the button, or Escape pressed three times within two
 // seconds, hides the page at once and replaces it with a neutral site, in place of this
-// page's entry in the history (the back button does not lead back to it).
+// page's entry in the history (the back button does not lead back to it). The visit is
+// forgotten on the way (its session cookie, by a beacon to /quitter), without waiting for
+// it; without JavaScript, the link itself goes through /quitter.
 (function () {
   "use strict";
   var link = document.querySelector("[data-quick-exit]");
   if (!link) {
     return;
   }
-  var target = link.getAttribute("href");
+  var target = link.getAttribute("data-quick-exit");
+  var forget = link.getAttribute("href");
   var presses = [];
 
   function leave(event) {
@@ -16,6 +19,9 @@
     }
     document.body.classList.add("quick-exit--leaving");
     document.title = "…";
+    if (navigator.sendBeacon) {
+      navigator.sendBeacon(forget);
+    }
     window.location.replace(target);
   }
 

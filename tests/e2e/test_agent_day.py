@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -23,11 +23,11 @@ def test_agent_runs_a_day_at_the_desk(
     create_booking: Callable[..., Booking],
 ) -> None:
     paris = ZoneInfo("Europe/Paris")
-    today = datetime.now(paris).date()  # visits are marked on their own day
-    start = datetime.combine(today, time(9), paris).astimezone(UTC)
+    # "Venu" is marked from half an hour before a visit: Albert's began ten minutes ago.
+    start = (datetime.now(UTC) - timedelta(minutes=10)).replace(second=0, microsecond=0)
     first = create_booking(ornex, start, name="Albert Matinal", phone="+33612345678")
     second = create_booking(ornex, start + timedelta(hours=1), name="Zoé Tardive")
-    day = today.isoformat()
+    day = start.astimezone(paris).date().isoformat()
     with app.app_context():
         create_staff("agent@gendarmerie.interieur.gouv.fr", "mot de passe solide", ["01281-01"])
 
@@ -50,6 +50,26 @@ def test_agent_runs_a_day_at_the_desk(
     page.get_by_role("button", name="Annuler le rendez-vous de Zoé Tardive").click()
     expect(page.get_by_role("status")).to_contain_text("la personne est prévenue")
     expect(page.get_by_text("venu : 1")).to_be_visible()
+
+    # The same agenda on a phone: each visit a block, nothing scrolls sideways, and any day
+    # one tap away (a date field, next Monday).
+    phone = new_page()
+    phone.goto("/staff/login")
+    phone.get_by_label("Adresse électronique").fill("agent@gendarmerie.interieur.gouv.fr")
+    phone.get_by_label("Mot de passe").fill("mot de passe solide")
+    phone.get_by_role("button", name="Se connecter").tap()
+    expect(phone.get_by_role("heading", name="Mes unités")).to_be_visible()
+    phone.goto(f"/staff/units/01281-01/agenda?date={day}")
+    screenshot(phone, "8b-agenda-telephone")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    scroll = phone.evaluate(
+        "(() => { const t = document.querySelector('.agenda table');"
+        " return [t.scrollWidth, t.clientWidth]; })()"
+    )
+    assert scroll[0] <= scroll[1], scroll  # no scrolling inside the table
+    expect(phone.get_by_label("Afficher le jour")).to_have_value(day)
+    expect(phone.get_by_role("link", name="Lundi prochain")).to_be_visible()
+    assert audit(phone) == []
 
     with app.app_context():
         statuses = {

@@ -51,6 +51,13 @@ def test_an_emergency_is_two_taps_away_and_the_back_button_works(
     screenshot(page, "12-orientation-question")
     answer(page, "J'ai été victime ou témoin de faits")
     the_step_fits_the_first_screen(page)
+    page.go_back()  # outside the sensitive branches, the back button works as usual
+    expect(
+        page.get_by_role("heading", name="Pourquoi voulez-vous contacter la gendarmerie ?")
+    ).to_be_visible()
+    page.go_forward()
+    expect(page.get_by_role("heading", name="De quels faits s'agit-il ?")).to_be_visible()
+    page.wait_for_load_state()
     answer(page, "Des violences dans le couple ou la famille, ou des violences sexuelles")
     expect(page.get_by_role("link", name="Quitter ce site")).to_be_in_viewport()
     the_step_fits_the_first_screen(page)
@@ -64,10 +71,10 @@ def test_an_emergency_is_two_taps_away_and_the_back_button_works(
     expect(page.get_by_role("link", name="Appeler le 112")).to_be_visible()
     assert audit(page) == []
     screenshot(page, "12b-orientation-urgence")
-    page.go_back()
-    expect(page.get_by_role("heading", name="Que souhaitez-vous faire ?")).to_be_visible()
-    page.go_back()
-    expect(page.get_by_role("heading", name="De quels faits s'agit-il ?")).to_be_visible()
+    page.go_back()  # the sensitive pages, and the way into them, replaced one another
+    expect(
+        page.get_by_role("heading", name="Pourquoi voulez-vous contacter la gendarmerie ?")
+    ).to_be_visible()
 
 
 def test_an_online_service_is_reached_with_the_keyboard_alone(
@@ -110,12 +117,13 @@ def test_an_appointment_outcome_books_with_a_pre_declaration_read_on_the_agenda(
     ).to_be_visible()
     assert audit(page) == []
     page.get_by_role("link", name="Choisir ma brigade").tap()
-    expect(page.get_by_label("Motif de votre visite (facultatif)")).to_have_value("otv")
+    expect(
+        page.get_by_label("Opération Tranquillité Vacances (inscription ou renouvellement)")
+    ).to_be_checked()
     page.get_by_label("Votre commune, votre code postal ou le nom de l'unité").fill("01210")
     page.get_by_role("button", name="Rechercher").tap()
     page.get_by_role("link", name="Gendarmerie - Brigade de proximité d'Ornex").tap()
-    page.get_by_role("link", name="Voir les créneaux libres").tap()
-    page.locator("button[name=debut]").first.tap()
+    page.locator("button[name=debut]").first.tap()  # the unit's first slots come first
     fill_details(page)
     expect(page.get_by_role("group", name="Pour préparer votre venue (facultatif)")).to_be_visible()
     first_day = date.today() + timedelta(days=10)
@@ -156,14 +164,21 @@ def test_the_quick_exit_leaves_no_way_back_to_the_sensitive_page(
 ) -> None:
     page = new_page()
     page.route(f"{NEUTRAL}**", _neutral)
-    page.goto("/orientation/faits")
+    page.goto("/orientation/")
+    answer(page, "J'ai été victime ou témoin de faits")
+    page.wait_for_load_state()
     answer(page, "Des violences dans le couple ou la famille, ou des violences sexuelles")
     page.wait_for_load_state()  # the quick exit's script is in (before it, a plain link)
     page.get_by_role("link", name="Quitter ce site").tap()
     page.wait_for_url(NEUTRAL)
-    page.go_back()  # the sensitive page was replaced: back leads to the page before it
-    expect(page.get_by_role("heading", name="De quels faits s'agit-il ?")).to_be_visible()
+    page.go_back()  # the sensitive page, and the way into it, replaced: back to the start
+    expect(
+        page.get_by_role("heading", name="Pourquoi voulez-vous contacter la gendarmerie ?")
+    ).to_be_visible()
 
+    page.wait_for_load_state()
+    answer(page, "J'ai été victime ou témoin de faits")
+    page.wait_for_load_state()
     answer(page, "Des violences dans le couple ou la famille, ou des violences sexuelles")
     expect(page.get_by_role("heading", name="Que souhaitez-vous faire ?")).to_be_visible()
     page.wait_for_load_state()
@@ -171,18 +186,20 @@ def test_the_quick_exit_leaves_no_way_back_to_the_sensitive_page(
         page.keyboard.press("Escape")
     page.wait_for_url(NEUTRAL)
     page.go_back()
-    expect(page.get_by_role("heading", name="De quels faits s'agit-il ?")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Pourquoi voulez-vous contacter la gendarmerie ?")
+    ).to_be_visible()
 
 
 def test_escape_pressed_once_or_twice_does_nothing(new_page: Callable[..., Page]) -> None:
     page = new_page()
     page.route(f"{NEUTRAL}**", _neutral)
     page.clock.install()
-    page.goto("/orientation/violences")
+    page.goto("/orientation/accompagnement")
     page.wait_for_load_state()
     page.keyboard.press("Escape")
     page.keyboard.press("Escape")
     page.clock.fast_forward(2500)  # the presses are forgotten after two seconds
     page.keyboard.press("Escape")
     expect(page.get_by_role("heading", name="Que souhaitez-vous faire ?")).to_be_visible()
-    assert "/orientation/violences" in page.url
+    assert "/orientation/accompagnement" in page.url

@@ -270,10 +270,13 @@ def test_the_agenda_prints_on_one_a4_page_without_buttons(
     page.goto(f"/staff/units/01281-01/agenda?date={day.isoformat()}")
     printing = page.get_by_role("button", name="Imprimer l'agenda")
     expect(printing).to_be_visible()
+    arrivals = page.get_by_role("columnheader", name="Arrivé(e)")
+    expect(arrivals).to_be_hidden()  # on paper only
     assert audit(page) == []
 
     page.emulate_media(media="print")
     expect(printing).to_be_hidden()
+    expect(arrivals).to_be_visible()  # a column to tick each arrival by hand
     expect(page.get_by_role("button", name=re.compile("est venu$")).first).to_be_hidden()
     expect(page.get_by_text("Dominique Exemple-Numéro-7 de la Longue-Famille")).to_be_visible()
     pdf = page.pdf(format="A4", print_background=True)

@@ -76,13 +76,14 @@ def move_booking(
     check_changeable(booking, now)
     if slot_at(booking.unit, booking.reason, start, now, exclude_booking=booking.id) is None:
         raise SlotUnavailable()
+    previous = booking.starts_at
     booking.starts_at = start
     booking.ends_at = start + timedelta(minutes=booking.reason.duration_minutes)
     booking.ics_sequence += 1
     booking.reminder_sent_at = None
     booking.updated_at = now
     flush_or_unavailable()
-    notifications.moved(booking)
+    notifications.moved(booking, previous)
     commit_or_unavailable()
     return booking
 

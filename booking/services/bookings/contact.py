@@ -103,13 +103,22 @@ class Contact:
     comment: str
 
 
-def validate_contact(name: str, email: str, phone: str, comment: str, department: str) -> Contact:
-    """Check the citizen's details; Invalid names every wrong field."""
+def validate_contact(
+    name: str,
+    email: str,
+    phone: str,
+    comment: str,
+    department: str,
+    email_optional: bool = False,
+) -> Contact:
+    """Check the citizen's details; Invalid names every wrong field. With `email_optional`
+    (a discreet booking), an empty address is accepted: nothing will be sent."""
     errors: dict[str, str] = {}
     if len(name) > NAME_MAX or not _NAME.fullmatch(name):
         errors["name"] = "Indiquez votre nom (2 à 100 caractères)."
-    email = _email(email) or ""
-    if not email:
+    given = email.strip() != "" or not email_optional
+    email = (_email(email) or "") if given else ""
+    if given and not email:
         errors["email"] = "Adresse électronique invalide (exemple : prenom.nom@exemple.fr)."
     number = e164(phone, department) if len(phone) <= PHONE_MAX and _PHONE.fullmatch(phone) else ""
     if (phone.strip() or len(phone) > PHONE_MAX) and not number:

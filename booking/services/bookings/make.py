@@ -75,13 +75,15 @@ class BookingDetails:
     comment: str = ""
     # The reason's pre-declaration as typed (field name → value); sealed before storage.
     pre_declaration: Mapping[str, str] = field(default_factory=dict)
+    # Asked to be discreet (SPEC §17): then the email may be left empty.
+    discreet: bool = False
 
 
 @dataclass(frozen=True)
 class Hold:
     """A booking made as a hold that its citizen confirms from an email before it expires."""
 
-    minutes: int
+    expires_at: datetime
     notice: str  # the kind of email that asks to confirm
     waitlist: str = ""  # the waiting-list entry it is offered to, whose email can leave it
 
@@ -117,7 +119,7 @@ def book(
     if earlier is not None:
         return earlier
     try:
-        prepared = prepare_booking(unit, reason, details, now, _verification_hold())
+        prepared = prepare_booking(unit, reason, details, now, _verification_hold(now))
     except SlotUnavailable:
         # A double tap whose twin booked first meets its own slot taken: the twin's answer.
         twin = _earlier_answer(once, now)[0] if spent is None else None
@@ -139,12 +141,12 @@ def book(
     return Booked(booking, prepared.token, prepared.answer)
 
 
-def _verification_hold() -> Hold | None:
+def _verification_hold(now: datetime) -> Hold | None:
     """In email-verification mode, a booking holds its slot until confirmed."""
     config = current_app.config
     if not config["BOOKING_EMAIL_VERIFICATION"]:
         return None
-    return Hold(config["BOOKING_HOLD_MINUTES"], "verification")
+    return Hold(now + timedelta(minutes=config["BOOKING_HOLD_MINUTES"]), "verification")
 
 
 def _earlier_answer(once: Once | None, now: datetime) -> tuple[Booked | None, SubmittedOnce | None]:
@@ -168,9 +170,12 @@ def prepare_booking(
     """Check a booking and make everything its write needs, outside any write lock:
     Invalid names every wrong field, SlotUnavailable a start the unit does not offer."""
     start = parse_start(details.start)
-    contact, sealed = _checked(unit, reason, details, now)
+    discreet = details.discreet or reason.discreet
+    contact, sealed = _checked(unit, reason, details, now, discreet)
     if slot_at(unit, reason, start, now) is None:
         raise SlotUnavailable()
+    if not contact.email:
+        hold = None  # nobody to confirm from an email: booked at once
     uid = f"{uuid.uuid4()}@{base_host()}"
     token = link_token(uid, current_app.config["SECRET_KEY"])
     values = {
@@ -180,13 +185,14 @@ def prepare_booking(
         "starts_at": start,
         "ends_at": start + timedelta(minutes=reason.duration_minutes),
         "status": BookingStatus.PENDING if hold else BookingStatus.CONFIRMED,
-        "hold_expires_at": now + timedelta(minutes=hold.minutes) if hold else None,
+        "hold_expires_at": hold.expires_at if hold else None,
         "name": contact.name,
         "email": contact.email,
         "email_key": mailbox_key(contact.email),
         "phone": contact.phone,
         "comment": contact.comment,
         "pre_declaration": sealed,
+        "discreet": discreet,
         "token_hash": hash_token(token),
         "ics_uid": uid,
         "ics_sequence": 0,
@@ -215,7 +221,7 @@ def insert_booking(unit: Unit, reason: Reason, prepared: Prepared, now: datetime
 
 
 def _checked(
-    unit: Unit, reason: Reason, details: BookingDetails, now: datetime
+    unit: Unit, reason: Reason, details: BookingDetails, now: datetime, discreet: bool
 ) -> tuple[Contact, str]:
     """The citizen's details checked and the pre-declaration sealed; one Invalid names every
     wrong field of both."""
@@ -223,7 +229,12 @@ def _checked(
     contact, sealed = None, ""
     try:
         contact = validate_contact(
-            details.name, details.email, details.phone, details.comment, unit.department
+            details.name,
+            details.email,
+            details.phone,
+            details.comment,
+            unit.department,
+            email_optional=discreet,
         )
     except Invalid as error:
         errors.update(error.fields)
@@ -259,7 +270,10 @@ _INSERT_BOOKING = insert(Booking.__table__).returning(_row.id)
 
 
 def _check_email_limit(key: str, now: datetime) -> None:
-    """At most BOOKING_MAX_ACTIVE_PER_EMAIL upcoming bookings holding a seat per mailbox."""
+    """At most BOOKING_MAX_ACTIVE_PER_EMAIL upcoming bookings holding a seat per mailbox
+    (a booking without an address has no mailbox to count)."""
+    if not key:
+        return
     if db.session.get_bind().dialect.name == "postgresql":
         # Serialise bookings of one mailbox across units (SQLite has a single writer anyway).
         run(MAILBOX_LOCK, {"key": key})

@@ -146,6 +146,7 @@ def summary(booking: Booking) -> dict[str, Any]:
         "motif": booking.reason_code,
         "start": booking.starts_at.astimezone(zone).isoformat(),
         "end": booking.ends_at.astimezone(zone).isoformat(),
+        "discreet": booking.discreet,
     }
 
 

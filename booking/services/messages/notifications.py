@@ -15,18 +15,26 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
+from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
 
-from booking.domain.calendar import Appointment, invitation
+from booking.domain.calendar import (
+    DISCREET_PRODUCT_ID,
+    PRODUCT_ID,
+    Appointment,
+    calendar_file,
+    invitation,
+)
 from booking.formatting import day_fr, time_fr, when_fr
 from booking.mail import compose, enqueue, enqueue_notice
-from booking.models import Booking, OutboxMessage, Reason, WaitlistEntry
+from booking.models import Booking, OutboxMessage, Reason, Unit, WaitlistEntry
 from booking.tokens import link_token, waitlist_token
 from booking.urls import external_url
 
-NEUTRAL_LABEL = "Rendez-vous à la gendarmerie"
+NEUTRAL_LABEL = "Rendez-vous à la gendarmerie"  # a discreet reason, on the site's own pages
+DISCREET_SUMMARY = "Rendez-vous"  # what a discreet booking's invitation is titled
 # Kinds of notice, the template each uses, and the title of its subject.
 TEMPLATES = {
     "confirmation": ("confirmation", "Rendez-vous confirmé"),
@@ -41,13 +49,19 @@ HOLDS = {"verification", "offer"}  # notices that ask to confirm before a deadli
 
 
 def reason_label(booking: Booking) -> str:
-    """The reason as an email may show it: neutral wording for a discreet reason."""
-    return NEUTRAL_LABEL if booking.reason.discreet else booking.reason.label
+    """The reason as a page about the booking shows it: neutral for a discreet booking."""
+    return NEUTRAL_LABEL if booking.discreet or booking.reason.discreet else booking.reason.label
 
 
 def manage_url(booking: Booking, token: str) -> str:
     """The link of the email: a page that shows the booking; only its buttons change it."""
     return external_url("manage.show", reference=booking.reference, token=token)
+
+
+def postal_address(unit: Unit) -> str:
+    """The unit's street, postcode and commune, without its name."""
+    town = f"{unit.postcode} {unit.commune}".strip()
+    return ", ".join(part for part in (unit.street, town) if part)
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,12 @@ class UnitCard:
     timezone: str
     latitude: float | None
     longitude: float | None
+    street: str = ""  # the postal address alone, without the unit's name
+
+    @property
+    def place(self) -> str:
+        """Where to go, as a discreet email says it: the postal address alone."""
+        return self.street or self.address
 
 
 @dataclass(frozen=True)
@@ -82,10 +102,18 @@ class Notice:
     deadline: datetime | None = None  # a hold's expiry (verification, offer)
     by_unit_reason: str = ""
     waitlist: str = ""  # an offer's waiting-list entry (its email can leave the list)
+    discreet: bool = False  # neutral sender, subject, body and invitation (SPEC §17)
+    reason_code: str = ""  # to book the same reason again
+    previous_start: datetime | None = None  # a move's old time
 
     @classmethod
     def of(
-        cls, kind: str, booking: Booking, by_unit_reason: str = "", waitlist: str = ""
+        cls,
+        kind: str,
+        booking: Booking,
+        by_unit_reason: str = "",
+        waitlist: str = "",
+        previous_start: datetime | None = None,
     ) -> Notice:
         """The notice of an event on a booking, with the values it has now."""
         unit = booking.unit
@@ -107,12 +135,20 @@ class Notice:
                 timezone=unit.timezone,
                 latitude=unit.latitude,
                 longitude=unit.longitude,
+                street=", ".join(
+                    part
+                    for part in (unit.street, f"{unit.postcode} {unit.commune}".strip())
+                    if part
+                ),
             ),
             reason_label=reason_label(booking),
             documents=booking.reason.documents,
             deadline=(booking.hold_expires_at or booking.created_at) if kind in HOLDS else None,
             by_unit_reason=by_unit_reason,
             waitlist=waitlist,
+            discreet=bool(booking.discreet or booking.reason.discreet),
+            reason_code=booking.reason_code,
+            previous_start=previous_start,
         )
 
     def to_json(self) -> str:
@@ -123,7 +159,7 @@ class Notice:
     def from_json(cls, text: str) -> Notice:
         """A notice the outbox kept."""
         values = json.loads(text)
-        for name in ("start", "end", "stamp", "deadline"):
+        for name in ("start", "end", "stamp", "deadline", "previous_start"):
             if values.get(name):
                 values[name] = datetime.fromisoformat(values[name])
         values["unit"] = UnitCard(**values["unit"])
@@ -135,9 +171,10 @@ def confirmation(booking: Booking) -> None:
     _record(Notice.of("confirmation", booking), booking)
 
 
-def moved(booking: Booking) -> None:
-    """Moved: a new REQUEST with the same UID and a higher SEQUENCE."""
-    _record(Notice.of("moved", booking), booking)
+def moved(booking: Booking, previous_start: datetime) -> None:
+    """Moved: a new REQUEST with the same UID and a higher SEQUENCE; the email gives the old
+    time and the new one."""
+    _record(Notice.of("moved", booking, previous_start=previous_start), booking)
 
 
 def verification(booking: Booking) -> None:
@@ -162,8 +199,9 @@ def _record(notice: Notice, booking: Booking) -> None:
 
 def record(notice: Notice, booking_id: int, text: str = "") -> None:
     """A notice (and its JSON, if made beforehand) into the outbox, in the caller's
-    transaction."""
-    enqueue_notice(notice.kind, booking_id, notice.email, text or notice.to_json())
+    transaction; nothing for a booking made without an email address (SPEC §17)."""
+    if notice.email:
+        enqueue_notice(notice.kind, booking_id, notice.email, text or notice.to_json())
 
 
 def message_of(entry: OutboxMessage) -> str:
@@ -177,7 +215,9 @@ def message_of(entry: OutboxMessage) -> str:
 
 def render(notice: Notice, message_key: str = "") -> EmailMessage:
     """The email of a notice: subject, text, HTML and, but for reminders and verifications,
-    the calendar invitation. `message_key` makes the Message-ID the same on every attempt."""
+    the calendar invitation. `message_key` makes the Message-ID the same on every attempt.
+    A discreet booking's email comes from a neutral sender, with a subject and a body that
+    name neither the reason nor the gendarmerie, only the address to go to."""
     template, title = TEMPLATES[notice.kind]
     unit = notice.unit
     manage = ""
@@ -187,33 +227,61 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
     context: dict[str, Any] = {
         "booking": notice,
         "unit": unit,
+        "discreet": notice.discreet,
         "when": when_fr(notice.start, unit.timezone),
         "reason_label": notice.reason_label,
         "documents": notice.documents,
-        "rebook_url": external_url("public.unit", public_id=unit.public_id),
+        "rebook_url": rebook_url(notice),
+        "previous_when": (
+            when_fr(notice.previous_start, unit.timezone) if notice.previous_start else ""
+        ),
         "manage_url": manage,
         "moved": notice.kind == "moved",
         "by_unit_reason": notice.by_unit_reason,
-        "deadline": time_fr(notice.deadline, unit.timezone) if notice.deadline else "",
+        "deadline": when_fr(notice.deadline, unit.timezone) if notice.deadline else "",
         "leave_url": waitlist_url(notice.waitlist) if notice.waitlist else "",
     }
     short_when = f"{day_fr(notice.start, unit.timezone)} à {time_fr(notice.start, unit.timezone)}"
     joiner = " le " if notice.kind not in {"cancellation", "offer"} else " "
     calendar, method = None, ""
     if notice.kind in {"confirmation", "moved"}:
-        calendar, method = invitation(appointment(notice, manage), "REQUEST"), "REQUEST"
+        calendar, method = invitation_of(notice, "REQUEST"), "REQUEST"
     elif notice.kind == "cancellation":
-        calendar, method = invitation(appointment(notice), "CANCEL"), "CANCEL"
+        calendar, method = invitation_of(notice, "CANCEL"), "CANCEL"
+    config = current_app.config
     return compose(
         to=notice.email,
         to_name=notice.name,
-        subject=f"{title}{joiner}{short_when} – {unit.name}",
+        subject=f"{title}{joiner}{short_when}" + ("" if notice.discreet else f" – {unit.name}"),
         template=template,
         context=context,
         calendar=calendar,
         calendar_method=method,
         message_key=message_key,
+        sender=config["MAIL_FROM_DISCREET"] if notice.discreet else config["MAIL_FROM"],
     )
+
+
+def rebook_url(notice: Notice) -> str:
+    """Where to book again: the same reason's slots at the unit (the page lists the nearest
+    units with a slot when it has none); for a discreet booking, the unit's page, whose
+    address names no reason."""
+    if not notice.reason_code or notice.discreet:
+        return external_url("public.unit", public_id=notice.unit.public_id)
+    return external_url("journey.slots", public_id=notice.unit.public_id, motif=notice.reason_code)
+
+
+def invitation_of(notice: Notice, method: str) -> bytes:
+    """The calendar invitation of a notice (neutral for a discreet booking)."""
+    product = DISCREET_PRODUCT_ID if notice.discreet else PRODUCT_ID
+    return invitation(appointment(notice), method, product)
+
+
+def calendar_download(booking: Booking) -> bytes:
+    """The booking as a calendar file to download (neutral for a discreet booking)."""
+    notice = Notice.of("confirmation", booking)
+    product = DISCREET_PRODUCT_ID if notice.discreet else PRODUCT_ID
+    return calendar_file(appointment(notice), product)
 
 
 def waitlist_url(reference: str) -> str:
@@ -222,16 +290,23 @@ def waitlist_url(reference: str) -> str:
     return external_url("waitlist.show", reference=reference, token=token)
 
 
-def appointment(notice: Notice, manage: str = "") -> Appointment:
-    """The calendar view of a notice's booking."""
+def appointment(notice: Notice) -> Appointment:
+    """The calendar view of a notice's booking. No secret goes in it (the manage link stays
+    in the email): a calendar is often shared, or synchronised to other devices. A discreet
+    booking's event is titled "Rendez-vous" and gives the postal address alone."""
     unit = notice.unit
-    lines = [notice.reason_label, f"Référence : {notice.reference}"]
-    if notice.documents:
-        lines.append(f"À apporter : {notice.documents}")
-    if unit.phone:
-        lines.append(f"Téléphone de l'unité : {unit.phone}")
-    if manage:
-        lines.append(f"Annuler ou déplacer : {manage}")
+    if notice.discreet:
+        lines = [f"Référence : {notice.reference}"]
+        if unit.phone:
+            lines.append(f"Téléphone : {unit.phone}")
+        summary, location, organizer = DISCREET_SUMMARY, unit.place, DISCREET_SUMMARY
+    else:
+        lines = [notice.reason_label, f"Référence : {notice.reference}"]
+        if notice.documents:
+            lines.append(f"À apporter : {notice.documents}")
+        if unit.phone:
+            lines.append(f"Téléphone de l'unité : {unit.phone}")
+        summary, location, organizer = f"Rendez-vous – {unit.name}", unit.address, unit.name
     sender = current_app.config["MAIL_FROM"]
     return Appointment(
         uid=notice.uid,
@@ -239,13 +314,13 @@ def appointment(notice: Notice, manage: str = "") -> Appointment:
         start=notice.start,
         end=notice.end,
         timezone=unit.timezone,
-        summary=f"Rendez-vous – {unit.name}",
+        summary=summary,
         description="\n".join(lines),
-        location=unit.address,
+        location=location,
         latitude=unit.latitude,
         longitude=unit.longitude,
-        organizer_email=sender.rpartition("<")[2].rstrip(">").strip() or sender,
-        organizer_name=unit.name,
+        organizer_email=parseaddr(sender)[1] or sender,
+        organizer_name=organizer,
         attendee_email=notice.email,
         attendee_name=notice.name,
         stamp=notice.stamp,

@@ -24,7 +24,7 @@ from booking.extensions import db
 from booking.models import Reason, Unit
 from booking.services.reasons import ReasonTerms
 from booking.services.slots.read import Busy, UnitDays, UnitView, read_busy, read_unit_days
-from booking.services.units.reading import hours_by_unit, weekly_hours
+from booking.services.units.reading import hours_by_unit, scheduled_hours, weekly_hours
 
 # The instants of a local date, in any zone (UTC−12 to UTC+14), and the visits that meet
 # its slots, lie between the day before it and two days after it begins.
@@ -106,6 +106,7 @@ def slot_query(
         department=view.department,
         duration_minutes=duration_minutes,
         desks=view.desks,
+        later=view.later,
         closures=busy.closures.get(view.id, []),
         bookings=busy.bookings.get(view.id, []),
         now=now,
@@ -211,7 +212,10 @@ def first_slots(
     units: Sequence[Unit], reason: Reason, now: datetime | None = None
 ) -> dict[int, Slot | None]:
     """The first offered slot of each unit for a reason (units loaded with their hours)."""
-    views = [UnitView(unit.id, unit.department, unit.desks, weekly_hours(unit)) for unit in units]
+    views = [
+        UnitView(unit.id, unit.department, unit.desks, weekly_hours(unit), scheduled_hours(unit))
+        for unit in units
+    ]
     return _first_slots(views, reason, now, [view.id for view in views])
 
 
@@ -221,7 +225,9 @@ def all_first_slots(reason: Reason, now: datetime | None = None) -> dict[int, Sl
     rows = db.session.execute(
         select(Unit.id, Unit.department, Unit.desks).where(Unit.active.is_(True))
     )
-    views = [UnitView(i, department, desks, hours.get(i, {})) for i, department, desks in rows]
+    views = [
+        UnitView(i, department, desks, *hours.get(i, ({}, None))) for i, department, desks in rows
+    ]
     return _first_slots(views, reason, now, None)
 
 

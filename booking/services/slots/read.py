@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Date,
     Integer,
     Select,
     String,
@@ -49,6 +50,7 @@ class UnitView:
     department: str
     desks: int
     hours: WeeklyHours
+    later: tuple[date, WeeklyHours] | None = None  # hours set from a later date on
 
 
 @dataclass
@@ -92,17 +94,25 @@ def read_unit_days(
     if unit is None:
         return None
     hours: dict[int, list[Range]] = {}
+    later: dict[int, list[Range]] = {}
+    later_from: date | None = None
     busy = Busy({unit.unit_id: []}, {unit.unit_id: []})
     for row in rows:
-        if row.kind == _HOURS:
+        if row.kind == _HOURS and row.valid_from is None:
             hours.setdefault(row.weekday, []).append((row.start_minute, row.end_minute))
+        elif row.kind == _HOURS:
+            later_from = row.valid_from
+            later.setdefault(row.weekday, []).append((row.start_minute, row.end_minute))
         elif row.kind == _CLOSURE:
             busy.closures[unit.unit_id].append(Interval(row.since, row.until))
         elif row.kind == _BOOKING:
             busy.bookings[unit.unit_id].append(Interval(row.since, row.until))
     ordered = {day: sorted(ranges) for day, ranges in sorted(hours.items())}
+    scheduled = None
+    if later_from is not None:
+        scheduled = (later_from, {day: sorted(ranges) for day, ranges in sorted(later.items())})
     return UnitDays(
-        view=UnitView(unit.unit_id, unit.department, unit.desks, ordered),
+        view=UnitView(unit.unit_id, unit.department, unit.desks, ordered, scheduled),
         timezone=unit.timezone,
         version=(unit.changes, unit.updated_at, unit.desks),
         duration=unit.duration,
@@ -146,6 +156,7 @@ _COLUMNS: dict[str, TypeEngine[Any]] = {
     "weekday": Integer(),
     "start_minute": Integer(),
     "end_minute": Integer(),
+    "valid_from": Date(),
     "since": UTCDateTime(),
     "until": UTCDateTime(),
 }
@@ -186,6 +197,7 @@ _UNIT_DAYS = union_all(
         weekday=_ranges.weekday,
         start_minute=_ranges.start_minute,
         end_minute=_ranges.end_minute,
+        valid_from=_ranges.valid_from,
     ).where(_ranges.unit_id == _asked_id),
     _rows_of(_CLOSURE, since=_closures.starts_at, until=_closures.ends_at).where(
         _closures.unit_id == _asked_id, _closures.ends_at > _start, _closures.starts_at < _end

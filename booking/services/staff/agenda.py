@@ -109,14 +109,32 @@ def record_visit(actor: StaffUser, unit: Unit, reference: str, outcome: str) -> 
     booking = _booking_of(unit, reference)
     if booking.status not in {BookingStatus.CONFIRMED, *VISIT_OUTCOMES}:
         raise NotChangeable("Ce rendez-vous est annulé.")
-    if local(booking.starts_at, unit.timezone).date() > unit_today(unit):
-        raise NotChangeable("Une visite se note le jour même, pas à l'avance.")
+    _check_moment(booking, outcome, clock.now())
     before = booking.status
     booking.status = outcome
     booking.updated_at = clock.now()
     audit.record(actor, "visite", unit, booking.reference, {"statut": before}, {"statut": outcome})
     db.session.commit()
     return booking
+
+
+ARRIVAL_MARGIN = timedelta(minutes=30)  # a person may be seen a little early
+
+
+def _check_moment(booking: Booking, outcome: str, now: datetime) -> None:
+    """A visit is marked honoured from its start (less ARRIVAL_MARGIN: people come early),
+    missed only once it has started: never hours before, by a slip of the finger."""
+    if outcome == BookingStatus.HONOURED and now < booking.starts_at - ARRIVAL_MARGIN:
+        when = local(booking.starts_at - ARRIVAL_MARGIN, booking.unit.timezone)
+        raise NotChangeable(
+            f"Trop tôt : « venu » se note à partir de {when:%H:%M}, une demi-heure avant le"
+            " rendez-vous."
+        )
+    if outcome == BookingStatus.NO_SHOW and now < booking.starts_at:
+        when = local(booking.starts_at, booking.unit.timezone)
+        raise NotChangeable(
+            f"Trop tôt : « absent » se note après l'heure du rendez-vous ({when:%H:%M})."
+        )
 
 
 def cancel_by_unit(actor: StaffUser, unit: Unit, reference: str, reason: str) -> Booking:

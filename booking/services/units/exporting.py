@@ -79,7 +79,7 @@ def active_units() -> list[ExportedUnit]:
                 longitude=row.longitude,
                 latitude=row.latitude,
                 url=row.url,
-                hours=hours.get(row.id, {}),
+                hours=hours.get(row.id, ({}, None))[0],  # the hours in force
             ),
             desks=row.desks,
             timezone=row.timezone,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Select, bindparam, func, select
@@ -44,27 +45,50 @@ class UnitHit:
 
 
 def weekly_hours(unit: Unit) -> dict[int, list[Range]]:
-    """The unit's opening ranges by weekday key (7 = public holidays)."""
+    """The unit's opening ranges in force, by weekday key (7 = public holidays)."""
+    return _by_day(o for o in unit.opening_ranges if o.valid_from is None)
+
+
+def scheduled_hours(unit: Unit) -> tuple[date, dict[int, list[Range]]] | None:
+    """The hours the unit's staff set from a later date on, with that date, if any."""
+    later = [o for o in unit.opening_ranges if o.valid_from is not None]
+    if not later:
+        return None
+    return min(o.valid_from for o in later if o.valid_from), _by_day(later)
+
+
+def _by_day(openings: Iterable[OpeningRange]) -> dict[int, list[Range]]:
+    """Ranges by weekday key, sorted."""
     hours: dict[int, list[Range]] = {}
-    for opening in unit.opening_ranges:
+    for opening in openings:
         hours.setdefault(opening.weekday, []).append((opening.start_minute, opening.end_minute))
     return {day: sorted(ranges) for day, ranges in sorted(hours.items())}
 
 
-def hours_by_unit() -> dict[int, dict[int, list[Range]]]:
-    """Every unit's weekly hours from plain rows: fast for thousands (no ORM objects)."""
-    hours: dict[int, dict[int, list[Range]]] = {}
+Schedule = tuple[dict[int, list[Range]], tuple[date, dict[int, list[Range]]] | None]
+
+
+def hours_by_unit() -> dict[int, Schedule]:
+    """Every unit's hours in force, and those set from a later date if any, from plain rows:
+    fast for thousands (no ORM objects)."""
+    now: dict[int, dict[int, list[Range]]] = {}
+    later: dict[int, tuple[date, dict[int, list[Range]]]] = {}
     ranges = db.session.execute(
         select(
             OpeningRange.unit_id,
             OpeningRange.weekday,
             OpeningRange.start_minute,
             OpeningRange.end_minute,
+            OpeningRange.valid_from,
         ).order_by(OpeningRange.unit_id, OpeningRange.weekday, OpeningRange.start_minute)
     )
-    for unit_id, weekday, start, end in ranges:
-        hours.setdefault(unit_id, {}).setdefault(weekday, []).append((start, end))
-    return hours
+    for unit_id, weekday, start, end, valid_from in ranges:
+        if valid_from is None:
+            now.setdefault(unit_id, {}).setdefault(weekday, []).append((start, end))
+        else:
+            day, hours = later.setdefault(unit_id, (valid_from, {}))
+            hours.setdefault(weekday, []).append((start, end))
+    return {unit_id: (now.get(unit_id, {}), later.get(unit_id)) for unit_id in now.keys() | later}
 
 
 def unit_record(unit: Unit) -> UnitRecord:

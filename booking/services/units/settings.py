@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -25,12 +26,13 @@ from booking.domain.hours import HoursError, WeeklyHours, normalise_hours
 from booking.domain.instants import Interval
 from booking.domain.occupancy import over_capacity
 from booking.domain.slots import within_opening_hours
+from booking.domain.zones import local_today
 from booking.errors import Conflict, Invalid, NotFound
 from booking.extensions import db
 from booking.models import Booking, Closure, OpeningRange, StaffUser, Unit, holding_seat
 from booking.services.staff import audit
 from booking.services.staff.agenda import cancel_for_unit
-from booking.services.units.reading import lock_unit, weekly_hours
+from booking.services.units.reading import lock_unit, scheduled_hours, weekly_hours
 
 MAX_DESKS = 50
 HOURS_CHANGED = "Modification des horaires d'accueil de l'unité."
@@ -39,10 +41,14 @@ DESKS_CHANGED = "Réduction du nombre de guichets de l'unité."
 
 @dataclass
 class Outcome:
-    """What a change does to booked visits: listed first, cancelled once confirmed."""
+    """What a change does to booked visits: listed first (in date order), cancelled once
+    confirmed. For new hours: the date they apply from, and the first date from which they
+    would cancel nothing."""
 
     affected: list[tuple[Booking, str]] = field(default_factory=list)
     applied: bool = False
+    effective: date | None = None
+    suggested: date | None = None
 
 
 def change_hours(
@@ -52,8 +58,11 @@ def change_hours(
     desks: int,
     confirmed: bool,
     now: datetime | None = None,
+    effective: date | None = None,
 ) -> Outcome:
-    """New weekly and holiday ranges and number of desks."""
+    """New weekly and holiday ranges from a local date on (by default the first day from
+    which they cancel no booked visit, tomorrow at the earliest), and a number of desks (at
+    once). Until that date the hours in force stay; visits before it are never touched."""
     now = now or clock.now()
     if not 1 <= desks <= MAX_DESKS:
         raise Invalid("Nombre de guichets invalide.", {"desks": f"entre 1 et {MAX_DESKS}"})
@@ -61,34 +70,67 @@ def change_hours(
         new_hours = normalise_hours(hours)
     except HoursError as error:
         raise Invalid(str(error)) from None
+    today = local_today(unit.department, now)
+    if effective is not None and effective < today:
+        raise Invalid("Date d'effet passée.", {"from": "aujourd'hui ou plus tard"})
     begin_write()
     unit = lock_unit(unit.id)
-    affected = _no_longer_fitting(unit, _active_from(unit, now), new_hours, desks, now)
+    active = _active_from(unit, now)
+    suggested = _first_day_unaffected(unit, active, new_hours, now, today)
+    effective = effective or suggested
+    affected = _no_longer_fitting(unit, active, new_hours, desks, now, effective)
     if affected and not confirmed:
         db.session.rollback()
-        return Outcome(affected)
+        return Outcome(affected, effective=effective, suggested=suggested)
     before = {"horaires": weekly_hours(unit), "guichets": unit.desks}
     for booking, reason in affected:
         cancel_for_unit(actor, booking, reason)
     _write_or_conflict(db.session.flush)
     unit.desks = desks
-    unit.opening_ranges = [
-        OpeningRange(weekday=day, start_minute=start, end_minute=end)
-        for day, ranges in new_hours.items()
-        for start, end in ranges
-    ]
+    _set_hours(unit, new_hours, None if effective <= today else effective)
     unit.hours_edited_locally = True
     unit.updated_at = now
-    audit.record(
-        actor,
-        "horaires et guichets",
-        unit,
-        unit.public_id,
-        before,
-        {"horaires": new_hours, "guichets": desks},
-    )
+    after = {"horaires": new_hours, "guichets": desks, "a_partir_du": effective.isoformat()}
+    audit.record(actor, "horaires et guichets", unit, unit.public_id, before, after)
     _write_or_conflict(db.session.commit)
-    return Outcome(affected, applied=True)
+    return Outcome(affected, applied=True, effective=effective, suggested=suggested)
+
+
+def _set_hours(unit: Unit, hours: WeeklyHours, valid_from: date | None) -> None:
+    """The new ranges: in force now (`valid_from` None), or from a later date on, in place
+    of any change set before; the ranges in force stay until then."""
+    kept = [o for o in unit.opening_ranges if valid_from is not None and o.valid_from is None]
+    unit.opening_ranges = kept + [
+        OpeningRange(weekday=day, start_minute=start, end_minute=end, valid_from=valid_from)
+        for day, ranges in hours.items()
+        for start, end in ranges
+    ]
+
+
+def promote_scheduled_hours(now: datetime | None = None) -> int:
+    """The job runner's: hours set from a date that has come become the hours in force
+    (what the unit page and the open data show); return how many units changed."""
+    now = now or clock.now()
+    due = db.session.execute(
+        select(OpeningRange.unit_id, Unit.department, OpeningRange.valid_from)
+        .join(Unit, Unit.id == OpeningRange.unit_id)
+        .where(OpeningRange.valid_from.is_not(None))
+        .distinct()
+    ).all()
+    db.session.rollback()
+    changed = 0
+    for unit_id, department, valid_from in due:
+        if valid_from is None or valid_from > local_today(department, now):
+            continue
+        begin_write()
+        unit = lock_unit(unit_id)
+        later = scheduled_hours(unit)
+        if later is not None and later[0] <= local_today(unit.department, now):
+            _set_hours(unit, later[1], None)
+            unit.updated_at = now
+            changed += 1
+        db.session.commit()
+    return changed
 
 
 def add_closure(
@@ -179,17 +221,42 @@ def _active_from(unit: Unit, now: datetime) -> list[Booking]:
     return sorted(found, key=lambda booking: booking.starts_at > now)
 
 
-def _no_longer_fitting(
-    unit: Unit, active: list[Booking], hours: WeeklyHours, desks: int, now: datetime
-) -> list[tuple[Booking, str]]:
-    """The visits still to come that new hours and desks leave out, each with the reason
-    they are told; visits in progress keep their desk (they cannot be cancelled)."""
-    started = [b for b in active if b.starts_at <= now]
-    outside = [
+def _outside(
+    unit: Unit, active: list[Booking], hours: WeeklyHours, now: datetime, since: date
+) -> list[Booking]:
+    """The visits still to come, from the local date `since` on, that new hours leave out."""
+    zone = ZoneInfo(unit.timezone)
+    return [
         b
-        for b in active[len(started) :]
-        if not within_opening_hours(hours, unit.department, b.starts_at, b.ends_at)
+        for b in active
+        if b.starts_at > now
+        and b.starts_at.astimezone(zone).date() >= since
+        and not within_opening_hours(hours, unit.department, b.starts_at, b.ends_at)
     ]
+
+
+def _first_day_unaffected(
+    unit: Unit, active: list[Booking], hours: WeeklyHours, now: datetime, today: date
+) -> date:
+    """The first date, tomorrow at the earliest, from which new hours cancel no visit."""
+    zone = ZoneInfo(unit.timezone)
+    days = [b.starts_at.astimezone(zone).date() for b in _outside(unit, active, hours, now, today)]
+    return max([today + timedelta(days=1), *(day + timedelta(days=1) for day in days)])
+
+
+def _no_longer_fitting(
+    unit: Unit,
+    active: list[Booking],
+    hours: WeeklyHours,
+    desks: int,
+    now: datetime,
+    effective: date,
+) -> list[tuple[Booking, str]]:
+    """The visits still to come that new hours (from `effective` on) and desks leave out,
+    each with the reason they are told, in date order; visits in progress keep their desk
+    (they cannot be cancelled)."""
+    started = [b for b in active if b.starts_at <= now]
+    outside = _outside(unit, active, hours, now, effective)
     kept = [b for b in active if b not in outside]
     over = over_capacity([Interval(b.starts_at, b.ends_at) for b in kept], desks)
     if any(index < len(started) for index in over):
@@ -197,7 +264,8 @@ def _no_longer_fitting(
             f"Des visites en cours occupent plus de {desks} guichet(s) : réduisez le nombre"
             " de guichets après leur fin."
         )
-    return [(b, HOURS_CHANGED) for b in outside] + [(kept[i], DESKS_CHANGED) for i in over]
+    found = [(b, HOURS_CHANGED) for b in outside] + [(kept[i], DESKS_CHANGED) for i in over]
+    return sorted(found, key=lambda item: (item[0].starts_at, item[0].id))
 
 
 def _write_or_conflict(write: Callable[[], None]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from booking import clock
 from booking.database import begin_write
+from booking.domain.holds import hold_until, is_night
 from booking.domain.slots import Slot
 from booking.errors import ServiceError, SlotUnavailable
 from booking.extensions import db
@@ -128,14 +129,16 @@ def _offer_one(entry: WaitlistEntry, now: datetime, slots: SlotsOfRun) -> int:
         for start in matching(unit, reason, entry.weekdays, entry.parts, entry.until, slots)
         if (unit.id, start) not in offered
     )
-    hold = Hold(current_app.config["WAITLIST_OFFER_MINUTES"], "offer", entry.reference)
+    minutes = current_app.config["WAITLIST_OFFER_MINUTES"]
     for start, _, unit in candidates:
         details = BookingDetails(start=start.isoformat(), name=entry.name, email=entry.email)
+        zone = ZoneInfo(unit.timezone)
+        hold = Hold(hold_until(now, zone, minutes), "offer", entry.reference)
         try:
             prepared = prepare_booking(unit, reason, details, now, hold)
             begin_write()
             booking = insert_booking(unit, reason, prepared, now)
-            _record_offer(entry, booking, unit_id=unit.id, now=now)
+            _record_offer(entry, booking, unit_id=unit.id, now=now, night=is_night(now, zone))
             commit_or_unavailable()
         except SlotUnavailable:
             db.session.rollback()  # taken meanwhile: the next slot
@@ -156,7 +159,9 @@ class EntryGone(ServiceError):
     """The entry stopped waiting while an offer was being made for it."""
 
 
-def _record_offer(entry: WaitlistEntry, booking: Booking, *, unit_id: int, now: datetime) -> None:
+def _record_offer(
+    entry: WaitlistEntry, booking: Booking, *, unit_id: int, now: datetime, night: bool
+) -> None:
     """The offer's row, in the hold's transaction, if the entry still waits (checked under
     its row's lock: leaving and offering queue on it). The unique index refuses a second
     open offer for the same mailbox."""
@@ -175,6 +180,7 @@ def _record_offer(entry: WaitlistEntry, booking: Booking, *, unit_id: int, now: 
             unit_id=unit_id,
             starts_at=booking.starts_at,
             status=OfferStatus.OFFERED,
+            night=night,
             created_at=now,
         )
     )
@@ -207,9 +213,11 @@ def _close_answered_offers(now: datetime) -> None:
         if not getattr(changed, "rowcount", 0):
             continue  # closed by a run at the same time
         closed.append(outcome)
-        unanswered = db.session.scalar(
+        unanswered = db.session.scalar(  # offers made at night do not count
             select(func.count(WaitlistOffer.id)).where(
-                WaitlistOffer.entry_id == entry_id, WaitlistOffer.status == OfferStatus.EXPIRED
+                WaitlistOffer.entry_id == entry_id,
+                WaitlistOffer.status == OfferStatus.EXPIRED,
+                WaitlistOffer.night.is_(False),
             )
         )
         ended = EntryStatus.BOOKED if accepted else None

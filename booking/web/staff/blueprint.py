@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -14,8 +14,16 @@ from booking.formatting import local
 from booking.models import StaffUser, Unit
 from booking.services.staff.accounts import load_staff, reachable_unit
 from booking.services.staff.agenda import unit_today
+from booking.web.security import keep_private
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@bp.after_request
+def _never_stored(response: Response) -> Response:
+    """No staff page is kept by a browser's or a proxy's cache (the audit log, the visits a
+    closure would cancel, a new feed's secret…), nor sends a Referer elsewhere."""
+    return keep_private(response)
 
 
 @login_manager.user_loader

@@ -3,7 +3,7 @@ the unit, and the read-only calendar feed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Response, flash, make_response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -35,10 +35,16 @@ def agenda(public_id: str) -> ResponseReturnValue:
         day=day,
         previous=day - timedelta(days=1),
         following=day + timedelta(days=1),
+        next_monday=_next_monday(agenda_service.unit_today(unit)),
         labels=STATUS_LABELS,
         has_feed=agenda_service.has_feed(unit),
     )
     return keep_private(make_response(page))  # it shows what citizens pre-declared
+
+
+def _next_monday(today: date) -> date:
+    """The Monday after today (a week later when today is a Monday)."""
+    return today + timedelta(days=7 - today.weekday())
 
 
 @bp.get("/units/<public_id>/agenda.csv")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from booking.domain.hours import DAY_LABELS_FR
+from booking.domain.hours import DAY_LABELS_FR, describe_fr
 from booking.errors import Invalid, ServiceError
 from booking.models import Unit
+from booking.services.staff.agenda import unit_today
 from booking.services.units import settings as unit_settings
-from booking.services.units.reading import weekly_hours
+from booking.services.units.reading import scheduled_hours, weekly_hours
 from booking.web.forms import hours_fields, local_datetime, read_hours_form
 from booking.web.staff.blueprint import bp, staff_unit
 
@@ -34,13 +35,29 @@ def save_settings(public_id: str) -> ResponseReturnValue:
     confirmed = bool(request.form.get("confirm"))
     try:
         hours, desks = read_hours_form(request.form)
-        outcome = unit_settings.change_hours(current_user, unit, hours, desks, confirmed)
+        effective = _day(request.form.get("a_partir_du", ""), "from")
+        outcome = unit_settings.change_hours(
+            current_user, unit, hours, desks, confirmed, effective=effective
+        )
     except ServiceError as error:
         return _settings_page(unit, request.form, error)
     if not outcome.applied:
         return _confirm_page(unit, outcome, "staff.save_settings")
-    flash(_saved_message(len(outcome.affected)), "success")
+    when = outcome.effective.strftime("%d/%m/%Y") if outcome.effective else ""
+    flash(
+        _saved_message(len(outcome.affected), f"Horaires enregistrés à partir du {when}"), "success"
+    )
     return redirect(url_for("staff.settings", public_id=unit.public_id), 303)
+
+
+def _day(text: str, field: str) -> date | None:
+    """A date typed in a form (AAAA-MM-JJ), or None when left empty."""
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise Invalid("Date invalide.", {field: "date attendue (jj/mm/aaaa)"}) from None
 
 
 @bp.post("/units/<public_id>/closures")
@@ -93,10 +110,16 @@ def _settings_page(
     closure_error: ServiceError | None = None,
 ) -> ResponseReturnValue:
     """The settings forms with the values given (what was typed, after an error)."""
+    today = unit_today(unit)
+    scheduled = scheduled_hours(unit)
     page = render_template(
         "staff/settings.html",
         unit=unit,
         values=values,
+        today=today,
+        tomorrow=today + timedelta(days=1),
+        scheduled=scheduled,
+        scheduled_text=describe_fr(scheduled[1]) if scheduled else [],
         error=error,
         closure_values=closure_values or {},
         closure_error=closure_error,
@@ -107,9 +130,15 @@ def _settings_page(
 
 
 def _confirm_page(unit: Unit, outcome: unit_settings.Outcome, action: str) -> str:
-    """The visits a change would cancel, with a button to confirm it."""
+    """The visits a change would cancel, in date order, with a button to confirm it (and,
+    for new hours, one to apply them from the first date that cancels nothing)."""
     return render_template(
-        "staff/confirm.html", unit=unit, affected=outcome.affected, action=action, form=request.form
+        "staff/confirm.html",
+        unit=unit,
+        affected=outcome.affected,
+        action=action,
+        form=request.form,
+        outcome=outcome,
     )
 
 
