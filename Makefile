@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_places.py
 	$(BIN)/python bench/bench_bookings.py
+	$(BIN)/python bench/bench_challenge.py
 
 ## Rebuild data/units.csv from the public directory (see data/README.md).
 data: $(STAMP)

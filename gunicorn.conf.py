@@ -33,7 +33,17 @@ metrics_folder = os.environ.setdefault(
 
 
 def on_starting(server: object) -> None:
-    """Create the metrics folder; drop the files of processes that no longer run."""
+    """Create the metrics folder; drop the files of processes that no longer run; say when
+    the rate limits are counted by each worker apart."""
+    storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    if storage.startswith("memory://") and workers > 1:
+        server.log.warning(
+            "RATELIMIT_STORAGE_URI est en mémoire avec %d workers : chacun compte à part, et"
+            " les limites sont %d fois plus larges qu'annoncé. Indiquez un Redis"
+            " (redis://…) partagé par les workers et les machines.",
+            workers,
+            workers,
+        )
     os.makedirs(metrics_folder, exist_ok=True)
     for name in os.listdir(metrics_folder):
         pid = name.rsplit("_", 1)[-1].removesuffix(".db")

@@ -34,6 +34,7 @@ import http.client
 import multiprocessing
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -116,7 +117,8 @@ def free_port() -> int:
 def server_environment(database_url: str) -> dict[str, str]:
     """The environment of the commands and of the server: production, this database."""
     env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
-    env.update(DATABASE_URL=database_url, SECRET_KEY="bench", APP_ENV="production")
+    # A production start wants 32 random bytes (booking.keys).
+    env.update(DATABASE_URL=database_url, SECRET_KEY=secrets.token_hex(32), APP_ENV="production")
     env["PRE_DECLARATION_KEYS"] = Fernet.generate_key().decode()
     # All the load comes from one address: the per-address limits would answer 429 at once.
     env.setdefault("RATELIMIT_ENABLED", "false")

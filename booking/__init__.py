@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config, extensions, blueprints, commands, error handlers."""
     # Imported here so that `booking.domain` stays importable without the framework.
-    from booking import cli, config, database, logs, metrics
+    from booking import cli, config, database, keys, logs, metrics
     from booking.extensions import csrf, db, limiter, login_manager, migrate
     from booking.paths import ROOT
     from booking.services import orientation as orientation_tree
@@ -53,6 +53,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     environ = None if not test_config else {**os.environ, "APP_ENV": "testing"}
     app.config.update(config.load_config(app.instance_path, environ))
     app.config.update(test_config)
+    # Flask-WTF's tokens are signed with a key of their own (booking.keys).
+    app.config["WTF_CSRF_SECRET_KEY"] = keys.derive(str(app.config["SECRET_KEY"]), "csrf")
     uri = config.database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = database.engine_options(uri)

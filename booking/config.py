@@ -8,17 +8,23 @@ from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 
+from booking.keys import strong_enough
+
 INTEGER_SETTINGS = {
     "BOOKING_MIN_NOTICE_MINUTES": 120,
     "BOOKING_HORIZON_DAYS": 28,
     "BOOKING_MAX_ACTIVE_PER_EMAIL": 2,
     "BOOKING_REMINDER_HOURS": 24,
     "PERSONAL_DATA_RETENTION_DAYS": 90,
+    "AUDIT_RETENTION_DAYS": 365,  # the audit log, then purged
     "BOOKING_HOLD_MINUTES": 30,
     "WAITLIST_OFFER_MINUTES": 30,
     "WAITLIST_MAX_PER_EMAIL": 3,
     # BOOKING_CHALLENGE=auto asks for a proof of work above this many bookings a minute.
     "BOOKING_CHALLENGE_THRESHOLD": 60,
+    # PBKDF2 iterations per try of the proof of work (about 256 tries): bench/bench_challenge.py
+    # measures what a phone's browser takes; see docs/performance.md.
+    "BOOKING_CHALLENGE_COST": 10_000,
     "SMTP_PORT": 25,
     # The largest request body accepted (413 beyond): a booking weighs under 2 kB.
     "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -46,6 +52,8 @@ TEXT_SETTINGS = {
     "SITE_PUBLICATION_DIRECTOR": "",
     "SITE_HOST": "",  # who hosts it, with its address
     "SITE_CONTACT": "",  # an address for questions about the site and its accessibility
+    # How staff passwords are hashed (werkzeug's method string): OWASP's scrypt parameters.
+    "PASSWORD_HASH_METHOD": "scrypt:131072:8:1",
     # Where the quick exit of sensitive pages leads: a neutral site, in the same tab.
     "QUICK_EXIT_URL": "https://meteofrance.com/",
 }
@@ -64,6 +72,32 @@ def database_url(raw: str) -> str:
     return raw
 
 
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    """A yes/no setting: true, 1, yes, oui, or false, 0, no, non; the default otherwise."""
+    raw = env.get(name, "").strip().lower()
+    if raw in {"1", "true", "yes", "oui"}:
+        return True
+    if raw in {"0", "false", "no", "non"}:
+        return False
+    return default
+
+
+def _refuse_unsafe(config: dict[str, Any]) -> None:
+    """Outside development: no guessable SECRET_KEY, no SMTP password sent in clear."""
+    if not strong_enough(config["SECRET_KEY"]):
+        raise ConfigurationError(
+            "SECRET_KEY est trop faible : il faut au moins 32 octets aléatoires, par exemple"
+            ' 64 caractères hexadécimaux (python -c "import secrets;'
+            ' print(secrets.token_hex(32))"). Il signe les sessions et dérive les liens'
+            " envoyés : une clé devinable permettrait de les forger."
+        )
+    if config["SMTP_USER"] and not (config["SMTP_STARTTLS"] or config["SMTP_SSL"]):
+        raise ConfigurationError(
+            "SMTP_USER est donné sans TLS : le mot de passe partirait en clair. Indiquez"
+            " SMTP_STARTTLS=true (port 587) ou SMTP_SSL=true (port 465)."
+        )
+
+
 def load_config(instance_path: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Every setting of the service, from the environment and the defaults."""
     env = dict(os.environ if environ is None else environ)
@@ -79,11 +113,7 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         config[name] = env.get(name, text)
     config["TRUSTED_PROXIES"] = int(env.get("TRUSTED_PROXIES") or 0)
     # Benchmarks on loopback switch the limits off (RATELIMIT_ENABLED=false); nothing else should.
-    config["RATELIMIT_ENABLED"] = env.get("RATELIMIT_ENABLED", "true").lower() not in {
-        "0",
-        "false",
-        "no",
-    }
+    config["RATELIMIT_ENABLED"] = _flag(env, "RATELIMIT_ENABLED", True)
     config["METRICS_ALLOWED_NETWORKS"] = env.get("METRICS_ALLOWED_NETWORKS", "").split()
     default_format = "text" if app_env in {"development", "testing"} else "json"
     config["LOG_FORMAT"] = env.get("LOG_FORMAT") or default_format
@@ -97,14 +127,12 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         config["JOBS_POLL_SECONDS"] = float(env.get("JOBS_POLL_SECONDS") or 5)
     except ValueError as error:
         raise ConfigurationError("JOBS_POLL_SECONDS doit être un nombre de secondes") from error
-    config["SMTP_STARTTLS"] = env.get("SMTP_STARTTLS", "").lower() in {"1", "true", "yes", "oui"}
-    # A booking holds its slot until the citizen confirms from the email (anti-bot mode).
-    config["BOOKING_EMAIL_VERIFICATION"] = env.get("BOOKING_EMAIL_VERIFICATION", "").lower() in {
-        "1",
-        "true",
-        "yes",
-        "oui",
-    }
+    config["SMTP_STARTTLS"] = _flag(env, "SMTP_STARTTLS", False)
+    # SMTP over TLS from the first byte (port 465), rather than STARTTLS on a plain one.
+    config["SMTP_SSL"] = _flag(env, "SMTP_SSL", False)
+    # An anonymous booking holds its slot until confirmed from its email (SPEC §5: only the
+    # address's owner learns whether it has room). On unless set false.
+    config["BOOKING_EMAIL_VERIFICATION"] = _flag(env, "BOOKING_EMAIL_VERIFICATION", True)
     # Fernet keys sealing the pre-declarations, newest first
     # (booking.services.bookings.predeclarations).
     config["PRE_DECLARATION_KEYS"] = env.get("PRE_DECLARATION_KEYS", "").replace(",", " ").split()
@@ -114,6 +142,9 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     default_db = "sqlite:///" + str(Path(instance_path) / "booking.sqlite3")
     config["SQLALCHEMY_DATABASE_URI"] = database_url(env.get("DATABASE_URL") or default_db)
     config["SECRET_KEY"] = env.get("SECRET_KEY") or _development_secret(app_env, instance_path)
+    if app_env not in {"development", "testing"}:
+        _refuse_unsafe(config)
+
     config["JSON_SORT_KEYS"] = False
     # Session cookies: not readable by scripts, not sent cross-site, HTTPS-only behind HTTPS.
     secure = config["BASE_URL"].startswith("https://")
@@ -134,6 +165,19 @@ def startup_warnings(config: dict[str, Any]) -> list[str]:
     if config["APP_ENV"] in {"development", "testing"}:
         return []
     found = []
+    if not config["BOOKING_EMAIL_VERIFICATION"]:
+        found.append(
+            "BOOKING_EMAIL_VERIFICATION=false : une réservation est confirmée sans que l'adresse"
+            " soit vérifiée, et sa réponse dit à qui tape une adresse qu'elle a déjà des"
+            " rendez-vous (limite atteinte)."
+        )
+    if not config["SMTP_HOST"]:
+        found.append(
+            "SMTP_HOST n'est pas renseigné : AUCUN COURRIEL NE PART. Les confirmations et les"
+            " rappels sont écrits en fichiers .eml dans le dossier de l'instance (emails/) ;"
+            " ils contiennent des noms et des liens de gestion, et sont effacés après"
+            " PERSONAL_DATA_RETENTION_DAYS jours."
+        )
     if config["MAIL_FROM"] == EXAMPLE_MAIL_FROM or config["MAIL_FROM"].endswith(".invalid>"):
         found.append(
             "MAIL_FROM est l'adresse d'exemple : les courriels partiront d'une adresse"

@@ -64,6 +64,18 @@ def log_failure(logger: logging.Logger, message: str, error: BaseException, *arg
     logger.error(message, *args, exc_info=(type(shown), shown, error.__traceback__))
 
 
+SECURITY = logging.getLogger("booking.security")
+
+
+def security_event(event: str, account: str = "", **details: str) -> None:
+    """A security event (a sign-in, its failure or refusal, a key or feed issued or
+    revoked, a pre-declaration read) as its own log line: the event, the staff account
+    concerned and short details (a reference, a unit, a key's prefix), never a citizen's
+    name, email or what they declared."""
+    fields = {"event": event, "account": account, **details}
+    SECURITY.info("security: %s", event, extra={"fields": fields})
+
+
 def configure(log_format: str) -> None:
     """Root logging to standard error, as JSON (`json`) or readable text (`text`)."""
     handler = logging.StreamHandler()

@@ -8,6 +8,7 @@ import ssl
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import HeaderParser
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -65,12 +66,24 @@ def compose(
     return message
 
 
-def enqueue_notice(kind: str, booking_id: int, recipient: str, notice: str) -> None:
+def enqueue_notice(
+    kind: str,
+    booking_id: int | None,
+    recipient: str,
+    notice: str,
+    waitlist_entry_id: int | None = None,
+) -> None:
     """Add what to say (a notice, rendered when sent) to the outbox, in the caller's
     transaction: committed with the change, or not at all. One INSERT, without the ORM's
     unit of work: it runs inside the write lock of every booking."""
     now = clock.now()
-    values = {"kind": kind, "booking_id": booking_id, "recipient": recipient, "notice": notice}
+    values = {
+        "kind": kind,
+        "booking_id": booking_id,
+        "waitlist_entry_id": waitlist_entry_id,
+        "recipient": recipient,
+        "notice": notice,
+    }
     run(_INSERT_NOTICE, {**values, "created_at": now, "next_attempt_at": now})
 
 
@@ -107,12 +120,21 @@ def deliver(entry: OutboxMessage, message: str) -> None:
         path.write_bytes(message.encode("utf-8"))
         log.info("email %s (%s) written to %s", entry.id, entry.kind, path)
         return
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
-        if config["SMTP_STARTTLS"]:
-            smtp.starttls(context=ssl.create_default_context())
+    tls = ssl.create_default_context()
+    host, port = config["SMTP_HOST"], int(config["SMTP_PORT"])
+    smtp = (
+        smtplib.SMTP_SSL(host, port, timeout=30, context=tls)
+        if config["SMTP_SSL"]
+        else smtplib.SMTP(host, port, timeout=30)
+    )
+    with smtp:
+        if config["SMTP_STARTTLS"] and not config["SMTP_SSL"]:
+            smtp.starttls(context=tls)
         if config["SMTP_USER"]:
             smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
-        sender = parseaddr(config["MAIL_FROM"])[1]
+        # The envelope's sender is the message's own (a discreet booking's is neutral).
+        sender = parseaddr(HeaderParser().parsestr(message, headersonly=True)["From"] or "")[1]
+        sender = sender or parseaddr(config["MAIL_FROM"])[1]
         smtp.sendmail(sender, [entry.recipient], message.encode("utf-8"))
     log.info("email %s (%s) sent", entry.id, entry.kind)
 

@@ -20,6 +20,7 @@ from booking.domain.zones import unit_timezone
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, Closure, OpeningRange, Unit
 from booking.services.reasons import load_reasons
+from tests.support.keys import SECRET_KEY
 from tests.support.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,10 +73,17 @@ def app(
     app = create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": SECRET_KEY,
             "SQLALCHEMY_DATABASE_URI": database_uri,
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "BASE_URL": "http://rdv.test",
+            # A lighter scrypt than production's (N = 2^17): tests create many accounts;
+            # tests/test_staff.py checks the default and the rehash on sign-in.
+            "PASSWORD_HASH_METHOD": "scrypt:16384:8:1",
+            # Bookings confirmed at once, as most tests expect; the default (a hold confirmed
+            # from the email) is tested in tests/test_email_verification.py and
+            # tests/test_mailbox_limit.py, which turn it back on.
+            "BOOKING_EMAIL_VERIFICATION": False,
             **app_overrides,
         }
     )

@@ -25,12 +25,14 @@ from booking.domain.occupancy import over_capacity
 from booking.domain.slots import within_opening_hours
 from booking.errors import ServiceError
 from booking.extensions import db
+from booking.keys import derive
 from booking.models import ACTIVE_STATUSES, Booking, Closure, StaffUser, Unit
 from booking.services.bookings.change import move_booking
 from booking.services.staff.accounts import create_staff
 from booking.services.units import settings as unit_settings
 from booking.services.units.reading import weekly_hours
 from booking.tokens import hash_token, link_token
+from tests.support.keys import SECRET_KEY
 from tests.support.server import Server
 from tests.support.staff import PASSWORD
 
@@ -203,7 +205,7 @@ def test_a_move_racing_bookings_of_the_last_place(
         target = starts[round_ * 2]
         elsewhere = datetime.fromisoformat(starts[-1 - round_])
         uid = f"move-{round_}@rdv.test"
-        token = link_token(uid, "test-secret")
+        token = link_token(uid, derive(SECRET_KEY, "links"))
         moved = create_booking(
             unit, elsewhere, ics_uid=uid, token_hash=hash_token(token), email=f"m{round_}@ex.org"
         )

@@ -4,7 +4,9 @@ it in advance; the quick exit forgets the visit. Through a real SMTP server."""
 
 from __future__ import annotations
 
+import base64
 import re
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -226,3 +228,23 @@ def test_a_moved_booking_s_email_gives_both_times_and_a_cancelled_one_leads_to_t
     client.post(f"/api/v1/bookings/{reference}/cancel", json={"token": token})
     cancellation = every_text(sent(app, smtp)[-1])
     assert "http://rdv.test/unites/ORNEX/creneaux?motif=otv" in cancellation
+
+
+def _cookie_payload(client: FlaskClient) -> str:
+    """What anyone who reads the session cookie sees (it is signed, not encrypted)."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    payload = cookie.value.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if cookie.value.startswith(".") else raw).decode()
+
+
+@pytest.mark.usefixtures("unit")
+def test_the_session_cookie_names_no_reason_unit_or_time(client: FlaskClient) -> None:
+    debut = START.replace("+", "%2B")
+    page = client.get(f"/unites/ORNEX/rendez-vous?motif=radicalisation&debut={debut}")
+    assert page.status_code == 200
+    seen = _cookie_payload(client)
+    assert "cles" in seen  # the form's one-time key is there…
+    for telling in ("radicalisation", "ORNEX", "2026-11-25", "10:00"):
+        assert telling not in seen  # …under a name that says nothing

@@ -18,6 +18,7 @@ INFRASTRUCTURE = {
     "errors",
     "extensions",
     "formatting",
+    "keys",
     "logs",
     "mail",
     "metrics",

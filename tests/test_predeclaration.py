@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 
 from booking.config import ConfigurationError
 from booking.extensions import db
-from booking.models import Booking, Unit
+from booking.models import AuditEntry, Booking, Unit
 from booking.services.bookings import predeclarations
 from booking.services.messages.outbox import send_outbox
 from booking.services.privacy import purge_personal_data
@@ -117,6 +117,45 @@ def test_a_pre_declaration_is_sealed_and_only_the_units_staff_read_it(
     other = app.test_client()
     sign_in(other, "autre@gendarmerie.interieur.gouv.fr")
     assert other.get("/staff/units/ORNEX/agenda?date=2026-11-25").status_code == 404
+
+
+def test_an_administrator_outside_the_unit_reads_no_pre_declaration_and_reads_are_audited(
+    app: Flask, client: FlaskClient, unit: Unit, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SPEC §10: the unit's own staff only, whatever the role; each read is in the audit
+    log (who, when, which booking) and told to the security log, without the text."""
+    caplog.set_level(logging.INFO)
+    assert book_on_the_web(client, date_faits="2026-11-02", resume=SECRET).status_code == 303
+    with app.app_context():
+        create_staff("admin@interieur.gouv.fr", PASSWORD, [], admin=True)
+        create_staff(AGENT, PASSWORD, ["ORNEX"])
+        reference = db.session.scalar(select(Booking.reference))
+    admin = app.test_client()
+    sign_in(admin, "admin@interieur.gouv.fr")
+    page = admin.get("/staff/units/ORNEX/agenda?date=2026-11-25")
+    assert page.status_code == 200  # an administrator reaches every unit's agenda…
+    shown = page.get_data(as_text=True)
+    assert "Camille Martin" in shown
+    assert "lisible par les seuls agents de l'unité" in shown
+    assert not any(word in shown for word in SECRET_WORDS)  # …but not what was declared
+    with app.app_context():
+        assert not db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "pré-déclaration lue")
+        ).all()
+
+    agent = app.test_client()
+    sign_in(agent, AGENT)
+    agenda = agent.get("/staff/units/ORNEX/agenda?date=2026-11-25").get_data(as_text=True)
+    assert SECRET.replace("'", "&#39;") in agenda
+    with app.app_context():
+        [read] = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "pré-déclaration lue")
+        ).all()
+        assert (read.actor_email, read.target) == (AGENT, reference)
+        assert read.at is not None
+    events = [r for r in caplog.records if r.name == "booking.security"]
+    assert any(r.fields["event"] == "pré-déclaration lue" for r in events)  # type: ignore[attr-defined]
+    assert not any(word in caplog.text for word in SECRET_WORDS)
 
 
 def test_the_text_appears_in_no_email_invitation_feed_log_or_public_answer(
@@ -251,7 +290,7 @@ def test_keys_rotate_and_the_old_key_can_then_be_dropped(
     ],
 )
 def test_production_needs_valid_keys(keys: str, message: str) -> None:
-    config = {"APP_ENV": "production", "SECRET_KEY": "x", "PRE_DECLARATION_KEYS": keys.split()}
+    config = {"APP_ENV": "production", "SECRET_KEY": "s", "PRE_DECLARATION_KEYS": keys.split()}
     with pytest.raises(ConfigurationError, match=message):
         predeclarations._box(config)
 

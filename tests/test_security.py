@@ -14,7 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from booking.config import ConfigurationError, load_config
+from booking.keys import PURPOSES, derive
 from booking.models import Unit
+from tests.support.keys import SECRET_KEY
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
@@ -98,10 +100,52 @@ class TestOverHttps:
         assert "max-age=" in client.get("/").headers["Strict-Transport-Security"]
 
 
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "a",  # what a security review saw start
+        "test-secret",
+        "x" * 64,  # long, one character
+        "0123456789abcdef" * 2,  # 32 hexadecimal characters: 16 bytes
+        "correct horse battery staple",  # words
+        "abcdefghijklmnopqrstuvwxyzABCDEF",  # 32 letters: not 32 bytes of randomness
+    ],
+)
+def test_a_weak_secret_key_refuses_to_start_in_production(tmp_path: Path, weak: str) -> None:
+    with pytest.raises(ConfigurationError, match="SECRET_KEY est trop faible"):
+        load_config(str(tmp_path), {"APP_ENV": "production", "SECRET_KEY": weak})
+
+
+@pytest.mark.parametrize(
+    "strong",
+    [SECRET_KEY, "QxJ3vXb9mK2pL7sW0eR5tY8uI1oP4aS6dF9gH2jK3lZ", "q" + SECRET_KEY.upper()],
+)
+def test_a_random_secret_key_starts(tmp_path: Path, strong: str) -> None:
+    config = load_config(str(tmp_path), {"APP_ENV": "production", "SECRET_KEY": strong})
+    assert config["SECRET_KEY"] == strong
+
+
+def test_each_purpose_has_its_own_key() -> None:
+    keys = {purpose: derive(SECRET_KEY, purpose) for purpose in PURPOSES}
+    assert len(set(keys.values())) == len(PURPOSES)
+    assert all(len(key) == 32 for key in keys.values())
+    assert SECRET_KEY.encode() not in keys.values()
+    assert derive(SECRET_KEY, "links") != derive(SECRET_KEY[:-1] + "8", "links")
+
+
+def test_an_smtp_password_is_never_sent_in_clear_outside_development(tmp_path: Path) -> None:
+    production = {"APP_ENV": "production", "SECRET_KEY": SECRET_KEY, "SMTP_HOST": "smtp.test"}
+    with pytest.raises(ConfigurationError, match="SMTP_USER est donné sans TLS"):
+        load_config(str(tmp_path), {**production, "SMTP_USER": "rdv", "SMTP_PASSWORD": "x"})
+    for tls in ({"SMTP_STARTTLS": "true"}, {"SMTP_SSL": "true", "SMTP_PORT": "465"}):
+        config = load_config(str(tmp_path), {**production, "SMTP_USER": "rdv", **tls})
+        assert config["SMTP_STARTTLS"] or config["SMTP_SSL"]
+    assert load_config(str(tmp_path), production)["SMTP_USER"] == ""  # a relay without login
+
+
 def test_secret_key_is_required_outside_development(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="SECRET_KEY est obligatoire"):
         load_config(str(tmp_path), {"APP_ENV": "production"})
-    assert load_config(str(tmp_path), {"APP_ENV": "production", "SECRET_KEY": "x"})["SECRET_KEY"]
     development = load_config(str(tmp_path), {"APP_ENV": "development"})
     assert development["SECRET_KEY"] == (tmp_path / "secret_key").read_text()
 

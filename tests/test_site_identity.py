@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from booking.config import load_config, startup_warnings
 from booking.paths import ROOT
-from tests.support.keys import PRE_DECLARATION_KEY
+from tests.support.keys import PRE_DECLARATION_KEY, SECRET_KEY
 
 SETTINGS = {
     "SITE_ADMINISTRATION": "Préfecture|de l'Ain",
@@ -89,11 +89,18 @@ def test_an_unset_setting_shows_as_to_be_given(
 
 
 def test_example_settings_are_warned_about_in_production_only(tmp_path: Path) -> None:
-    production = {"APP_ENV": "production", "SECRET_KEY": "x" * 32}
+    production = {"APP_ENV": "production", "SECRET_KEY": SECRET_KEY}
     warnings = startup_warnings(load_config(str(tmp_path), production))
-    assert [w.split(" ")[0] for w in warnings] == ["MAIL_FROM", "SITE_PUBLISHER", "SITE_CONTACT"]
+    assert [w.split(" ")[0] for w in warnings] == [
+        "SMTP_HOST",
+        "MAIL_FROM",
+        "SITE_PUBLISHER",
+        "SITE_CONTACT",
+    ]
+    assert "AUCUN COURRIEL NE PART" in warnings[0]
     given = {
         **production,
+        "SMTP_HOST": "smtp.ain.gouv.fr",
         "MAIL_FROM": "Rendez-vous <rdv@ain.gouv.fr>",
         "SITE_PUBLISHER": "Préfecture de l'Ain",
         "SITE_CONTACT": "rdv@ain.gouv.fr",
@@ -107,7 +114,7 @@ def test_a_production_start_with_the_example_sender_logs_a_warning(tmp_path: Pat
     env = {
         **os.environ,
         "APP_ENV": "production",
-        "SECRET_KEY": "x" * 32,
+        "SECRET_KEY": SECRET_KEY,
         "PRE_DECLARATION_KEYS": PRE_DECLARATION_KEY,
         "INSTANCE_PATH": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from icalendar import Calendar
 from sqlalchemy import select, update
+from werkzeug.security import generate_password_hash
 
+from booking.config import load_config
 from booking.extensions import db
 from booking.models import AuditEntry, Booking, OutboxMessage, StaffUser, Unit
 from booking.services.staff.accounts import create_staff
@@ -121,6 +124,63 @@ def test_login_attempts_are_rate_limited(client: FlaskClient) -> None:
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
     assert sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr").status_code == 429
+
+
+@pytest.mark.usefixtures("units")
+def test_a_stranger_cannot_lock_an_agent_out_and_sign_ins_are_security_events(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Wrong passwords for an agent's account from two addresses, ten each (the most an
+    address may try in a minute), then more: those addresses are refused, the agent signing
+    in from a third one is not; each success, failure and refusal is a security event that
+    names the account only."""
+    caplog.set_level(logging.INFO, logger="booking.security")
+    account = "agent.a@gendarmerie.interieur.gouv.fr"
+
+    def attempt(address: str, password: str) -> int:
+        client = app.test_client()
+        page = client.get("/staff/login", environ_base={"REMOTE_ADDR": address})
+        data = {"csrf_token": csrf(page.get_data(as_text=True)), "email": account}
+        answer = client.post(
+            "/staff/login",
+            data={**data, "password": password},
+            environ_base={"REMOTE_ADDR": address},
+        )
+        return answer.status_code
+
+    for address in ("203.0.113.9", "203.0.113.10"):
+        assert [attempt(address, "devine") for _ in range(11)][-1] == 429
+    assert attempt("198.51.100.4", PASSWORD) == 303  # the agent, from the desk
+    events = [r.fields for r in caplog.records if r.name == "booking.security"]  # type: ignore[attr-defined]
+    kinds = {event["event"] for event in events}
+    assert {"échec de connexion", "connexion bloquée (trop d'essais)", "connexion"} <= kinds
+    assert all(event["account"] == account for event in events)
+    assert "devine" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/staff/login",
+        "/staff/",
+        "/staff/units/UNIT-A/agenda?date=2026-11-24",
+        "/staff/units/UNIT-A/settings",
+        "/staff/audit",
+        "/staff/api-keys",
+        "/staff/orientation",
+    ],
+)
+def test_every_staff_page_is_kept_out_of_caches(
+    app: Flask, units: tuple[Unit, Unit], path: str
+) -> None:
+    with app.app_context():
+        create_staff("chef@gendarmerie.interieur.gouv.fr", PASSWORD, ["UNIT-A"], admin=True)
+    chief = app.test_client()
+    sign_in(chief, "chef@gendarmerie.interieur.gouv.fr")
+    page = chief.get(path)
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
 
 
 def test_session_cookie_is_hardened(agent: FlaskClient) -> None:
@@ -582,3 +642,25 @@ def test_a_deactivated_account_loses_its_open_session(
         db.session.execute(update(StaffUser).values(active=False))
         db.session.commit()
     assert client.get("/staff/").status_code == 302
+
+
+@pytest.mark.usefixtures("units")
+def test_passwords_use_owasp_scrypt_and_older_hashes_are_redone_at_sign_in(
+    app: Flask, client: FlaskClient
+) -> None:
+    assert (
+        load_config(app.instance_path, {"APP_ENV": "development"})["PASSWORD_HASH_METHOD"]
+        == "scrypt:131072:8:1"
+    )  # N = 2^17, r = 8, p = 1 (OWASP's cheat sheet)
+    account = "agent.a@gendarmerie.interieur.gouv.fr"
+    with app.app_context():
+        user = db.session.scalar(select(StaffUser).where(StaffUser.email == account))
+        user.password_hash = generate_password_hash(PASSWORD, method="scrypt:4096:8:1")
+        db.session.commit()
+    assert sign_in(client, account).status_code == 303
+    with app.app_context():
+        stored = db.session.scalar(
+            select(StaffUser.password_hash).where(StaffUser.email == account)
+        )
+    assert stored.startswith(app.config["PASSWORD_HASH_METHOD"] + "$")
+    assert sign_in(app.test_client(), account).status_code == 303  # still the same password

@@ -201,6 +201,28 @@ def test_the_api_answers_a_request_sent_again_as_it_did_the_first_time(
 
 
 @pytest.mark.usefixtures("unit")
+def test_a_key_is_one_client_s_own_and_tells_others_nothing(
+    app: Flask, create_unit: Callable[..., Unit]
+) -> None:
+    """Idempotency-Keys are scoped per client (a partner's API key, else the address): the
+    key another client used is, to this one, a key never seen; no 422 says it was used."""
+    create_unit(public_id="GEX", desks=1)
+    headers = {"Idempotency-Key": "9a1c8e2c-demande-1"}
+    first, other = app.test_client(), app.test_client()
+    first.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    other.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    assert first.post("/api/v1/bookings", json=BODY, headers=headers).status_code == 201
+    theirs = {**BODY, "unit_id": "GEX", "email": "b@example.org"}
+    answer = other.post("/api/v1/bookings", json=theirs, headers=headers)
+    assert answer.status_code == 201  # booked: a key of its own, not 422
+    assert answer.json["unit_id"] == "GEX"
+    assert len(bookings(app)) == 2
+    # Within one client, the rule stands: the same key with another body is a 422.
+    again = first.post("/api/v1/bookings", json={**BODY, "name": "Alex"}, headers=headers)
+    assert again.status_code == 422
+
+
+@pytest.mark.usefixtures("unit")
 @pytest.mark.parametrize("key", ["", "a" * 101, "deux mots", "clé"])
 def test_an_unfit_idempotency_key_is_refused(client: FlaskClient, key: str) -> None:
     response = client.post("/api/v1/bookings", json=BODY, headers={"Idempotency-Key": key})

@@ -18,11 +18,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from booking.extensions import db
+from booking.keys import derive
 from booking.models import (
     Booking,
     BookingStatus,
     EntryStatus,
     OfferStatus,
+    OutboxMessage,
     Unit,
     WaitlistEntry,
     WaitlistOffer,
@@ -31,7 +33,8 @@ from booking.services.bookings.change import cancel_by_citizen
 from booking.services.messages.outbox import release_expired_holds, send_outbox
 from booking.services.staff.accounts import create_staff
 from booking.services.waitlist.offers import offer_freed_slots
-from booking.tokens import hash_token, link_token
+from booking.tokens import hash_token, link_token, waitlist_token
+from tests.support.keys import SECRET_KEY
 from tests.support.smtp import SmtpServer
 from tests.support.staff import PASSWORD, sign_in
 
@@ -62,7 +65,7 @@ def full_unit(
     """A unit whose only slot of the week is taken."""
     unit = create_unit(public_id="ORNEX", desks=1, hours=ONE_SLOT)
     uid = "first@rdv.test"
-    token_hash = hash_token(link_token(uid, "test-secret"))
+    token_hash = hash_token(link_token(uid, derive(SECRET_KEY, "links")))
     taken = create_booking(
         unit,
         WEDNESDAY_10,
@@ -136,7 +139,7 @@ def follow(client: FlaskClient, text: str, pattern: str) -> tuple[str, str, str]
     path = match.group(1)
     page = client.get(path)
     assert page.status_code == 200
-    return path, page.get_data(as_text=True), path.split("token=")[1]
+    return path, page.get_data(as_text=True), path.split("token=")[1].split("&")[0]
 
 
 def join_and_confirm(
@@ -170,7 +173,7 @@ def holds(app: Flask) -> list[tuple[str, str]]:
 def cancel_first(app: Flask, taken: Booking) -> None:
     """The first booker cancels from the link of their email."""
     with app.app_context():
-        token = link_token(taken.ics_uid, app.config["SECRET_KEY"])
+        token = link_token(taken.ics_uid, derive(app.config["SECRET_KEY"], "links"))
         cancel_by_citizen(taken.reference, token, MONDAY_9AM)
 
 
@@ -193,8 +196,10 @@ def test_a_cancellation_offers_the_slot_to_the_first_person_who_confirms_and_is_
     ]
     path, page, token = follow(client, text, "/rendez-vous/")
     reference = path.split("/rendez-vous/")[1].split("?")[0]
+    secret = path.split("confirmation=")[1]  # an offer's link confirms it, as any hold's
     confirmed = client.post(
-        f"/rendez-vous/{reference}/confirmer", data={"token": token, "csrf_token": csrf_of(page)}
+        f"/rendez-vous/{reference}/confirmer",
+        data={"token": token, "confirmation": secret, "csrf_token": csrf_of(page)},
     )
     assert confirmed.status_code == 303
     offer(app)  # the runner notes the answer
@@ -433,7 +438,7 @@ def test_leaving_while_an_offer_is_being_made_wins_and_its_email_is_not_sent(
     cancel_first(app, taken)
     with app.app_context():
         queued = db.session.scalars(select(WaitlistEntry)).one()  # the runner read its queue…
-        token = link_token(f"waitlist:{alice}", app.config["SECRET_KEY"])
+        token = waitlist_token(alice, derive(app.config["SECRET_KEY"], "waitlist"))
         from booking.services.waitlist.entries import leave
 
         leave(alice, token, MONDAY_9AM)  # …Alice left meanwhile…
@@ -451,7 +456,9 @@ def test_an_offer_email_still_queued_when_the_hold_ends_is_not_sent(
     with app.app_context():
         from booking.services.waitlist.entries import leave
 
-        leave(alice, link_token(f"waitlist:{alice}", app.config["SECRET_KEY"]), MONDAY_9AM)
+        leave(
+            alice, waitlist_token(alice, derive(app.config["SECRET_KEY"], "waitlist")), MONDAY_9AM
+        )
     send(app)
     assert not [m for m in smtp.messages if "libéré" in str(m["Subject"])]
 
@@ -533,7 +540,7 @@ def test_two_offers_let_expire_end_the_entry(
         WEDNESDAY_10 + timedelta(days=7),
         reason_code="otv",
         ics_uid=uid,
-        token_hash=hash_token(link_token(uid, "test-secret")),
+        token_hash=hash_token(link_token(uid, derive(SECRET_KEY, "links"))),
     )
     assert (
         join(client, "Alice Premier", "alice@example.org", jusqu_au="2026-12-03").status_code == 303
@@ -567,7 +574,7 @@ def test_leaving_and_offering_at_the_same_moment_end_consistent(
     _, taken = full_unit
     alice = join_and_confirm(app, client, smtp, "Alice Premier", "alice@example.org")
     cancel_first(app, taken)
-    token = link_token(f"waitlist:{alice}", app.config["SECRET_KEY"])
+    token = waitlist_token(alice, derive(app.config["SECRET_KEY"], "waitlist"))
     start = threading.Barrier(2)
     failures: list[BaseException] = []
 
@@ -622,7 +629,7 @@ def test_an_offer_made_at_night_is_held_until_ten_and_does_not_end_the_entry(
                 + timedelta(days=7 * (week - 1)),
                 reason_code="otv",
                 ics_uid=uid,
-                token_hash=hash_token(link_token(uid, "test-secret")),
+                token_hash=hash_token(link_token(uid, derive(SECRET_KEY, "links"))),
             )
         )
     assert join(client, "Alice", "alice@example.org", jusqu_au="2026-12-03").status_code == 303
@@ -661,3 +668,29 @@ def test_an_offer_made_at_night_is_held_until_ten_and_does_not_end_the_entry(
         ).astimezone(UTC)
         clock_at(now)
     assert entries(app) == {"alice@example.org": EntryStatus.WAITING}
+
+
+def test_no_outbox_row_holds_a_waitlist_secret_and_rows_go_with_their_entry(
+    app: Flask, client: FlaskClient, smtp: SmtpServer, full_unit: tuple[Unit, Booking]
+) -> None:
+    """The confirmation email is recorded as a notice (no link's secret in the database)
+    and rendered when sent, its link working; deleting the entry (an unconfirmed request,
+    after a day) deletes its email's row."""
+    assert join(client, "Alice Premier", "alice@example.org").status_code == 303
+    with app.app_context():
+        [row] = db.session.scalars(select(OutboxMessage)).all()
+        entry = db.session.scalars(select(WaitlistEntry)).one()
+        token = waitlist_token(entry.reference, derive(app.config["SECRET_KEY"], "waitlist"))
+        assert row.waitlist_entry_id == entry.id
+        stored = " ".join([row.notice, row.message, row.subject])
+        assert token not in stored
+        assert "token=" not in stored
+    send(app)
+    path, _, sent_token = follow(client, mail_to(smtp, "alice@", "Confirmez"), "/liste-attente/")
+    assert sent_token == token  # derived again when sending, and it works
+    with app.app_context():
+        assert db.session.scalar(select(OutboxMessage.sent_at)) is not None
+    offer(app, MONDAY_9AM + timedelta(days=2))  # unconfirmed for a day: deleted…
+    with app.app_context():
+        assert db.session.scalars(select(WaitlistEntry)).all() == []
+        assert db.session.scalars(select(OutboxMessage)).all() == []  # …with its email

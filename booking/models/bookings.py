@@ -112,6 +112,10 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(24))  # confirmation, cancellation, reminder…
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
+    # A waiting-list email's entry: the row goes when the entry is deleted.
+    waitlist_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("waitlist_entries.id", ondelete="CASCADE"), index=True
+    )
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300), default="")
     # What to say, as JSON (booking.services.messages.notifications.Notice), rendered when sent…

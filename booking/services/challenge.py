@@ -25,11 +25,11 @@ from booking import clock
 from booking.database import begin_write
 from booking.errors import ServiceError
 from booking.extensions import db
+from booking.keys import purpose_key
 from booking.metrics import CHALLENGES
 from booking.models import Booking, SpentChallenge
 
 ALGORITHM = "PBKDF2/SHA-256"
-COST = 2_000  # iterations per try; about 256 tries: well under a second on a phone
 LIFETIME = timedelta(minutes=10)
 FIELD = "altcha"  # the form field (and API body member) that carries the solution
 
@@ -46,14 +46,15 @@ class ChallengeRefused(ServiceError):
 
 def _secret() -> bytes:
     """The signing key, derived from SECRET_KEY (nothing more to configure)."""
-    return hashlib.sha256(b"altcha:" + str(current_app.config["SECRET_KEY"]).encode()).digest()
+    return purpose_key("challenge")
 
 
 def issue() -> dict[str, Any]:
     """A new challenge, as the widget fetches it. Its expiry is in wall-clock time: the
     library checks it against the system's clock, not the service's."""
     expires = datetime.now(UTC) + LIFETIME
-    challenge = create_challenge(ALGORITHM, COST, expires_at=expires, hmac_secret=_secret())
+    cost = int(current_app.config["BOOKING_CHALLENGE_COST"])
+    challenge = create_challenge(ALGORITHM, cost, expires_at=expires, hmac_secret=_secret())
     CHALLENGES.labels("issued").inc()
     answer: dict[str, Any] = challenge.to_dict()
     return answer

@@ -1,8 +1,12 @@
-"""Personal data is kept only as long as needed (PERSONAL_DATA_RETENTION_DAYS)."""
+"""Personal data is kept only as long as needed: a booking's details, its emails (in the
+outbox, and the .eml files written when no SMTP server is set) and the reason its unit gave
+for cancelling it, PERSONAL_DATA_RETENTION_DAYS after it; the audit log, which names
+agents and references, AUDIT_RETENTION_DAYS."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
@@ -10,7 +14,7 @@ from sqlalchemy import delete, or_, select, update
 from booking import clock
 from booking.database import begin_write
 from booking.extensions import db
-from booking.models import Booking, OutboxMessage
+from booking.models import AuditEntry, Booking, OutboxMessage
 from booking.services.waitlist.entries import purge_entries
 
 
@@ -42,9 +46,27 @@ def purge_personal_data(now: datetime | None = None) -> int:
                 phone="",
                 comment="",
                 pre_declaration="",
+                cancel_reason="",  # typed by an agent: it may name the person
                 anonymised_at=now,
             )
         )
     purge_entries(cutoff, now)
+    audit_cutoff = now - timedelta(days=current_app.config["AUDIT_RETENTION_DAYS"])
+    db.session.execute(delete(AuditEntry).where(AuditEntry.at < audit_cutoff))
     db.session.commit()
+    _purge_email_files(cutoff)
     return len(ids)
+
+
+def _purge_email_files(cutoff: datetime) -> int:
+    """The .eml files written without an SMTP server (they hold names and manage links),
+    deleted once as old as the personal data the database erases."""
+    folder = Path(current_app.instance_path) / "emails"
+    if not folder.is_dir():
+        return 0
+    limit, removed = cutoff.timestamp(), 0
+    for path in folder.glob("*.eml"):
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
 from pydantic import BaseModel, ValidationError
 
 from booking import clock
@@ -16,7 +17,7 @@ from booking.domain.slots import Slot
 from booking.errors import Invalid, ReasonNotFound
 from booking.extensions import limiter
 from booking.metrics import BOOKINGS, CANCELLATIONS
-from booking.models import Reason
+from booking.models import ApiKey, Reason
 from booking.services import challenge
 from booking.services.bookings.change import cancel_by_citizen
 from booking.services.bookings.make import BookingDetails, book
@@ -166,11 +167,13 @@ def slots(public_id: str) -> ResponseReturnValue:
     },
 )
 def create_booking() -> ResponseReturnValue:
-    """Book an offered slot; 409 when it was taken meanwhile or the email is at its limit.
-    Without a partner's API key, a solved challenge may be asked (BOOKING_CHALLENGE)."""
+    """Book an offered slot; 409 when it was taken meanwhile. Without a partner's API key, a
+    solved challenge may be asked (BOOKING_CHALLENGE), and the booking is a hold its
+    citizen confirms from the email (BOOKING_EMAIL_VERIFICATION), whose limit per address
+    is told by email only; a partner's booking is confirmed at once, or 409 at the limit."""
     body = _body(BookingIn)
-    once = _idempotency(body)
     partner = partner_of(request.headers.get("Authorization", ""))
+    once = _idempotency(body, partner)
     if partner is None and not will_replay(once):
         challenge.check_form({challenge.FIELD: body.altcha or ""})
     unit, reason = get_unit(body.unit_id), get_reason(body.motif)
@@ -183,14 +186,14 @@ def create_booking() -> ResponseReturnValue:
         body.pre_declaration,
         discreet=body.discreet,
     )
-    booked = book(unit, reason, details, once=once)
+    booked = book(unit, reason, details, once=once, trusted=partner is not None)
     if not booked.replayed:
         BOOKINGS.labels("api").inc()
     url = manage_url(booked.booking, booked.token)
     return answer(BookingOut(**booked.answer, cancel_url=url), 201)
 
 
-def _idempotency(body: BookingIn) -> Once | None:
+def _idempotency(body: BookingIn, partner: ApiKey | None) -> Once | None:
     """The request's Idempotency-Key, if it sends one (printable ASCII, 100 at most)."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
@@ -200,7 +203,13 @@ def _idempotency(body: BookingIn) -> Once | None:
             "Clé d'idempotence invalide.",
             {"Idempotency-Key": "1 à 100 caractères ASCII visibles"},
         )
-    return Once.of_api(key, body.model_dump(exclude={"altcha"}))
+    return Once.of_api(key, body.model_dump(exclude={"altcha"}), _client(partner))
+
+
+def _client(partner: ApiKey | None) -> str:
+    """Whose Idempotency-Keys a request's is among: the partner's API key, else the network
+    address the request came from (behind TRUSTED_PROXIES, the client's)."""
+    return f"partner:{partner.id}" if partner is not None else f"address:{get_remote_address()}"
 
 
 @bp.post("/bookings/<reference>/cancel")

@@ -43,6 +43,7 @@ class CancelForm(FlaskForm):  # type: ignore[misc]
 
     token = HiddenField(validators=[DataRequired()])
     confirme = HiddenField()
+    confirmation = HiddenField()  # a hold's: the secret its email carries
 
 
 class MoveForm(FlaskForm):  # type: ignore[misc]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
@@ -23,6 +24,7 @@ from booking.domain.slots import Slot, hours_on
 from booking.errors import Invalid, ServiceError, SlotUnavailable
 from booking.extensions import csrf, limiter
 from booking.formatting import day_fr, local
+from booking.keys import purpose_key
 from booking.metrics import BOOKINGS
 from booking.models import Reason, Unit
 from booking.services import challenge
@@ -113,13 +115,21 @@ def _form_key(unit: Unit, reason: Reason, start: datetime) -> str:
     # the session cookie, and the oldest could not be told).
     kept = session.get("cles")
     pairs: list[list[str]] = kept if isinstance(kept, list) else []
-    slot = f"{unit.public_id}|{reason.code}|{start.isoformat()}"
+    # The slot is named by a keyed digest: the cookie (signed, not encrypted) would
+    # otherwise show the unit, the reason and the time to whoever reads it.
+    slot = _slot_name(f"{unit.public_id}|{reason.code}|{start.isoformat()}")
     key = next((pair[1] for pair in pairs if pair[0] == slot), None)
     if key is None or spent(Once.of_form(key)):
         key = new_secret()
         pairs = [pair for pair in pairs if pair[0] != slot][-(FORM_KEYS_KEPT - 1) :]
         session["cles"] = [*pairs, [slot, key]]
     return key
+
+
+def _slot_name(slot: str) -> str:
+    """A slot as the session cookie names it: an HMAC, short, that says nothing."""
+    digest = hmac.new(purpose_key("fingerprints"), b"form-slot:" + slot.encode(), "sha256")
+    return digest.hexdigest()[:32]
 
 
 def _chosen(public_id: str) -> tuple[Unit, Reason, datetime]:

@@ -29,6 +29,7 @@ from booking.services.bookings.change import (
     can_change,
     cancel_by_citizen,
     confirm_booking,
+    confirms,
     find_booking,
     move_booking,
 )
@@ -95,7 +96,8 @@ def show(reference: str) -> ResponseReturnValue:
     """The booking, with buttons that POST (mail scanners follow links, not buttons), and
     the slots of one week of the horizon to move to (`semaine`)."""
     week = request.args.get("semaine", 0, type=int) or 0
-    return _page(reference, request.args.get("token", ""), week=week)
+    confirmation = request.args.get("confirmation", "")
+    return _page(reference, request.args.get("token", ""), week=week, confirmation=confirmation)
 
 
 @bp.post("/<reference>/annuler")
@@ -134,9 +136,26 @@ def _cancelled(booking: Booking) -> str:
 @bp.post("/<reference>/confirmer")
 @limiter.shared_limit(lambda: limit("CANCEL"), scope="cancel")
 def confirm(reference: str) -> ResponseReturnValue:
-    """Confirm a held booking (email-verification mode)."""
-    done = "Votre rendez-vous est confirmé. L'invitation pour votre agenda vous est envoyée."
-    return _act(reference, confirm_booking, done)
+    """Confirm a hold with the secret of its email; the page again, with its link kept (a
+    mailbox at its limit can free a place, then confirm)."""
+    form = CancelForm()
+    if not form.validate_on_submit():
+        abort(400)
+    token, confirmation = form.token.data or "", form.confirmation.data or ""
+    try:
+        confirm_booking(reference, token, confirmation)
+    except ServiceError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            "Votre rendez-vous est confirmé. L'invitation pour votre agenda vous est envoyée.",
+            "success",
+        )
+        confirmation = ""
+    target = url_for("manage.show", reference=reference, token=token)
+    if confirmation:
+        target = url_for("manage.show", reference=reference, token=token, confirmation=confirmation)
+    return redirect(target, code=303)
 
 
 @bp.post("/<reference>/deplacer")
@@ -186,9 +205,12 @@ def _page(
     week: int = 0,
     move_form: MoveForm | None = None,
     status: int = 200,
+    confirmation: str = "",
 ) -> ResponseReturnValue:
-    """The manage page; the secret in the URL must not leak through Referer."""
+    """The manage page; the secrets in the URL must not leak through Referer. A hold shows
+    its confirm button only with the secret of its email (`confirmation`)."""
     page = manage_page(reference, token, week)
+    confirmable = page.held and confirms(page.booking, confirmation)
     days = by_day(page.move_slots, page.booking.unit.timezone)
     body = render_template(
         "booking_manage.html",
@@ -199,6 +221,7 @@ def _page(
         status_label=STATUS_LABELS[page.status],
         days=days,
         cancel_form=CancelForm(token=token),
+        confirm_form=CancelForm(token=token, confirmation=confirmation) if confirmable else None,
         move_form=move_form or MoveForm(token=token, semaine=str(page.week)),
         quick_exit=is_discreet(booking=page.booking),
     )

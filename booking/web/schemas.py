@@ -376,7 +376,10 @@ class BookingOut(BaseModel):
     """A booking as its owner sees it."""
 
     reference: str
-    status: str
+    status: str = Field(
+        description="`confirmed` ; `pending` : à confirmer depuis le lien du courriel envoyé"
+        " à l'adresse, sans quoi le créneau est libéré (réservation sans clé d'API)."
+    )
     unit_id: str
     motif: str
     start: datetime

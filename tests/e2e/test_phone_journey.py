@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, Response, expect
 from sqlalchemy import func, select
 
 from booking.extensions import db
+from booking.keys import derive
 from booking.models import Booking, Unit
 from booking.services.staff.accounts import create_staff
 from booking.tokens import hash_token, link_token
@@ -158,7 +159,7 @@ def test_a_booking_moves_to_a_later_week_and_cancelling_asks_first(
     new_page: Callable[..., Page], app: Flask, create_booking: Callable[..., Booking], ornex: Unit
 ) -> None:
     start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
-    token = link_token("deplacer@rdv.test", app.config["SECRET_KEY"])
+    token = link_token("deplacer@rdv.test", derive(app.config["SECRET_KEY"], "links"))
     booking = create_booking(
         ornex, start, ics_uid="deplacer@rdv.test", token_hash=hash_token(token)
     )

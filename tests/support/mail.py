@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 from email import policy
 from email.message import EmailMessage
 
@@ -23,3 +24,17 @@ def rendered(app: Flask, entry: OutboxMessage) -> EmailMessage:
     parsed = email.message_from_string(as_sent(app, entry), policy=policy.default)
     assert isinstance(parsed, EmailMessage)
     return parsed
+
+
+def text_of(message: EmailMessage) -> str:
+    """The plain-text part of an email."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def link_in(message: EmailMessage, base_url: str = "http://rdv.test") -> str:
+    """The site's link in an email's text (the first one that opens a booking), as a path."""
+    found = re.search(re.escape(base_url) + r"(/rendez-vous/[^\s]+)", text_of(message))
+    assert found, text_of(message)
+    return found.group(1)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from booking.extensions import db
 from booking.mail import enqueue
 from booking.models import OutboxMessage
-from tests.support.keys import PRE_DECLARATION_KEY
+from tests.support.keys import PRE_DECLARATION_KEY, SECRET_KEY
 from tests.support.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ class Runners:
         self.env = {
             **os.environ,
             "DATABASE_URL": database_uri,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": SECRET_KEY,
             "PRE_DECLARATION_KEYS": PRE_DECLARATION_KEY,
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "SMTP_HOST": "127.0.0.1",

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.support.keys import PRE_DECLARATION_KEY
+from tests.support.keys import PRE_DECLARATION_KEY, SECRET_KEY
 from tests.support.smtp import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,10 +31,12 @@ class Server:
         env = {
             **os.environ,
             "DATABASE_URL": database_uri,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": SECRET_KEY,
             "PRE_DECLARATION_KEYS": PRE_DECLARATION_KEY,
             "INSTANCE_PATH": str(instance),
             "BASE_URL": f"http://127.0.0.1:{self.port}",
+            # Bookings confirmed at once unless a test asks for the default (email first).
+            "BOOKING_EMAIL_VERIFICATION": "false",
             **(extra_env or {}),
         }
         with self.log.open("wb") as log:

@@ -13,19 +13,24 @@ from sqlalchemy.orm import joinedload
 from booking import clock
 from booking.database import begin_write, fresh, run
 from booking.domain.capacity import HELD, holds_capacity
-from booking.errors import NotChangeable, SlotUnavailable, WrongLink
+from booking.errors import LimitReached, NotChangeable, SlotUnavailable, WrongLink
 from booking.extensions import db
+from booking.keys import purpose_key
 from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Unit
+from booking.services.bookings import mailbox
 from booking.services.bookings.contact import parse_start
 from booking.services.bookings.writes import commit_or_unavailable, flush_or_unavailable
 from booking.services.messages import notifications
 from booking.services.slots.cache import EVERY_UNIT, touching
 from booking.services.slots.offered import slot_at
-from booking.tokens import same_hash
+from booking.tokens import confirmation_token, same_hash, same_secret
 
 
-def confirm_booking(reference: str, token: str, now: datetime | None = None) -> Booking:
-    """The citizen confirms a held booking from the email, before the hold expires."""
+def confirm_booking(
+    reference: str, token: str, confirmation: str, now: datetime | None = None
+) -> Booking:
+    """The citizen confirms a held booking from its email, before the hold expires: the
+    email's secret (`confirmation`) proves the mailbox, and the mailbox must have room."""
     now = now or clock.now()
     begin_write()
     booking = _booking_for_change(reference, token)
@@ -34,6 +39,8 @@ def confirm_booking(reference: str, token: str, now: datetime | None = None) -> 
         return booking
     if booking.status != BookingStatus.PENDING:
         raise NotChangeable("Ce rendez-vous n'est plus en attente de confirmation.")
+    if not confirms(booking, confirmation):
+        raise NotChangeable(CONFIRM_FROM_EMAIL)
     if not is_held(booking, now):
         booking.status = BookingStatus.EXPIRED
         db.session.commit()
@@ -41,12 +48,30 @@ def confirm_booking(reference: str, token: str, now: datetime | None = None) -> 
             "Le délai de confirmation est dépassé et le créneau a été libéré :"
             " reprenez rendez-vous."
         )
+    if booking.email_key:
+        mailbox.lock_mailbox(booking.email_key)
+        if mailbox.is_full(booking.email_key, now):
+            raise LimitReached(
+                f"Cette adresse a déjà {mailbox.limit()} rendez-vous à venir : annulez-en un"
+                " (depuis le lien de son courriel), puis confirmez celui-ci."
+            )
     booking.status = BookingStatus.CONFIRMED
     booking.hold_expires_at = None
     booking.updated_at = now
     notifications.confirmation(booking)
     commit_or_unavailable()
     return booking
+
+
+CONFIRM_FROM_EMAIL = (
+    "Pour confirmer ce rendez-vous, ouvrez le lien du courriel envoyé à l'adresse indiquée."
+)
+
+
+def confirms(booking: Booking, confirmation: str) -> bool:
+    """Whether a secret is the one the hold's email carries (compared in constant time)."""
+    expected = confirmation_token(booking.ics_uid, purpose_key("confirmations"))
+    return same_secret(expected, confirmation)
 
 
 def cancel_by_citizen(reference: str, token: str, now: datetime | None = None) -> Booking:

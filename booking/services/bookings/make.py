@@ -17,27 +17,26 @@ import json
 import secrets
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, insert, select
 
 from booking import clock
 from booking.database import begin_write, run
-from booking.errors import Conflict, Invalid, LimitReached, SlotUnavailable
-from booking.extensions import db
+from booking.errors import Conflict, Invalid, SlotUnavailable
+from booking.keys import purpose_key
 from booking.models import (
     Booking,
     BookingStatus,
     Reason,
     SubmittedOnce,
     Unit,
-    UTCDateTime,
-    holding_seat,
 )
+from booking.services.bookings import mailbox
 from booking.services.bookings.contact import Contact, mailbox_key, parse_start, validate_contact
 from booking.services.bookings.once import Once, answered, claim, is_spent, summary
 from booking.services.bookings.predeclarations import seal_answers
@@ -107,19 +106,22 @@ def book(
     details: BookingDetails,
     now: datetime | None = None,
     once: Once | None = None,
+    trusted: bool = False,
 ) -> Booked:
     """Take a slot; return the booking and the secret of its manage link.
 
     With `once`, a request already answered returns the booking it made, and two
-    submissions of it make one booking at most. In email-verification mode the booking
-    holds the slot until confirmed from the email.
+    submissions of it make one booking at most. In email-verification mode (the default) an
+    anonymous booking holds the slot until confirmed from its email; a `trusted` one (a
+    partner service with an API key, answerable for whom it books) is confirmed at once.
     """
     now = now or clock.now()
     earlier, spent = _earlier_answer(once, now)
     if earlier is not None:
         return earlier
     try:
-        prepared = prepare_booking(unit, reason, details, now, _verification_hold(now))
+        hold = None if trusted else _verification_hold(now)
+        prepared = prepare_booking(unit, reason, details, now, hold)
     except SlotUnavailable:
         # A double tap whose twin booked first meets its own slot taken: the twin's answer.
         twin = _earlier_answer(once, now)[0] if spent is None else None
@@ -142,7 +144,8 @@ def book(
 
 
 def _verification_hold(now: datetime) -> Hold | None:
-    """In email-verification mode, a booking holds its slot until confirmed."""
+    """In email-verification mode, a booking holds its slot until confirmed from the email:
+    only the address's owner can confirm it, and only they learn whether it has room."""
     config = current_app.config
     if not config["BOOKING_EMAIL_VERIFICATION"]:
         return None
@@ -160,7 +163,7 @@ def _earlier_answer(once: Once | None, now: datetime) -> tuple[Booked | None, Su
         return None, done
     if done.booking is None:
         raise Conflict("Cette demande a déjà reçu une réponse.")
-    token = link_token(done.booking.ics_uid, current_app.config["SECRET_KEY"])
+    token = link_token(done.booking.ics_uid, purpose_key("links"))
     return Booked(done.booking, token, json.loads(done.answer), replayed=True), None
 
 
@@ -177,7 +180,7 @@ def prepare_booking(
     if not contact.email:
         hold = None  # nobody to confirm from an email: booked at once
     uid = f"{uuid.uuid4()}@{base_host()}"
-    token = link_token(uid, current_app.config["SECRET_KEY"])
+    token = link_token(uid, purpose_key("links"))
     values = {
         "reference": _new_reference(),
         "unit_id": unit.id,
@@ -212,11 +215,11 @@ def insert_booking(unit: Unit, reason: Reason, prepared: Prepared, now: datetime
     capacity rule checks (its refusal: SlotUnavailable, rolled back), the email queued."""
     booking = prepared.booking
     _lock_and_recheck(unit, reason, booking.starts_at, now)
-    _check_email_limit(booking.email_key, now)
+    notice, notice_json = _mailbox_notice(prepared, now)
     values = prepared.values
     booking.id = or_unavailable(lambda: cast(int, run(_INSERT_BOOKING, values).scalar()))
     touching(unit.id)
-    notifications.record(prepared.notice, booking.id, prepared.notice_json)
+    notifications.record(notice, booking.id, notice_json)
     return booking
 
 
@@ -259,31 +262,26 @@ def _lock_and_recheck(unit: Unit, reason: Reason, start: datetime, now: datetime
 
 # Statements of the booking path, built once (building them costs more than running them).
 _row = Booking.__table__.c
-_SEATS_OF_MAILBOX = select(func.count(_row.id)).where(
-    _row.email_key == bindparam("key"),
-    holding_seat(),
-    _row.ends_at > bindparam("now", type_=UTCDateTime()),
-)
-MAILBOX_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
 _REFERENCE_TAKEN = select(_row.id).where(_row.reference == bindparam("reference"))
 _INSERT_BOOKING = insert(Booking.__table__).returning(_row.id)
 
 
-def _check_email_limit(key: str, now: datetime) -> None:
-    """At most BOOKING_MAX_ACTIVE_PER_EMAIL upcoming bookings holding a seat per mailbox
-    (a booking without an address has no mailbox to count)."""
-    if not key:
-        return
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Serialise bookings of one mailbox across units (SQLite has a single writer anyway).
-        run(MAILBOX_LOCK, {"key": key})
-    limit = current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"]
-    active = run(_SEATS_OF_MAILBOX, {"key": key, "now": now}).scalar()
-    if (active or 0) >= limit:
-        raise LimitReached(
-            f"Cette adresse a déjà {limit} rendez-vous à venir : annulez-en un pour en prendre"
-            " un autre."
-        )
+def _mailbox_notice(prepared: Prepared, now: datetime) -> tuple[notifications.Notice, str]:
+    """The mailbox's limit, under its lock, and the email the booking sends. A booking
+    confirmed at once past the limit is refused (LimitReached: its answer goes to a partner
+    or, verification off, to whoever typed the address). A hold to confirm from the email
+    is made all the same, and answered as any other: its email, instead, tells the owner
+    the limit is reached (SPEC §5)."""
+    notice, text = prepared.notice, prepared.notice_json
+    key = prepared.booking.email_key
+    if notice.kind != "verification":
+        mailbox.check_limit(key, now)
+        return notice, text
+    mailbox.lock_mailbox(key)
+    if mailbox.is_full(key, now):
+        notice = replace(notice, kind="over_limit")
+        return notice, notice.to_json()
+    return notice, text
 
 
 def _new_reference() -> str:

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -25,6 +24,7 @@ from booking import clock
 from booking.database import begin_write
 from booking.errors import Invalid
 from booking.extensions import db
+from booking.keys import purpose_key
 from booking.models import ACTIVE_STATUSES as ACTIVE
 from booking.models import Booking, SubmittedOnce, Unit
 
@@ -40,10 +40,13 @@ class Once:
     fingerprint: str = ""
 
     @classmethod
-    def of_api(cls, key: str, body: dict[str, Any]) -> Once:
-        """An API request: its Idempotency-Key, and its body's digest."""
+    def of_api(cls, key: str, body: dict[str, Any], client: str) -> Once:
+        """An API request: its Idempotency-Key within its client's own keys, and its body's
+        digest. `client` names who sent it (a partner's API key, else the network address):
+        a key another client used is, to this one, a key never seen, so that nobody learns
+        which keys others used."""
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return cls(_digest(f"api:{key}"), _keyed_digest(canonical))
+        return cls(_keyed_digest(f"api:{client}\n{key}"), _keyed_digest(canonical))
 
     @classmethod
     def of_form(cls, key: str) -> Once:
@@ -67,8 +70,7 @@ def _keyed_digest(text: str) -> str:
     """A request body's fingerprint, keyed by the service's secret: the body holds personal
     data (a pre-declaration among them) whose short values a plain digest would let a
     database dump guess, one try after another."""
-    key = hashlib.sha256(b"request-body:" + str(current_app.config["SECRET_KEY"]).encode())
-    return hmac.new(key.digest(), text.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(purpose_key("fingerprints"), text.encode(), hashlib.sha256).hexdigest()
 
 
 def answered(once: Once, now: datetime | None = None) -> SubmittedOnce | None:

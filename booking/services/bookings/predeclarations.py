@@ -11,7 +11,6 @@ under the first (docs/deploy.md says how to rotate).
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import date
@@ -26,7 +25,10 @@ from booking.database import begin_write
 from booking.domain.predeclaration import Form, check_answers, describe, read_form
 from booking.errors import Invalid
 from booking.extensions import db
-from booking.models import Booking, Reason
+from booking.keys import derive
+from booking.logs import security_event
+from booking.models import Booking, Reason, StaffUser, Unit
+from booking.services.staff import audit
 
 _EXTENSION = "pre_declarations"
 
@@ -47,8 +49,8 @@ def _box(config: Mapping[str, Any]) -> MultiFernet:
                 ' (python -c "from cryptography.fernet import Fernet;'
                 ' print(Fernet.generate_key().decode())")'
             )
-        digest = hashlib.sha256(b"pre-declaration:" + str(config["SECRET_KEY"]).encode())
-        keys = [base64.urlsafe_b64encode(digest.digest()).decode()]
+        derived = derive(str(config["SECRET_KEY"]), "pre-declarations")
+        keys = [base64.urlsafe_b64encode(derived).decode()]
     try:
         return MultiFernet([Fernet(key) for key in keys])
     except ValueError:
@@ -99,6 +101,25 @@ def open_answers(booking: Booking) -> list[tuple[str, str]]:
     except (InvalidToken, ValueError):
         return [("Pré-déclaration", "illisible avec les clés actuelles (PRE_DECLARATION_KEYS)")]
     return describe(form_of(booking.reason), answers)
+
+
+def read_for_unit_staff(
+    actor: StaffUser, unit: Unit, bookings: list[Booking]
+) -> dict[int, list[tuple[str, str]]]:
+    """The pre-declarations of a unit's bookings, opened for a member of the unit only
+    (SPEC §10: an administrator who is not one reads none), each read recorded in the audit
+    log (who, when, which booking) and told to the security log."""
+    member = any(own.id == unit.id for own in actor.units)
+    declared = {b.id: b for b in bookings if b.pre_declaration and b.unit_id == unit.id}
+    if not member or not declared:
+        return {}
+    opened = {booking_id: open_answers(b) for booking_id, b in declared.items()}
+    begin_write()
+    for booking in declared.values():
+        audit.record(actor, "pré-déclaration lue", unit, booking.reference)
+        security_event("pré-déclaration lue", actor.email, booking=booking.reference)
+    db.session.commit()
+    return opened
 
 
 def rotate_keys(batch: int = 500) -> tuple[int, int]:

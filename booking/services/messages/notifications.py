@@ -28,9 +28,10 @@ from booking.domain.calendar import (
     invitation,
 )
 from booking.formatting import day_fr, time_fr, when_fr
-from booking.mail import compose, enqueue, enqueue_notice
-from booking.models import Booking, OutboxMessage, Reason, Unit, WaitlistEntry
-from booking.tokens import link_token, waitlist_token
+from booking.keys import purpose_key
+from booking.mail import compose, enqueue_notice
+from booking.models import Booking, OutboxMessage, Unit
+from booking.tokens import confirmation_token, link_token, waitlist_token
 from booking.urls import external_url
 
 NEUTRAL_LABEL = "Rendez-vous à la gendarmerie"  # a discreet reason, on the site's own pages
@@ -40,12 +41,15 @@ TEMPLATES = {
     "confirmation": ("confirmation", "Rendez-vous confirmé"),
     "moved": ("confirmation", "Rendez-vous déplacé"),
     "verification": ("verification", "À confirmer : rendez-vous"),
+    # A hold asked with an address that has no room left: told to the owner alone.
+    "over_limit": ("over_limit", "Limite atteinte : rendez-vous"),
     "offer": ("offer", "Un créneau s'est libéré :"),
     "reminder": ("reminder", "Rappel : rendez-vous"),
     "cancellation": ("cancellation", "Rendez-vous annulé :"),
 }
-WITH_LINK = {"confirmation", "moved", "verification", "reminder", "offer"}
-HOLDS = {"verification", "offer"}  # notices that ask to confirm before a deadline
+WITH_LINK = {"confirmation", "moved", "verification", "over_limit", "reminder", "offer"}
+# Notices that ask to confirm before a deadline: their link carries the secret that confirms.
+HOLDS = {"verification", "over_limit", "offer"}
 
 
 def reason_label(booking: Booking) -> str:
@@ -209,6 +213,11 @@ def message_of(entry: OutboxMessage) -> str:
     from its notice (or, for a message recorded whole, as it was recorded)."""
     if not entry.notice:
         return entry.message
+    if entry.waitlist_entry_id is not None or entry.kind.startswith("waitlist_"):
+        # Imported here: the waiting list's notices use this module's links.
+        from booking.services.messages.waitlist_notices import WaitlistNotice, render_waitlist
+
+        return render_waitlist(WaitlistNotice.from_json(entry.notice)).as_string(policy=SMTP)
     message = render(Notice.from_json(entry.notice), f"{entry.id}.{entry.created_at:%Y%m%d%H%M%S}")
     return message.as_string(policy=SMTP)
 
@@ -222,8 +231,7 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
     unit = notice.unit
     manage = ""
     if notice.kind in WITH_LINK:
-        token = link_token(notice.uid, current_app.config["SECRET_KEY"])
-        manage = external_url("manage.show", reference=notice.reference, token=token)
+        manage = hold_url(notice) if notice.kind in HOLDS else _manage_url(notice)
     context: dict[str, Any] = {
         "booking": notice,
         "unit": unit,
@@ -239,6 +247,7 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
         "moved": notice.kind == "moved",
         "by_unit_reason": notice.by_unit_reason,
         "deadline": when_fr(notice.deadline, unit.timezone) if notice.deadline else "",
+        "limit": current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"],
         "leave_url": waitlist_url(notice.waitlist) if notice.waitlist else "",
     }
     short_when = f"{day_fr(notice.start, unit.timezone)} à {time_fr(notice.start, unit.timezone)}"
@@ -259,6 +268,22 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
         calendar_method=method,
         message_key=message_key,
         sender=config["MAIL_FROM_DISCREET"] if notice.discreet else config["MAIL_FROM"],
+    )
+
+
+def _manage_url(notice: Notice) -> str:
+    """The manage link of a notice's booking, its secret derived again."""
+    token = link_token(notice.uid, purpose_key("links"))
+    return external_url("manage.show", reference=notice.reference, token=token)
+
+
+def hold_url(notice: Notice) -> str:
+    """The link of a hold's email: the manage link, and the secret that confirms the hold,
+    which nothing but this email carries."""
+    token = link_token(notice.uid, purpose_key("links"))
+    confirm = confirmation_token(notice.uid, purpose_key("confirmations"))
+    return external_url(
+        "manage.show", reference=notice.reference, token=token, confirmation=confirm
     )
 
 
@@ -286,7 +311,7 @@ def calendar_download(booking: Booking) -> bytes:
 
 def waitlist_url(reference: str) -> str:
     """The page of a waiting-list entry (status, leave), with its secret derived again."""
-    token = waitlist_token(reference, current_app.config["SECRET_KEY"])
+    token = waitlist_token(reference, purpose_key("waitlist"))
     return external_url("waitlist.show", reference=reference, token=token)
 
 
@@ -325,36 +350,3 @@ def appointment(notice: Notice) -> Appointment:
         attendee_name=notice.name,
         stamp=notice.stamp,
     )
-
-
-def waitlist_confirm(entry: WaitlistEntry, reason: Reason) -> None:
-    """Confirm the address to join the waiting list (composed now: there is no booking)."""
-    _waitlist_email(entry.name, entry.email, "waitlist_confirm", entry, reason)
-
-
-def waitlist_full(name: str, email: str) -> None:
-    """The address already waits as often as allowed: said to its owner only."""
-    _waitlist_email(name, email, "waitlist_full", None, None)
-
-
-def _waitlist_email(
-    name: str, email: str, kind: str, entry: WaitlistEntry | None, reason: Reason | None
-) -> None:
-    """A waiting-list email, into the outbox in the caller's transaction."""
-    subjects = {
-        "waitlist_confirm": "Confirmez votre inscription sur la liste d'attente",
-        "waitlist_full": "Liste d'attente : inscription non enregistrée",
-    }
-    context: dict[str, Any] = {
-        "name": name,
-        "entry": entry,
-        "reason_label": (NEUTRAL_LABEL if reason.discreet else reason.label) if reason else "",
-        "units": [unit.name for unit in entry.units] if entry else [],
-        "link": waitlist_url(entry.reference) if entry else "",
-        "limit": current_app.config["WAITLIST_MAX_PER_EMAIL"],
-        "until": entry.until.strftime("%d/%m/%Y") if entry else "",
-    }
-    message = compose(
-        to=email, to_name=name, subject=subjects[kind], template=kind, context=context
-    )
-    enqueue(message, kind)

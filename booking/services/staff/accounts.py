@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import cast
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +19,12 @@ from booking.services.staff import audit
 MIN_PASSWORD_LENGTH = 12
 # Checked when the email is unknown too, so that timing does not tell which emails exist.
 _DUMMY_HASH = generate_password_hash("pas-un-vrai-mot-de-passe")
+
+
+def _hash(password: str) -> str:
+    """A password hashed as configured (PASSWORD_HASH_METHOD: OWASP's scrypt parameters,
+    N = 2^17, r = 8, p = 1, by default)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 STAFF_SEARCH_LIMIT = 50
@@ -47,7 +54,7 @@ def create_staff(email: str, password: str, unit_ids: list[str], admin: bool = F
         raise StaffError("un agent doit appartenir à au moins une unité (--unit), sauf --admin")
     user = StaffUser(
         email=email,
-        password_hash=generate_password_hash(password),
+        password_hash=_hash(password),
         is_admin=admin,
         units=units,
     )
@@ -66,6 +73,8 @@ def authenticate(email: str, password: str) -> StaffUser | None:
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
+    if not user.password_hash.startswith(current_app.config["PASSWORD_HASH_METHOD"] + "$"):
+        user.password_hash = _hash(password)  # hashed again with today's parameters
     user.last_login_at = clock.now()
     db.session.commit()
     return cast(StaffUser, user)
@@ -100,7 +109,7 @@ def change_password(email: str, password: str) -> StaffUser:
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if user is None:
         raise StaffError(f"aucun compte pour {email}")
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = _hash(password)
     user.session_version += 1
     audit.record(None, "mot de passe changé", None, user.email)
     db.session.commit()

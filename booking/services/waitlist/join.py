@@ -22,10 +22,11 @@ from booking import clock
 from booking.database import begin_write
 from booking.errors import Conflict, Invalid
 from booking.extensions import db
+from booking.keys import purpose_key
 from booking.models import EntryStatus, Reason, Unit, WaitlistEntry
 from booking.services.bookings.contact import Contact, mailbox_key, validate_contact
-from booking.services.bookings.make import MAILBOX_LOCK
-from booking.services.messages import notifications
+from booking.services.bookings.mailbox import MAILBOX_LOCK
+from booking.services.messages import waitlist_notices
 from booking.services.places.nearby import nearest
 from booking.services.slots.offered import booking_window
 from booking.services.waitlist.offers import SlotsOfRun, matching
@@ -132,7 +133,7 @@ def _write_entry(reason: Reason, checked: _Checked, now: datetime) -> None:
         )
     )
     if (count or 0) >= current_app.config["WAITLIST_MAX_PER_EMAIL"]:
-        notifications.waitlist_full(contact.name, contact.email)
+        waitlist_notices.waitlist_full(contact.name, contact.email)
         db.session.commit()
         return
     reference = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
@@ -146,14 +147,14 @@ def _write_entry(reason: Reason, checked: _Checked, now: datetime) -> None:
         parts=checked.parts,
         until=checked.until,
         status=EntryStatus.UNCONFIRMED,
-        token_hash=hash_token(waitlist_token(reference, current_app.config["SECRET_KEY"])),
+        token_hash=hash_token(waitlist_token(reference, purpose_key("waitlist"))),
         created_at=now,
         updated_at=now,
     )
     entry.units = checked.units
     db.session.add(entry)
     db.session.flush()
-    notifications.waitlist_confirm(entry, reason)
+    waitlist_notices.waitlist_confirm(entry, reason)
     db.session.commit()
 
 

@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from booking.errors import ServiceError
+from booking.logs import security_event
 from booking.metrics import CANCELLATIONS
-from booking.services.bookings.predeclarations import open_answers
+from booking.services.bookings.predeclarations import read_for_unit_staff
 from booking.services.staff import agenda as agenda_service
 from booking.services.staff.agenda import STATUS_LABELS
 from booking.services.waitlist.entries import waiting_for
@@ -30,7 +31,7 @@ def agenda(public_id: str) -> ResponseReturnValue:
         "staff/agenda.html",
         unit=unit,
         agenda=agenda,
-        declared={booking.id: open_answers(booking) for booking in agenda.bookings},
+        declared=read_for_unit_staff(current_user, unit, agenda.bookings),
         waiting=waiting_for(unit.id),
         day=day,
         previous=day - timedelta(days=1),
@@ -98,6 +99,7 @@ def new_feed(public_id: str) -> ResponseReturnValue:
     """A new calendar-feed address (the previous one stops working); shown once."""
     unit = staff_unit(public_id)
     token = agenda_service.new_feed_token(current_user, unit)
+    security_event("flux d'agenda délivré", current_user.email, unit=unit.public_id)
     address = url_for("staff.feed", public_id=unit.public_id, token=token, _external=True)
     return render_template("staff/feed.html", unit=unit, address=address)
 
@@ -108,6 +110,7 @@ def revoke_feed(public_id: str) -> ResponseReturnValue:
     """Stop the calendar feed."""
     unit = staff_unit(public_id)
     agenda_service.revoke_feed(current_user, unit)
+    security_event("flux d'agenda révoqué", current_user.email, unit=unit.public_id)
     flash("Le flux d'agenda est désactivé.", "success")
     return back_to_agenda(unit)
 
