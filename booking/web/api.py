@@ -40,6 +40,7 @@ from booking.web.answers import (
     unit_answer,
 )
 from booking.web.errors import invalid
+from booking.web.place_schemas import PlaceList
 from booking.web.schemas import (
     BookingIn,
     BookingOut,
@@ -47,7 +48,6 @@ from booking.web.schemas import (
     ChallengeOut,
     ErrorBody,
     MotifList,
-    PlaceList,
     PlaceParams,
     SlotParams,
     SlotsOut,
@@ -84,8 +84,7 @@ def units() -> ResponseReturnValue:
     params = _query(UnitSearchParams)
     reason = _reason_asked(params.motif)
     if params.q and not (params.near or params.postcode or params.department):
-        place_search = UnitQuery(params.q, limit=params.limit, offset=params.offset)
-        finding = find_units(replace(place_search, choose_first=True), reason)
+        finding = find_units(UnitQuery(params.q, limit=params.limit, offset=params.offset), reason)
     else:
         near = parse_point(params.near) if params.near else None
         search = UnitSearch(params.q, params.postcode, params.department, near)
@@ -96,6 +95,9 @@ def units() -> ResponseReturnValue:
             items=[found_answer(item) for item in results.items],
             total=results.total,
             place=place_answer(place) if place else None,
+            places=[place_answer(choice) for choice in finding.choices],
+            note=finding.note or None,
+            police_territory=finding.police,
         )
     )
 

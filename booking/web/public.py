@@ -15,6 +15,7 @@ from booking.errors import ReasonNotFound
 from booking.extensions import csrf, limiter
 from booking.models import Reason
 from booking.services.health import readiness
+from booking.services.places.nearby import unit_point
 from booking.services.places.search import UnitQuery, find_units
 from booking.services.reasons import get_reason, list_reasons
 from booking.services.slots.offered import unit_slots
@@ -107,9 +108,12 @@ def unit(public_id: str) -> ResponseReturnValue:
         offered = unit_slots(found, chosen)
         days = by_day(offered.slots, found.timezone)
         first_days = days[:FIRST_DAYS]
+    point, approximate = unit_point(found)
     return render_template(
         "unit.html",
         unit=found,
+        point=point,
+        approximate=approximate,
         hours=hours,
         reasons=reasons,
         chosen=chosen,

@@ -22,6 +22,7 @@ from booking.services.bookings.contact import (
     PHONE_MAX,
     START_PATTERN,
 )
+from booking.web.place_schemas import PlaceOut
 
 # Patterns stated by the document (booking.web.openapi): identifiers of the URL and body.
 UNIT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
@@ -110,6 +111,10 @@ class UnitOut(BaseModel):
     insee: str
     lat: float | None
     lon: float | None
+    approximate_location: bool = Field(
+        default=False,
+        description="Position non donnée par le jeu de données : celle de la commune.",
+    )
     phone: str
     email: str
     url: str
@@ -132,28 +137,6 @@ class UnitHitOut(UnitOut):
     )
 
 
-class PlaceOut(BaseModel):
-    """A place of the gazetteer: a commune, an arrondissement, a delegated commune."""
-
-    code: str = Field(
-        description="Clé du lieu (`lieu=` d'une recherche) : code INSEE, et type hors commune."
-    )
-    insee: str
-    name: str
-    kind: str = Field(description="`commune`, `arrondissement`, `deleguee` ou `associee`.")
-    department: str
-    postcodes: list[str]
-    lat: float | None = Field(description="Mairie, en degrés WGS84 (vide si inconnue).")
-    lon: float | None
-    label: str = Field(description="Nom et département : `Orléans (45)`.")
-
-
-class PlaceList(BaseModel):
-    """Places a citizen may mean, best first."""
-
-    items: list[PlaceOut]
-
-
 class PlaceParams(BaseModel):
     """Query parameters of the place suggestions."""
 
@@ -172,8 +155,15 @@ class UnitPage(BaseModel):
 
     items: list[UnitHitOut]
     total: int
-    place: PlaceOut | None = Field(
-        default=None, description="Le lieu autour duquel les unités sont classées, s'il y en a un."
+    place: PlaceOut | None = Field(default=None, description="Le lieu compris, s'il y en a un.")
+    places: list[PlaceOut] = Field(
+        default_factory=list,
+        description="Nom partagé non départagé : les lieux possibles (sans unités) ; redemander"
+        " avec le `label` choisi (`q=Boisset (15)`).",
+    )
+    note: str | None = Field(default=None, description="Nom et code postal : ce qui ne va pas.")
+    police_territory: bool = Field(
+        default=False, description="Aucune unité dans le département du lieu (zone police)."
     )
 
 

@@ -49,6 +49,15 @@ PLACES = [
     place("50129", "Cherbourg-en-Cotentin", "50", "50100 50110", 78_000),
     place("50129-deleguee", "Cherbourg-Octeville", "50", "50100 50110", 35_000, kind="deleguee"),
     place("98735", "Papeete", "987", "98714", 26_000, point=None),
+    place("25139", "La Chaux", "25", "25650", 614),
+    place("61101", "La Chaux", "61", "61600", 80),
+    place("70142", "Chaux-la-Lotière", "70", "70190", 300),
+    place("15021", "Boisset", "15", "15600", 700),
+    place("34034", "Boisset", "34", "34220", 30),
+    place("43034", "Boisset", "43", "43500", 60),
+    place("15100", "Cayrols", "15", "15290", 200),
+    place("69383", "Lyon 3e Arrondissement", "69", "69003", 100_000, kind="arrondissement"),
+    place("69123", "Lyon", "69", "69001 69003", 520_000),
 ]
 
 
@@ -71,6 +80,7 @@ def index() -> PlaceIndex:
         ("havre", "76351"),  # without its article
         ("labergement clemenciat", "01001"),  # the elided article glued on
         ("orlean", "45234"),  # the start of a name
+        ("orelans", "45234"),  # a typo, when no other name is as close
         ("Saint-Denis (974)", "97411"),  # a homonym, chosen by its département
         ("Cherbourg-Octeville", "50129-deleguee"),  # a delegated commune people still name
         ("45234", "45234"),  # an INSEE code
@@ -90,7 +100,6 @@ def test_a_query_means_one_place(index: PlaceIndex, query: str, meant: str) -> N
         ("saint-denis", ["Saint-Denis (974)", "Saint-Denis (93)"], True),  # most populous first
         ("chessy", ["Chessy (77)", "Chessy (69)"], True),
         ("chesy", ["Chessy (77)", "Chessy (69)"], False),  # a typo: close names to choose from
-        ("orelans", ["Orléans (45)"], False),  # one close name: asked, not guessed
         ("saint jean de", ["Saint-Jean-de-Braye (45)", "Saint-Jean-de-la-Ruelle (45)"], False),
     ],
 )
@@ -154,3 +163,62 @@ def test_no_suggestion_under_two_characters(index: PlaceIndex) -> None:
 )
 def test_place_keys(text: str, key: str) -> None:
     assert place_key(text) == key
+
+
+@pytest.mark.parametrize(
+    ("query", "meant"),
+    [
+        ("45000 Orléans", "45234"),  # the search box's own example
+        ("Orléans 45000", "45234"),
+        ("orleans 45100", "45234"),  # its other postcode
+        ("Boisset 15600", "15021"),  # the postcode chooses among homonyms
+        ("15600 BOISSET", "15021"),
+        ("34220 Boisset", "34034"),
+        ("Boiset 15600", "15021"),  # a typo beside its postcode
+        ("12 rue de la République 45000 Orléans", "45234"),  # a postal address
+        ("3 place de l'Étape, 45000 ORLEANS CEDEX 1", "45234"),
+        ("45077 ORLEANS CEDEX 2", "45234"),  # a CEDEX code is nobody's: the name decides
+        ("ST JEAN DE BRAYE", "45284"),  # La Poste's spelling
+        ("ABERGEMENT CLEMENCIAT (L')", "01001"),  # its article after the name
+        ("PARIS 5", "75105"),  # arrondissements as people write them
+        ("Paris 5e", "75105"),
+        ("LYON 3EME", "69383"),
+        ("Lyon 03", "69383"),
+    ],
+)
+def test_places_written_as_people_write_them(index: PlaceIndex, query: str, meant: str) -> None:
+    found = index.resolve(query)
+    assert found.place is not None, (query, [c.label for c in found.choices], found.note)
+    assert found.place.code == meant
+    assert found.note == ""
+
+
+def test_la_postes_article_after_the_name_asks_which_one(index: PlaceIndex) -> None:
+    found = index.resolve("CHAUX (LA)")  # not Chaux-la-Lotière, which only begins like it
+    assert found.place is None
+    assert [entry.label for entry in found.choices] == ["La Chaux (25)", "La Chaux (61)"]
+    assert found.exact
+
+
+def test_a_pair_that_does_not_go_together_says_which_part_did_not_match(
+    index: PlaceIndex,
+) -> None:
+    wrong_name = index.resolve("Trucmuche 45000")
+    assert wrong_name.place is not None
+    assert wrong_name.place.code == "45234"
+    assert wrong_name.note == "« Trucmuche » n'est pas une commune du code postal 45000."
+    wrong_code = index.resolve("Cayrols 45999")  # no such postcode: the name
+    assert wrong_code.place is not None
+    assert wrong_code.place.code == "15100"
+    assert wrong_code.note == "Le code postal 45999 n'est pas celui de « Cayrols »."
+    homonym = index.resolve("Boisset 15999")  # an unknown postcode's département decides
+    assert homonym.place is not None
+    assert homonym.place.code == "15021"
+    neither = index.resolve("Trucmuche 45999")
+    assert neither.place is None
+    assert neither.choices == []
+    assert "Ni « Trucmuche » ni le code postal 45999" in neither.note
+
+
+def test_a_postcode_beside_a_name_keeps_its_places_in_the_suggestions(index: PlaceIndex) -> None:
+    assert [e.label for e in index.suggest("Boisset 34220")] == ["Boisset (34)"]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 from sqlalchemy import delete, func, insert, select
 
 from booking.database import begin_write
@@ -23,7 +24,10 @@ from booking.paths import DATA
 from booking.services.places.memo import Memo
 
 DEFAULT_PLACES = DATA / "communes.csv"
-FUZZY_CUTOFF = 75  # rapidfuzz ratio: "chesy" is 91 from "chessy", "orleans" 67 from "orange"
+# Optimal string alignment (a swap of two letters is one edit), normalised by the longer
+# name: one edit in seven letters is 0.86, "chesy" is 0.83 from "chessy", "orleans" 0.57
+# from "orange".
+FUZZY_CUTOFF = 0.75
 CHECK_SECONDS = 30.0  # how often a process checks that the gazetteer was not reloaded
 
 
@@ -56,9 +60,14 @@ def _place_row(row: dict[str, str]) -> dict[str, object]:
 
 
 def _fuzzy(query: str, keys: Sequence[str], limit: int) -> list[tuple[int, float]]:
-    """The closest keys to a query (normalised Indel similarity), best first."""
-    found = process.extract(query, keys, scorer=fuzz.ratio, limit=limit, score_cutoff=FUZZY_CUTOFF)
-    return [(index, score) for _, score, index in found]
+    """The closest keys to a query (one minus the edits per letter), best first: the
+    candidates found by the fast Indel ratio (a swap counts two there), then scored."""
+    if not keys:
+        return []
+    candidates = process.extract(query, keys, scorer=fuzz.ratio, limit=4 * limit, score_cutoff=60)
+    scored = [(index, OSA.normalized_similarity(query, key)) for key, _, index in candidates]
+    scored = [(index, score) for index, score in scored if score >= FUZZY_CUTOFF]
+    return sorted(scored, key=lambda item: (-item[1], item[0]))[:limit]
 
 
 def _build() -> PlaceIndex:
@@ -92,13 +101,13 @@ def _build() -> PlaceIndex:
     return PlaceIndex(entries, _fuzzy)
 
 
-def _version() -> tuple[int, int | None]:
+def places_version() -> tuple[int, int | None]:
     """Changes when the gazetteer is loaded again."""
     count, last = db.session.execute(select(func.count(Place.id), func.max(Place.id))).one()
     return int(count), last
 
 
-INDEX: Memo[PlaceIndex] = Memo("places", _build, _version, CHECK_SECONDS)
+INDEX: Memo[PlaceIndex] = Memo("places", _build, places_version, CHECK_SECONDS)
 
 
 def suggest_places(query: str, limit: int = 8) -> list[PlaceEntry]:
@@ -118,4 +127,4 @@ def find_place(code: str) -> PlaceEntry | None:
 
 def places_loaded() -> bool:
     """Whether the gazetteer holds any place (a fresh database has none)."""
-    return _version()[0] > 0
+    return places_version()[0] > 0

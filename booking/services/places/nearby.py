@@ -1,30 +1,62 @@
-"""The active units nearest a point: every located unit's coordinates kept in memory per
-process, and the distances to all of them computed at once (numpy), about 0.1 ms for the
-3,111 units of the dataset; then only the page asked for is loaded."""
+"""The active units nearest a point: every unit's point kept in memory per process, and the
+distances to all of them computed at once (numpy), about 0.1 ms for the 3,111 units of the
+dataset; then only the page asked for is loaded.
+
+Every unit has a point (SPEC §9). Where the dataset gives none (141 units, most of them
+overseas), the gazetteer gives an approximate one: the town hall of the unit's commune, else
+the middle of its postcode's places, else the middle of its territory's located communes,
+else the territory's own point (data/territories.csv).
+The unit keeps its own (empty) values: the export publishes what was imported.
+
+Units are ranked within a territory (`territory`): a place overseas or in Corsica is shown
+its own territory's units first, never units across the sea, when it has any.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import csv
+from collections.abc import Collection, Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from functools import cache
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import func, select
 
 from booking.domain.geo import EARTH_RADIUS_KM, Point
+from booking.domain.places import PlaceIndex
 from booking.extensions import db
 from booking.models import Unit
+from booking.paths import DATA
+from booking.services.places import gazetteer
 from booking.services.places.memo import Memo
+
+CORSICA: Final = ("2A", "2B")
+TERRITORIES: Final = DATA / "territories.csv"
+
+
+def territory(department: str) -> str:
+    """The land a département lies on, as far as a visit goes: Corsica, each overseas
+    territory, or the mainland."""
+    if department.upper() in CORSICA:
+        return "corse"
+    if department.startswith(("97", "98")):
+        return department
+    return "metropole"
 
 
 @dataclass(frozen=True)
 class UnitPoints:
-    """Ids and coordinates (radians) of the active units that have a point."""
+    """Ids, coordinates (radians) and territories of the active units, and the points
+    given to those the dataset does not place."""
 
     ids: NDArray[np.int64]
     latitudes: NDArray[np.float64]
     longitudes: NDArray[np.float64]
+    territories: NDArray[np.str_]
+    approximate: dict[int, Point]
+    departments: frozenset[str]  # those that have an active unit
 
     def distances(self, point: Point) -> NDArray[np.float64]:
         """Great-circle distance (km) from `point` to every unit, as domain.geo computes it."""
@@ -40,41 +72,111 @@ class UnitPoints:
 
 
 def _build() -> UnitPoints:
-    """The located active units, from plain rows."""
+    """The active units' points, from plain rows and the gazetteer."""
     rows = db.session.execute(
-        select(Unit.id, Unit.latitude, Unit.longitude)
-        .where(Unit.active.is_(True), Unit.latitude.is_not(None), Unit.longitude.is_not(None))
+        select(Unit.id, Unit.latitude, Unit.longitude, Unit.insee, Unit.postcode, Unit.department)
+        .where(Unit.active.is_(True))
         .order_by(Unit.id)
     ).all()
+    places = gazetteer.INDEX.get()
+    kept, approximate = [], {}
+    for unit_id, latitude, longitude, insee, postcode, department in rows:
+        if latitude is not None and longitude is not None:
+            kept.append((unit_id, latitude, longitude, department))
+            continue
+        point = approximate_point(places, insee, postcode, department)
+        if point is not None:
+            approximate[unit_id] = point
+            kept.append((unit_id, point[0], point[1], department))
     return UnitPoints(
-        np.array([row[0] for row in rows], dtype=np.int64),
-        np.radians(np.array([row[1] for row in rows], dtype=np.float64)),
-        np.radians(np.array([row[2] for row in rows], dtype=np.float64)),
+        np.array([row[0] for row in kept], dtype=np.int64),
+        np.radians(np.array([row[1] for row in kept], dtype=np.float64)),
+        np.radians(np.array([row[2] for row in kept], dtype=np.float64)),
+        np.array([territory(row[3]) for row in kept], dtype=np.str_),
+        approximate,
+        frozenset(row[5].upper() for row in rows),
     )
 
 
-def _version() -> tuple[int, datetime | None]:
-    """Changes when a unit is created, moved, deactivated or reactivated."""
+def approximate_point(
+    places: PlaceIndex, insee: str, postcode: str, department: str
+) -> Point | None:
+    """A point for a unit the dataset does not place: its commune's town hall, else the
+    middle of its postcode's places, else of its territory's located communes."""
+    for entry in places.by_insee.get(insee, []):
+        if entry.point is not None:
+            return entry.point
+    for group in (
+        places.by_postcode.get(postcode, []),
+        places.by_department.get(department.upper(), []),
+    ):
+        located = [entry.point for entry in group if entry.point is not None]
+        if located:
+            return (
+                round(sum(p[0] for p in located) / len(located), 5),
+                round(sum(p[1] for p in located) / len(located), 5),
+            )
+    return territory_points().get(department.upper())
+
+
+@cache
+def territory_points() -> dict[str, Point]:
+    """A point inside each overseas territory (data/territories.csv), for what even the
+    gazetteer does not place (Saint-Pierre-et-Miquelon, Wallis-et-Futuna…)."""
+    with TERRITORIES.open(encoding="utf-8") as handle:
+        return {
+            row["department"]: (float(row["lat"]), float(row["lon"]))
+            for row in csv.DictReader(handle)
+        }
+
+
+def _version() -> Hashable:
+    """Changes when a unit is created, moved, deactivated or reactivated, or the gazetteer
+    is loaded again."""
     count, latest = db.session.execute(
         select(func.count(Unit.id), func.max(Unit.updated_at)).where(Unit.active.is_(True))
     ).one()
-    return int(count), latest
+    return int(count), latest, gazetteer.places_version()
 
 
 POINTS: Memo[UnitPoints] = Memo("unit_points", _build, _version, 1.0)
 
 
+def unit_point(unit: Unit) -> tuple[Point | None, bool]:
+    """A unit's point, and whether it is approximate (the dataset gave none)."""
+    if unit.latitude is not None and unit.longitude is not None:
+        return (unit.latitude, unit.longitude), False
+    point = POINTS.get().approximate.get(unit.id)
+    return point, point is not None
+
+
+def has_units(department: str) -> bool:
+    """Whether a département has an active unit (Paris and its inner suburbs have none:
+    police territory)."""
+    return department.upper() in POINTS.get().departments
+
+
 def nearest(
-    point: Point, limit: int, offset: int = 0, among: Collection[int] | None = None
+    point: Point,
+    limit: int,
+    offset: int = 0,
+    among: Collection[int] | None = None,
+    department: str = "",
 ) -> tuple[list[tuple[int, float]], int]:
     """(unit id, distance in km) of the nearest active units, nearest first, one page of
-    them; and how many are ranked in all. `among` keeps only some units."""
+    them; and how many are ranked in all. `among` keeps only some units; `department`,
+    the units of its territory when it has any."""
     units = POINTS.get()
     distances = units.distances(point)
     ids = units.ids
+    keep = np.ones(len(ids), dtype=bool)
     if among is not None:
-        keep = np.isin(ids, np.fromiter(among, dtype=np.int64, count=len(among)))
-        ids, distances = ids[keep], distances[keep]
+        keep &= np.isin(ids, np.fromiter(among, dtype=np.int64, count=len(among)))
+    if department:
+        inside = keep & (units.territories == territory(department))
+        if inside.any():
+            keep = inside
+    ids, distances = ids[keep], distances[keep]
     order = np.argsort(distances, kind="stable")[offset : offset + limit]
     page = [(int(ids[i]), round(float(distances[i]), 2)) for i in order]
     return page, len(ids)

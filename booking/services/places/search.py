@@ -15,7 +15,7 @@ the page offers "Autour de moi").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -28,7 +28,7 @@ from booking.domain.slots import Slot
 from booking.extensions import db
 from booking.models import Reason, Unit
 from booking.services.places.gazetteer import INDEX, find_place, resolve_place
-from booking.services.places.nearby import POINTS
+from booking.services.places.nearby import POINTS, approximate_point, has_units, unit_point
 from booking.services.slots.offered import first_slots
 from booking.services.units.reading import UnitHit, UnitSearch, search_units, units_around
 
@@ -44,6 +44,7 @@ class Found:
     unit: Unit
     distance_km: float | None = None
     next_slot: Slot | None = None
+    approximate: bool = False  # the distance is from or to a point the data does not give
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,6 @@ class UnitQuery:
     near: Point | None = None
     limit: int = 10
     offset: int = 0
-    choose_first: bool = False  # an API client cannot be asked: the first homonym is taken
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,8 @@ class Finding:
     around: str = ""  # how the page names where it looked: "Orléans (45)", "votre position"
     choices: list[PlaceEntry] = field(default_factory=list)  # homonyms, or close names
     homonyms: bool = False  # the choices share the name typed (else they resemble it)
+    note: str = ""  # which part of a name and postcode did not match
+    police: bool = False  # the place's département has no unit (police territory)
 
     @property
     def by_distance(self) -> bool:
@@ -98,14 +100,8 @@ def _with_slots(finding: Finding, reason: Reason | None, now: datetime | None) -
         return finding
     items = finding.results.items
     firsts = first_slots([item.unit for item in items], reason, now)
-    items = [Found(item.unit, item.distance_km, firsts.get(item.unit.id)) for item in items]
-    return Finding(
-        Results(items, finding.results.total),
-        finding.place,
-        finding.around,
-        finding.choices,
-        finding.homonyms,
-    )
+    items = [replace(item, next_slot=firsts.get(item.unit.id)) for item in items]
+    return replace(finding, results=Results(items, finding.results.total))
 
 
 def _find(query: UnitQuery) -> Finding:
@@ -122,49 +118,73 @@ def _find(query: UnitQuery) -> Finding:
         return Finding(_results(*search_units(search)))
     resolution = resolve_place(query.text) if query.text.strip() else None
     if resolution is not None and resolution.place is not None:
-        return _around(resolution.place, resolution.point, resolution.label, query)
-    if resolution is not None and resolution.exact and not query.choose_first:
-        return Finding(Results([], 0), choices=resolution.choices, homonyms=True)
-    if resolution is None or not resolution.exact:
-        hits, total = search_units(UnitSearch(q=query.text, limit=query.limit, offset=query.offset))
-        if total or resolution is None or not resolution.choices:
-            return Finding(_results(hits, total))
-    if query.choose_first:
-        first = resolution.choices[0]
-        return _around(first, first.point, first.label, query)
+        found = _around(resolution.place, resolution.point, resolution.label, query)
+        return replace(found, note=resolution.note)
+    if resolution is not None and resolution.note and not resolution.choices:
+        return Finding(Results([], 0), note=resolution.note)
+    if resolution is not None and resolution.exact:
+        return Finding(
+            Results([], 0), choices=resolution.choices, homonyms=True, note=resolution.note
+        )
+    hits, total = search_units(UnitSearch(q=query.text, limit=query.limit, offset=query.offset))
+    if total or resolution is None or not resolution.choices:
+        return Finding(_results(hits, total))
     return Finding(Results([], 0), choices=resolution.choices)
 
 
 def _around(place: PlaceEntry, point: Point | None, label: str, query: UnitQuery) -> Finding:
-    """The units nearest a place; without a point, the units of its commune then territory."""
-    if point is not None:
-        hits, total = units_around(point, query.limit, query.offset, cap=AROUND)
-        return Finding(_results(hits, total), place=place, around=label)
-    units = list(
-        db.session.scalars(
-            select(Unit)
-            .where(Unit.active.is_(True), Unit.department == place.department)
-            .options(selectinload(Unit.opening_ranges))
-            .order_by(Unit.insee != place.insee, Unit.name, Unit.public_id)
-        )
+    """The units nearest a place, of its territory only when it has any (SPEC §9); without
+    a point, see `_around_unplaced`. A département without units says so."""
+    police = not has_units(place.department)
+    if point is None:
+        return _around_unplaced(place, label, query, police)
+    hits, total = units_around(
+        point, query.limit, query.offset, cap=AROUND, department=place.department
     )
-    page = units[query.offset : query.offset + query.limit]
-    return Finding(Results([Found(unit) for unit in page], len(units)), place=place)
+    return Finding(_results(hits, total), place=place, around=label, police=police)
+
+
+def _around_unplaced(place: PlaceEntry, label: str, query: UnitQuery, police: bool) -> Finding:
+    """A commune nobody places (New Caledonia, Polynesia…): the units of the commune first,
+    then of its postcode, then the nearest of its territory from the middle of its postcode
+    or territory; no distance is shown, none being known."""
+    postcode = place.postcodes[0] if place.postcodes else ""
+    point = approximate_point(INDEX.get(), place.insee, postcode, place.department)
+    if point is None:  # not even its territory: its units by name
+        units = list(
+            db.session.scalars(
+                select(Unit)
+                .where(Unit.active.is_(True), Unit.department == place.department)
+                .options(selectinload(Unit.opening_ranges))
+                .order_by(Unit.insee != place.insee, Unit.name, Unit.public_id)
+            )
+        )
+        page = [Found(unit) for unit in units[query.offset : query.offset + query.limit]]
+        return Finding(Results(page, len(units)), place=place, police=police)
+    hits, total = units_around(point, AROUND, cap=AROUND, department=place.department)
+    hits.sort(key=lambda hit: (hit.unit.insee != place.insee, hit.unit.postcode != postcode))
+    page = [Found(hit.unit) for hit in hits[query.offset : query.offset + query.limit]]
+    return Finding(Results(page, total), place=place, around=label, police=police)
 
 
 def _results(hits: list[UnitHit], total: int) -> Results:
     """Search hits as results (no slot yet)."""
-    return Results([Found(hit.unit, hit.distance_km) for hit in hits], total)
+    approximate = POINTS.get().approximate
+    return Results(
+        [Found(hit.unit, hit.distance_km, approximate=hit.unit.id in approximate) for hit in hits],
+        total,
+    )
 
 
 def nearby_with_slots(
     unit: Unit, reason: Reason, count: int = 5, now: datetime | None = None
 ) -> list[Found]:
     """The nearest other units that do have a slot for the reason (none has one here)."""
-    if unit.latitude is None or unit.longitude is None:
+    point, _ = unit_point(unit)
+    if point is None:
         return []
-    around = UnitQuery(near=(unit.latitude, unit.longitude), limit=NEARBY_SCAN)
-    found = find_units(around, reason, now).results.items
+    hits, total = units_around(point, NEARBY_SCAN, department=unit.department)
+    found = _with_slots(Finding(_results(hits, total)), reason, now).results.items
     return [item for item in found if item.unit.id != unit.id and item.next_slot][:count]
 
 

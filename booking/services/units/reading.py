@@ -189,10 +189,11 @@ def _search_near(
 
 
 def units_around(
-    point: Point, limit: int, offset: int = 0, cap: int = 50
+    point: Point, limit: int, offset: int = 0, cap: int = 50, department: str = ""
 ) -> tuple[list[UnitHit], int]:
-    """The active units nearest a point: one page of the `cap` nearest, and how many."""
-    page, total = nearest(point, max(0, min(limit, cap - offset)), offset)
+    """The active units nearest a point: one page of the `cap` nearest, and how many; with
+    a `department`, those of its territory when it has any (no crossing the sea)."""
+    page, total = nearest(point, max(0, min(limit, cap - offset)), offset, department=department)
     return _hits(page), min(total, cap)
 
 

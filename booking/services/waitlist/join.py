@@ -27,7 +27,7 @@ from booking.models import EntryStatus, Reason, Unit, WaitlistEntry
 from booking.services.bookings.contact import Contact, mailbox_key, validate_contact
 from booking.services.bookings.mailbox import MAILBOX_LOCK
 from booking.services.messages import waitlist_notices
-from booking.services.places.nearby import nearest
+from booking.services.places.nearby import nearest, unit_point
 from booking.services.slots.offered import booking_window
 from booking.services.waitlist.offers import SlotsOfRun, matching
 from booking.tokens import hash_token, waitlist_token
@@ -182,8 +182,10 @@ def _window(unit: Unit | None, now: datetime) -> tuple[date, date]:
 
 def nearby_units(unit: Unit, count: int = UNITS_MAX - 1) -> list[Unit]:
     """The active units nearest to this one (to wait at several at once)."""
-    if unit.latitude is None or unit.longitude is None:
+    point, _ = unit_point(unit)
+    if point is None:
         return []
-    ids = [i for i, _ in nearest((unit.latitude, unit.longitude), count + 1)[0] if i != unit.id]
+    around = nearest(point, count + 1, department=unit.department)[0]
+    ids = [i for i, _ in around if i != unit.id]
     found = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(ids)))}
     return [found[i] for i in ids[:count] if i in found]
