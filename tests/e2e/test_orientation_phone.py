@@ -166,8 +166,12 @@ def test_the_quick_exit_leaves_no_way_back_to_the_sensitive_page(
     page.route(f"{NEUTRAL}**", _neutral)
     page.goto("/orientation/")
     answer(page, "J'ai été victime ou témoin de faits")
+    expect(page.get_by_role("heading", name="De quels faits s'agit-il ?")).to_be_visible()
     page.wait_for_load_state()
     answer(page, "Des violences dans le couple ou la famille, ou des violences sexuelles")
+    # On the sensitive page itself (a tap on the page before it, still shown while the
+    # next one loads, would leave from there).
+    expect(page.get_by_role("heading", name="Que souhaitez-vous faire ?")).to_be_visible()
     page.wait_for_load_state()  # the quick exit's script is in (before it, a plain link)
     page.get_by_role("link", name="Quitter ce site").tap()
     page.wait_for_url(NEUTRAL)
