@@ -145,6 +145,8 @@ class PlaceIndex:
         found = self._codes(text) if _is_code(text) else self._names(text, limit)
         if typed.name and typed.postcode:
             found = [(e, tier) for e, tier in found if typed.postcode in e.postcodes] or found
+        if typed.departments:
+            found = [(e, t) for e, t in found if e.department in typed.departments] or found
         return [entry for entry, _ in found if not department or entry.department == department][
             :limit
         ]
@@ -161,7 +163,13 @@ class PlaceIndex:
         if _is_code(text):
             found = [entry for entry, _ in self._codes(text)]
             return _one(found[0]) if found else Resolution()
-        return _decide(self._named(text, department))
+        if department or not typed.departments:
+            return _decide(self._named(text, department))
+        # A département typed beside the name (`Boisset 15`) chooses among its homonyms,
+        # and is left aside when it holds no such name (`Paris 25`).
+        named = self._named(text, "")
+        inside = [(entry, tier) for entry, tier in named if entry.department in typed.departments]
+        return _decide(inside or named)
 
     def _with_postcode(self, name: str, postcode: str) -> Resolution:
         """A name and a postcode: the postcode chooses among homonyms; a pair that does not

@@ -184,6 +184,10 @@ def test_place_keys(text: str, key: str) -> None:
         ("Paris 5e", "75105"),
         ("LYON 3EME", "69383"),
         ("Lyon 03", "69383"),
+        ("Boisset 34", "34034"),  # a département beside the name chooses
+        ("43 BOISSET", "43034"),
+        ("Orléans, France", "45234"),
+        ("Cayrols 45", "15100"),  # a département without that name is left aside
     ],
 )
 def test_places_written_as_people_write_them(index: PlaceIndex, query: str, meant: str) -> None:
