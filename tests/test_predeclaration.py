@@ -177,7 +177,7 @@ def test_the_text_appears_in_no_email_invitation_feed_log_or_public_answer(
             "start": WEDNESDAY_10,
             "name": "Dominique Roux",
             "email": "dominique@example.org",
-            "pre_declaration": {"resume": SECRET, "date_faits": "2026-11-01"},
+            "declaration": {"resume": SECRET, "date_faits": "2026-11-01"},  # SPEC §5's name
         },
     )
     assert api.status_code == 201
@@ -243,6 +243,21 @@ def test_api_refuses_answers_the_reason_does_not_define(client: FlaskClient, uni
     )
     assert none.status_code == 422
     assert "pre_declaration" in none.json["fields"]
+    spec_named = client.post(  # SPEC §5's name for it; `pre_declaration` is kept as well
+        "/api/v1/bookings",
+        json={**base, "motif": "otv", "declaration": {"debut_absence": "2026-11-01"}},
+    )
+    assert spec_named.status_code == 422
+    assert list(spec_named.json["fields"]) == ["pre_declaration.debut_absence"]
+    fields = {m["code"]: m["declaration_fields"] for m in client.get("/api/v1/motifs").json}
+    assert fields["otv"][0] == {
+        "name": "debut_absence",
+        "label": "Premier jour d'absence",
+        "type": "date",
+        "required": False,
+        "max_length": None,
+    }
+    assert fields["signalement"] == []
     listed = {m["code"]: m["pre_declaration"] for m in client.get("/api/v1/motifs").json}
     assert [f["name"] for f in listed["otv"]["fields"]] == [
         "debut_absence",

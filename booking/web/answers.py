@@ -19,6 +19,7 @@ from booking.services.units.reading import weekly_hours
 from booking.web.place_schemas import PlaceOut
 from booking.web.schemas import (
     ChoiceOut,
+    DeclarationFieldOut,
     MotifOut,
     PreDeclarationFieldOut,
     PreDeclarationOut,
@@ -105,6 +106,16 @@ def motif_answer(reason: Reason, form: Form | None) -> MotifOut:
         discreet=reason.discreet,
         documents=reason.documents,
         pre_declaration=pre_declaration_answer(form) if form else None,
+        declaration_fields=[
+            DeclarationFieldOut(
+                name=field.name,
+                label=field.label,
+                type=field.kind,
+                required=False,
+                max_length=field.max_length if field.kind in {"text", "textarea"} else None,
+            )
+            for field in (form.fields if form else ())
+        ],
     )
 
 

@@ -185,7 +185,7 @@ def create_booking() -> ResponseReturnValue:
         body.email,
         body.phone,
         body.comment,
-        body.pre_declaration,
+        body.declaration,
         discreet=body.discreet,
     )
     booked = book(unit, reason, details, once=once, trusted=partner is not None)

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, RootModel, field_validator
 
 from booking.domain.hours import DAY_KEYS
 from booking.domain.predeclaration import FIELD_NAME_PATTERN, FIELDS_MAX, TEXT_MAX
@@ -192,6 +192,16 @@ class PreDeclarationFieldOut(BaseModel):
     options: list[ChoiceOut]
 
 
+class DeclarationFieldOut(BaseModel):
+    """A field of a reason's pre-declaration, for a booking's `declaration`."""
+
+    name: str
+    label: str
+    type: str = Field(description="`date`, `text`, `textarea` ou `choice`.")
+    required: bool = Field(description="Toujours faux : chaque champ est facultatif.")
+    max_length: int | None = Field(default=None, description="Pour `text` et `textarea`.")
+
+
 class PreDeclarationOut(BaseModel):
     """The optional pre-declaration of a reason: read by the unit's staff only."""
 
@@ -209,6 +219,9 @@ class MotifOut(BaseModel):
     documents: str = Field(description="Ce qu'il faut apporter.")
     pre_declaration: PreDeclarationOut | None = Field(
         default=None, description="Champs facultatifs que l'unité lira avant le rendez-vous."
+    )
+    declaration_fields: list[DeclarationFieldOut] = Field(
+        default_factory=list, description="Les champs de `pre_declaration`, en bref (SPEC §5)."
     )
 
 
@@ -318,14 +331,16 @@ class BookingIn(BaseModel):
         description="Facultatif.",
         json_schema_extra=documented(COMMENT_PATTERN),
     )
-    pre_declaration: dict[
+    declaration: dict[
         str, Annotated[str, Field(max_length=TEXT_MAX, json_schema_extra=documented(ANSWER))]
     ] = Field(
         default_factory=dict,
+        validation_alias=AliasChoices("declaration", "pre_declaration"),
         max_length=FIELDS_MAX,
         json_schema_extra={"propertyNames": {"pattern": FIELD_NAME_PATTERN}},
-        description="Facultatif : les champs de la pré-déclaration du motif (voir /motifs), "
-        "par nom. Lue par les seuls agents de l'unité ; jamais renvoyée par l'API.",
+        description="Facultatif : la pré-déclaration, valeurs par nom de champ"
+        " (`declaration_fields` de /motifs ; aussi acceptée sous le nom `pre_declaration`)."
+        " Lue par les seuls agents de l'unité ; jamais renvoyée par l'API.",
     )
     discreet: bool = Field(
         default=False,
