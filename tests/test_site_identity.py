@@ -51,6 +51,9 @@ def test_the_legal_notice_names_publisher_director_host_and_contact(client: Flas
         assert SETTINGS[name] in page
     assert 'href="mailto:accessibilite@ain.gouv.fr"' in page
     assert "à renseigner" not in page
+    # The data sources whose licences ask to be named (data/README.md).
+    assert 'contient des données de <a href="https://www.geonames.org/">GeoNames</a>' in page
+    assert "licence ODbL 1.0" in page
     privacy = client.get("/donnees-personnelles").get_data(as_text=True).replace("&#39;", "'")
     assert SETTINGS["SITE_PUBLISHER"] in privacy  # the controller of the personal data
 
