@@ -394,3 +394,45 @@ def test_overseas_and_corsica_first_units_are_their_own_and_every_unit_has_a_poi
                 if first is None or territory(first.department) != territory(entry.department):
                     wrong.append((query, first and first.public_id))
         assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "place", "offered"),
+    [
+        ("Maresille", None, "Marseille (13)"),  # as close to Maresville: asked, not guessed
+        ("Piare", None, "Pirae (987)"),  # never a village across the sea on a guess
+        ("Seine-Saint-Denis", None, None),  # a département is no village
+        ("13013 Marseille", "Marseille 13e Arrondissement (13)", None),
+        ("47700 La Réunion", "La Réunion (47)", None),  # the commune, not the island
+        ("3 rue de la Gare, 47700 LA RÉUNION", "La Réunion (47)", None),
+        ("44 000 Nantes", "Nantes (44)", None),
+        ("Orléans France", "Orléans (45)", None),
+        ("Fort de France", "Fort-de-France (972)", None),
+    ],
+)
+def test_what_a_review_typed(
+    world: Flask, typed: str, place: str | None, offered: str | None
+) -> None:
+    with world.app_context():
+        found = INDEX.get().resolve(typed)
+    assert (found.place.label if found.place else None) == place, found
+    if offered:
+        assert offered in [choice.label for choice in found.choices]
+
+
+def test_a_unit_only_its_territory_places_shows_no_distance_and_no_map(
+    visitor: FlaskClient,
+) -> None:
+    with visitor.application.app_context():
+        coarse = POINTS.get().coarse  # units whose commune nothing places (Polynesia…)
+        polynesian = db.session.scalars(
+            select(Unit.public_id).where(Unit.id.in_(coarse), Unit.department == "987")
+        ).first()
+    assert polynesian is not None
+    around = visitor.get("/api/v1/units", query_string={"q": "Papeete", "limit": 50}).json
+    [item] = [item for item in around["items"] if item["id"] == polynesian]  # its territory's
+    assert item["distance_km"] is None  # a distance from the territory's middle would mislead
+    assert item["approximate_location"] is True
+    page = visitor.get(f"/unites/{polynesian}").get_data(as_text=True)
+    assert "Position non connue" in page
+    assert "openstreetmap" not in page

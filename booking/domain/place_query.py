@@ -23,7 +23,14 @@ from typing import Final
 
 _CEDEX: Final = re.compile(r"\bcedex\b(?:\s*\d{1,2}\b)?", re.IGNORECASE)
 _POSTCODE: Final = re.compile(r"(?<!\w)(\d{5})(?!\w)")
-_COUNTRY: Final = re.compile(r"\s*,\s*france\s*$", re.IGNORECASE)  # not `Fort-de-France`
+# The country after a place, but not the end of `Fort-de-France`.
+_COUNTRY: Final = re.compile(r"(?<![\s-]de)(?<!d')\s*[,\s]\s*france\s*$", re.IGNORECASE)
+_SPLIT_POSTCODE: Final = re.compile(r"(?<![\d\w])(\d{2}) (\d{3})(?![\d\w])")  # `44 000`
+_STREET: Final = re.compile(
+    r"^\d+\S*\s+(?:rue|avenue|av|bd|boulevard|chemin|place|pl|allee|allée|impasse|route|"
+    r"quai|cours|lieu-dit|lotissement|residence|résidence|square|voie)\b",
+    re.IGNORECASE,
+)
 # A département beside a name (`45 Orléans`, `Boisset 15`, `Saint-Denis La Réunion`).
 _DEPARTMENT_BESIDE: Final = re.compile(
     r"^(?:(?P<before>\d{2}|2[AB]|97[1-8]|98[6-8])\s+(?P<name>\D.*)"
@@ -68,16 +75,19 @@ class TypedPlace:
 def read_place(query: str) -> TypedPlace:
     """The name and the postcode a query holds, in whatever order and form it gives them."""
     text = unicodedata.normalize("NFC", query)  # `é` as one character, as _fold counts
-    text = " ".join(_COUNTRY.sub("", _CEDEX.sub(" ", text)).split())
+    text = _SPLIT_POSTCODE.sub(r"\1\2", " ".join(_CEDEX.sub(" ", text).split()))
+    text = _COUNTRY.sub("", text)
     said = _as_people_say(text.strip(_EDGES))
     if said != text.strip(_EDGES) and "(" not in text:
         return TypedPlace(said)  # an arrondissement (`PARIS 15`), not a département
-    beside = _DEPARTMENT_BESIDE.match(text.strip(_EDGES)) if not _POSTCODE.search(text) else None
+    has_postcode = bool(_POSTCODE.search(text))
+    street = bool(_STREET.match(text))  # `12 rue de la République Orléans`: not the Aveyron
+    beside = None if has_postcode or street else _DEPARTMENT_BESIDE.match(text.strip(_EDGES))
     if beside:
         name = beside.group("name") or beside.group("named")
         code = (beside.group("before") or beside.group("after")).upper()
         return TypedPlace(_as_people_say(name.strip(_EDGES)), "", (code,))
-    for territory, codes in TERRITORIES.items():
+    for territory, codes in {} if has_postcode else TERRITORIES.items():
         head, _, tail = _fold(text).rpartition(" " + territory)
         if head.strip(" ,") not in ("", "la", "le", "les", "l", "de", "en") and not tail:
             name = text[: len(text) - len(territory) - 1].strip(_EDGES)

@@ -39,9 +39,11 @@ _POSTCODE: Final = re.compile(r"^\d{5}$")
 _POSTCODE_START: Final = re.compile(r"^\d{2,4}$")
 _INSEE: Final = re.compile(r"^(?:\d{2}|2[AaBb])\d{3}$")
 MIN_QUERY: Final = 2  # characters before suggestions start
+TYPO_LETTERS: Final = 7  # a name this long may be guessed from one typo
 EXACT, START, WORD, CLOSE, FARTHER = range(5)
 
-# (query, keys, how many) → [(index of the key, score 0–100)], best first.
+# (query, keys, how many) → [(index of the key, score)], best first; the score is one minus
+# the edits per letter of the query (1 − edits / len(query)), 0.75 at the least.
 FuzzyScorer = Callable[[str, Sequence[str], int], list[tuple[int, float]]]
 
 
@@ -200,6 +202,10 @@ class PlaceIndex:
         article), a name it begins, or the closest name."""
         key = place_key(name)
         keys = [place_key(entry.name) for entry in places]
+        wards = [e for e, k in zip(places, keys, strict=True) if e.kind == "arrondissement"]
+        wards = [e for e in wards if place_key(e.name).startswith(key + " ")]
+        if len(wards) == 1:  # `13013 Marseille`: the arrondissement, not the town hall
+            return wards[0]
         for test in (lambda k: key in _variants(k), lambda k: k.startswith(key)):
             same = [entry for entry, k in zip(places, keys, strict=True) if test(k)]
             if same:
@@ -272,9 +278,12 @@ class PlaceIndex:
         if not tiers and self.fuzzy is not None and len(key) >= 4:
             close = self._close(key, limit)
             best = close[0][1] if close else 0.0
+            # One edit in a name of seven letters or more may be taken alone (when no other
+            # name is as close); anything farther is only offered.
+            one_typo = len(key.replace(" ", "")) >= TYPO_LETTERS and best >= 1 - 1.01 / len(key)
             for position, score in close:  # the closest names, then the others
                 for index in self.names[position][1]:
-                    tiers.setdefault(index, CLOSE if score >= best else FARTHER)
+                    tiers.setdefault(index, CLOSE if one_typo and score >= best else FARTHER)
         ranked = sorted(tiers.items(), key=lambda item: (item[1], item[0]))
         return [(self.entries[index], tier) for index, tier in ranked]
 

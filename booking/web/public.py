@@ -15,7 +15,7 @@ from booking.errors import ReasonNotFound
 from booking.extensions import csrf, limiter
 from booking.models import Reason
 from booking.services.health import readiness
-from booking.services.places.nearby import unit_point
+from booking.services.places.nearby import placed_by_territory, unit_point
 from booking.services.places.search import UnitQuery, find_units
 from booking.services.reasons import get_reason, list_reasons
 from booking.services.slots.offered import unit_slots
@@ -109,6 +109,8 @@ def unit(public_id: str) -> ResponseReturnValue:
         days = by_day(offered.slots, found.timezone)
         first_days = days[:FIRST_DAYS]
     point, approximate = unit_point(found)
+    if placed_by_territory(found.id):
+        point = None  # only its territory is known: the address says where it is
     return render_template(
         "unit.html",
         unit=found,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 import pytest
@@ -11,11 +10,22 @@ from booking.domain.places import PlaceEntry, PlaceIndex, place_key
 
 
 def close_names(query: str, keys: Sequence[str], limit: int) -> list[tuple[int, float]]:
-    """A stand-in for the service's scorer (rapidfuzz): difflib's ratio, 75 and up."""
-    scored = [
-        (i, 100 * difflib.SequenceMatcher(None, query, key).ratio()) for i, key in enumerate(keys)
-    ]
-    return sorted((item for item in scored if item[1] >= 75), key=lambda item: -item[1])[:limit]
+    """A stand-in for the service's scorer (rapidfuzz): one minus the edits (optimal string
+    alignment: a swap is one edit) per letter of the query, 0.75 and up."""
+    scored = [(i, 1 - edits(query, key) / len(query)) for i, key in enumerate(keys)]
+    return sorted((item for item in scored if item[1] >= 0.75), key=lambda item: -item[1])[:limit]
+
+
+def edits(a: str, b: str) -> int:
+    """Optimal string alignment distance."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
 
 
 def place(
@@ -80,7 +90,7 @@ def index() -> PlaceIndex:
         ("havre", "76351"),  # without its article
         ("labergement clemenciat", "01001"),  # the elided article glued on
         ("orlean", "45234"),  # the start of a name
-        ("orelans", "45234"),  # a typo, when no other name is as close
+        ("orelans", "45234"),  # a typo in seven letters, when no other name is as close
         ("Saint-Denis (974)", "97411"),  # a homonym, chosen by its département
         ("Cherbourg-Octeville", "50129-deleguee"),  # a delegated commune people still name
         ("45234", "45234"),  # an INSEE code
@@ -99,7 +109,8 @@ def test_a_query_means_one_place(index: PlaceIndex, query: str, meant: str) -> N
     [
         ("saint-denis", ["Saint-Denis (974)", "Saint-Denis (93)"], True),  # most populous first
         ("chessy", ["Chessy (77)", "Chessy (69)"], True),
-        ("chesy", ["Chessy (77)", "Chessy (69)"], False),  # a typo: close names to choose from
+        ("chesy", ["Chessy (77)", "Chessy (69)"], False),  # under seven letters: a choice
+        ("orleansss", ["Orléans (45)"], False),  # two edits: offered, not taken
         ("saint jean de", ["Saint-Jean-de-Braye (45)", "Saint-Jean-de-la-Ruelle (45)"], False),
     ],
 )

@@ -24,9 +24,9 @@ from booking.paths import DATA
 from booking.services.places.memo import Memo
 
 DEFAULT_PLACES = DATA / "communes.csv"
-# Optimal string alignment (a swap of two letters is one edit), normalised by the longer
-# name: one edit in seven letters is 0.86, "chesy" is 0.83 from "chessy", "orleans" 0.57
-# from "orange".
+# Optimal string alignment (a swap of two letters is one edit), per letter of what was typed:
+# one edit in eight letters is 0.875, "chesy" is 0.8 from "chessy"; two names as many edits
+# away score the same, whatever their length (the citizen chooses between them).
 FUZZY_CUTOFF = 0.75
 CHECK_SECONDS = 30.0  # how often a process checks that the gazetteer was not reloaded
 
@@ -65,7 +65,7 @@ def _fuzzy(query: str, keys: Sequence[str], limit: int) -> list[tuple[int, float
     if not keys:
         return []
     candidates = process.extract(query, keys, scorer=fuzz.ratio, limit=4 * limit, score_cutoff=60)
-    scored = [(index, OSA.normalized_similarity(query, key)) for key, _, index in candidates]
+    scored = [(index, 1 - OSA.distance(query, key) / len(query)) for key, _, index in candidates]
     scored = [(index, score) for index, score in scored if score >= FUZZY_CUTOFF]
     return sorted(scored, key=lambda item: (-item[1], item[0]))[:limit]
 

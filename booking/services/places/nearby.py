@@ -57,6 +57,7 @@ class UnitPoints:
     territories: NDArray[np.str_]
     approximate: dict[int, Point]
     departments: frozenset[str]  # those that have an active unit
+    coarse: frozenset[int] = frozenset()  # placed by their territory only: no distance
 
     def distances(self, point: Point) -> NDArray[np.float64]:
         """Great-circle distance (km) from `point` to every unit, as domain.geo computes it."""
@@ -79,14 +80,17 @@ def _build() -> UnitPoints:
         .order_by(Unit.id)
     ).all()
     places = gazetteer.INDEX.get()
-    kept, approximate = [], {}
+    kept, approximate, coarse = [], {}, set()
     for unit_id, latitude, longitude, insee, postcode, department in rows:
         if latitude is not None and longitude is not None:
             kept.append((unit_id, latitude, longitude, department))
             continue
-        point = approximate_point(places, insee, postcode, department)
-        if point is not None:
+        found = approximate_place(places, insee, postcode, department)
+        if found is not None:
+            point, territory_only = found
             approximate[unit_id] = point
+            if territory_only:
+                coarse.add(unit_id)
             kept.append((unit_id, point[0], point[1], department))
     return UnitPoints(
         np.array([row[0] for row in kept], dtype=np.int64),
@@ -95,28 +99,40 @@ def _build() -> UnitPoints:
         np.array([territory(row[3]) for row in kept], dtype=np.str_),
         approximate,
         frozenset(row[5].upper() for row in rows),
+        frozenset(coarse),
     )
 
 
 def approximate_point(
     places: PlaceIndex, insee: str, postcode: str, department: str
 ) -> Point | None:
-    """A point for a unit the dataset does not place: its commune's town hall, else the
-    middle of its postcode's places, else of its territory's located communes."""
+    """A point for a unit or a place the data does not place (see approximate_place)."""
+    found = approximate_place(places, insee, postcode, department)
+    return found[0] if found else None
+
+
+def approximate_place(
+    places: PlaceIndex, insee: str, postcode: str, department: str
+) -> tuple[Point, bool] | None:
+    """A point for what the data does not place: its commune's town hall, else the middle
+    of its postcode's places, else (only its territory: True) of its territory's located
+    communes, else the territory's own point."""
     for entry in places.by_insee.get(insee, []):
         if entry.point is not None:
-            return entry.point
-    for group in (
-        places.by_postcode.get(postcode, []),
-        places.by_department.get(department.upper(), []),
+            return entry.point, False
+    for group, territory_only in (
+        (places.by_postcode.get(postcode, []), False),
+        (places.by_department.get(department.upper(), []), True),
     ):
         located = [entry.point for entry in group if entry.point is not None]
         if located:
-            return (
+            middle = (
                 round(sum(p[0] for p in located) / len(located), 5),
                 round(sum(p[1] for p in located) / len(located), 5),
             )
-    return territory_points().get(department.upper())
+            return middle, territory_only
+    point = territory_points().get(department.upper())
+    return (point, True) if point else None
 
 
 @cache
@@ -140,6 +156,11 @@ def _version() -> Hashable:
 
 
 POINTS: Memo[UnitPoints] = Memo("unit_points", _build, _version, 1.0)
+
+
+def placed_by_territory(unit_id: int) -> bool:
+    """Whether a unit's point only says which territory it is in (no distance to show)."""
+    return unit_id in POINTS.get().coarse
 
 
 def unit_point(unit: Unit) -> tuple[Point | None, bool]:

@@ -169,9 +169,16 @@ def _around_unplaced(place: PlaceEntry, label: str, query: UnitQuery, police: bo
 
 def _results(hits: list[UnitHit], total: int) -> Results:
     """Search hits as results (no slot yet)."""
-    approximate = POINTS.get().approximate
+    points = POINTS.get()
     return Results(
-        [Found(hit.unit, hit.distance_km, approximate=hit.unit.id in approximate) for hit in hits],
+        [
+            Found(
+                hit.unit,
+                None if hit.unit.id in points.coarse else hit.distance_km,
+                approximate=hit.unit.id in points.approximate,
+            )
+            for hit in hits
+        ],
         total,
     )
 
