@@ -330,6 +330,9 @@ def test_a_pair_that_does_not_go_together_is_told(client: FlaskClient) -> None:
     body = client.get("/api/v1/units?q=Trucmuche 45000").json
     assert body["note"] == "« Trucmuche » n'est pas une commune du code postal 45000."
     assert body["place"]["label"] == "Orléans (45)"
+    close = client.get("/api/v1/units", query_string={"q": "Orleansss 75999"}).json
+    assert close["note"] == "Le code postal 75999 n'est pas celui de « Orleansss »."
+    assert "Orléans (45)" in [place["label"] for place in close["places"]]  # the note kept
     html = client.get("/", query_string={"q": "Trucmuche 45999"}).get_data(as_text=True)
     assert "Ni « Trucmuche » ni le code postal 45999" in html
     assert "Aucune unité trouvée" in html

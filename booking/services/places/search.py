@@ -129,7 +129,7 @@ def _find(query: UnitQuery) -> Finding:
     hits, total = search_units(UnitSearch(q=query.text, limit=query.limit, offset=query.offset))
     if total or resolution is None or not resolution.choices:
         return Finding(_results(hits, total))
-    return Finding(Results([], 0), choices=resolution.choices)
+    return Finding(Results([], 0), choices=resolution.choices, note=resolution.note)
 
 
 def _around(place: PlaceEntry, point: Point | None, label: str, query: UnitQuery) -> Finding:
