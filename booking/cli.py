@@ -12,12 +12,15 @@ from sqlalchemy import func, select
 
 from booking import jobs
 from booking.domain.units_csv import DatasetError
+from booking.errors import ServiceError
 from booking.extensions import db
+from booking.formatting import local
 from booking.models import Reason, Unit
 from booking.services.bookings.predeclarations import rotate_keys
 from booking.services.places.gazetteer import load_places, places_loaded
 from booking.services.reasons import ReasonsFileError, load_reasons
 from booking.services.staff.accounts import StaffError, change_password, create_staff
+from booking.services.units.capacities import Capacities, TooFewSeats, set_capacities
 from booking.services.units.exporting import export_csv
 from booking.services.units.importing import ImportRefused, import_units
 from booking.web import assets
@@ -59,6 +62,30 @@ def import_command(path: str, dry_run: bool, strict: bool, force: bool) -> None:
         sys.exit(1)
     for line in report.lines():
         click.echo(line)
+
+
+@units_cli.command("set")
+@click.argument("public_id")
+@click.option("--desks", type=int, help="Visitors served at once on site (1 or more).")
+@click.option("--remote-lines", type=int, help="Phone and video appointments at once (0: none).")
+def set_command(public_id: str, desks: int | None, remote_lines: int | None) -> None:
+    """Set a unit's capacities; refused, with the visits listed, below what is booked."""
+    unit = db.session.scalar(select(Unit).where(Unit.public_id == public_id))
+    if unit is None:
+        click.echo(f"Aucune unité ne porte l'identifiant {public_id}.", err=True)
+        sys.exit(1)
+    try:
+        unit = set_capacities(None, unit.id, Capacities(desks, remote_lines))
+    except TooFewSeats as refused:
+        click.echo(refused.message, err=True)
+        for visit in refused.visits:
+            when = local(visit.starts_at, unit.timezone).strftime("%d/%m/%Y %H:%M")
+            click.echo(f"  {visit.reference}  {when}  {visit.mode}", err=True)
+        sys.exit(1)
+    except ServiceError as error:
+        click.echo(" ".join([error.message, *error.fields.values()]), err=True)
+        sys.exit(1)
+    click.echo(f"{unit.public_id} : {unit.desks} guichet(s), {unit.remote_lines} ligne(s).")
 
 
 @units_cli.command("export")

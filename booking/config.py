@@ -56,6 +56,9 @@ TEXT_SETTINGS = {
     "PASSWORD_HASH_METHOD": "scrypt:131072:8:1",
     # Where the quick exit of sensitive pages leads: a neutral site, in the same tab.
     "QUICK_EXIT_URL": "https://meteofrance.com/",
+    # Video appointments' rooms (SPEC §12): a Jitsi-compatible base; a room is
+    # `{VIDEO_ROOM_URL}/{secret name}`. By default the State's web conference service.
+    "VIDEO_ROOM_URL": "https://webconf.numerique.gouv.fr",
 }
 EXAMPLE_MAIL_FROM = TEXT_SETTINGS["MAIL_FROM"]
 
@@ -118,6 +121,7 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     default_format = "text" if app_env in {"development", "testing"} else "json"
     config["LOG_FORMAT"] = env.get("LOG_FORMAT") or default_format
     config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    config["VIDEO_ROOM_URL"] = config["VIDEO_ROOM_URL"].rstrip("/")
     # A discreet booking's emails (SPEC §17) come from a neutral sender: by default the same
     # address under the name "Rendez-vous"; an address of its own is better (see deploy.md).
     config["MAIL_FROM_DISCREET"] = env.get("MAIL_FROM_DISCREET") or formataddr(

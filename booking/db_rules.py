@@ -4,14 +4,15 @@ Which bookings count is the one capacity rule (`booking/domain/capacity.py`): co
 ones, and holds whose expiry is still to come by the database's clock. A hold past its
 expiry counts for nothing, whether or not the job runner has marked it expired yet.
 
-1. **Desks** (`bookings_within_desks`, on bookings): no insert or update may put, at some
-   instant, more bookings holding a desk of a unit in progress than the unit has desks;
-   nor put one inside one of the unit's closures.
+1. **Desks and lines** (`bookings_within_desks`, on bookings): no insert or update may put,
+   at some instant, more bookings holding a seat of a unit's capacity in progress than the
+   unit has of it (desks for visits on site, remote lines for phone and video together,
+   SPEC §12); nor put one inside one of the unit's closures.
 2. **Closures** (`closures_leave_bookings`, on closures): a closure may not cover a booking
    holding a desk that has not started yet; the staff's settings cancel those first.
-3. **Fewer desks** (`units_desks_cover_bookings`, on units): lowering a unit's desks may not
-   leave more bookings holding a desk in progress at some instant from now on than the new
-   number.
+3. **Fewer desks or lines** (`units_desks_cover_bookings`, on units): lowering a unit's
+   desks (or its remote lines) may not leave more bookings holding one in progress at some
+   instant from now on than the new number.
 
 Each trigger first locks the unit's row on PostgreSQL (the update of `units` locks it by
 itself), so every write that concerns a unit's bookings is checked one after the other,
@@ -31,12 +32,12 @@ from __future__ import annotations
 
 from sqlalchemy import DDL, MetaData, event
 
-from booking.domain.capacity import holds_sql
+from booking.domain.capacity import DESKS, LINES, capacity_sql, draws_on_sql, holds_sql
 
 OVERBOOKING = "overbooking"  # more visits than desks
 CLOSED = "closed"  # a visit inside a closure
 # Every column the rule reads: a change to any of them is checked again.
-BOOKING_TIME_COLUMNS = "status, hold_expires_at, starts_at, ends_at, unit_id"
+BOOKING_TIME_COLUMNS = "status, hold_expires_at, starts_at, ends_at, unit_id, mode"
 
 # --- PostgreSQL ------------------------------------------------------------------------------
 
@@ -44,6 +45,7 @@ _PG_PEAK = """
     SELECT coalesce(max((
         SELECT count(*) FROM bookings AS other
         WHERE other.unit_id = {unit} AND {holds_other} {exclude}
+          AND {draws_other} = {drawn}
           AND other.starts_at <= instant.t AND other.ends_at > instant.t
     )), 0) INTO peak
     FROM (
@@ -51,6 +53,7 @@ _PG_PEAK = """
         UNION
         SELECT starts_at FROM bookings
         WHERE unit_id = {unit} AND {holds_plain} {exclude_plain}
+          AND {draws_plain} = {drawn}
           AND starts_at > {low} AND starts_at < {high}
     ) AS instant;
 """
@@ -58,6 +61,8 @@ _PG_NOW = "now()"
 _PG_HOLDS = {
     "holds_other": holds_sql("other", _PG_NOW),
     "holds_plain": holds_sql("bookings", _PG_NOW),
+    "draws_other": draws_on_sql("other"),
+    "draws_plain": draws_on_sql("bookings"),
 }
 POSTGRESQL_BOOKINGS_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION bookings_within_desks() RETURNS trigger AS $$
@@ -68,7 +73,8 @@ BEGIN
     IF NOT {holds_sql("NEW", _PG_NOW)} THEN
         RETURN NEW;
     END IF;
-    SELECT desks INTO unit_desks FROM units WHERE id = NEW.unit_id FOR UPDATE;
+    SELECT CASE WHEN NEW.mode = 'on_site' THEN desks ELSE remote_lines END INTO unit_desks
+        FROM units WHERE id = NEW.unit_id FOR UPDATE;
     IF EXISTS (
         SELECT 1 FROM closures WHERE unit_id = NEW.unit_id
           AND starts_at < NEW.ends_at AND ends_at > NEW.starts_at
@@ -82,14 +88,15 @@ BEGIN
         **_PG_HOLDS,
         exclude="AND other.id <> NEW.id",
         exclude_plain="AND id <> NEW.id",
+        drawn=draws_on_sql("NEW"),
         first="SELECT NEW.starts_at AS t",
         low="NEW.starts_at",
         high="NEW.ends_at",
     )
 }
     IF peak >= unit_desks THEN
-        RAISE EXCEPTION 'overbooking: unit % has % desks, all taken', NEW.unit_id, unit_desks
-            USING ERRCODE = 'check_violation';
+        RAISE EXCEPTION 'overbooking: unit % has % seats of its %, all taken', NEW.unit_id,
+            unit_desks, {draws_on_sql("NEW")} USING ERRCODE = 'check_violation';
     END IF;
     RETURN NEW;
 END;
@@ -110,29 +117,35 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql
 """
-POSTGRESQL_DESKS_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION units_desks_cover_bookings() RETURNS trigger AS $$
-DECLARE
-    peak integer;
-BEGIN
-    IF NEW.desks >= OLD.desks THEN
-        RETURN NEW;
-    END IF;
-    {
-    _PG_PEAK.format(
+
+
+def _pg_capacity_check(column: str) -> str:
+    """The fewer-seats rule for one of a unit's capacities (DESKS or LINES)."""
+    peak = _PG_PEAK.format(
         unit="NEW.id",
         **_PG_HOLDS,
         exclude="",
         exclude_plain="",
+        drawn=f"'{column}'",
         first="SELECT now() AS t",
         low="now()",
         high="'infinity'::timestamptz",
     )
-}
-    IF peak > NEW.desks THEN
-        RAISE EXCEPTION 'overbooking: unit % has % visits at once, more than % desks',
-            NEW.id, peak, NEW.desks USING ERRCODE = 'check_violation';
-    END IF;
+    return f"""
+    IF NEW.{column} < OLD.{column} THEN
+        {peak}
+        IF peak > NEW.{column} THEN
+            RAISE EXCEPTION 'overbooking: unit % has % visits at once, more than % {column}',
+                NEW.id, peak, NEW.{column} USING ERRCODE = 'check_violation';
+        END IF;
+    END IF;"""
+
+
+POSTGRESQL_DESKS_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION units_desks_cover_bookings() RETURNS trigger AS $$
+DECLARE
+    peak integer;
+BEGIN{_pg_capacity_check(DESKS)}{_pg_capacity_check(LINES)}
     RETURN NEW;
 END;
 $$ LANGUAGE plpgsql
@@ -145,7 +158,7 @@ POSTGRESQL_RULES = (
     "CREATE TRIGGER closures_leave_bookings BEFORE INSERT OR UPDATE ON closures"
     " FOR EACH ROW EXECUTE FUNCTION closures_leave_bookings()",
     POSTGRESQL_DESKS_FUNCTION,
-    "CREATE TRIGGER units_desks_cover_bookings BEFORE UPDATE OF desks ON units"
+    f"CREATE TRIGGER units_desks_cover_bookings BEFORE UPDATE OF {DESKS}, {LINES} ON units"
     " FOR EACH ROW EXECUTE FUNCTION units_desks_cover_bookings()",
 )
 POSTGRESQL_DROP = (
@@ -164,6 +177,7 @@ _SQLITE_PEAK = """
 (SELECT coalesce(max((
     SELECT count(*) FROM bookings AS other
     WHERE other.unit_id = {unit} AND {holds_other} {exclude}
+      AND {draws_other} = {drawn}
       AND other.starts_at <= instant.t AND other.ends_at > instant.t
 )), 0)
 FROM (
@@ -171,12 +185,15 @@ FROM (
     UNION
     SELECT starts_at FROM bookings AS b
     WHERE b.unit_id = {unit} AND {holds_b} {exclude_b}
+      AND {draws_b} = {drawn}
       AND b.starts_at > {low} {high}
 ) AS instant)
 """
 _SQLITE_HOLDS = {
     "holds_other": holds_sql("other", _SQLITE_NOW),
     "holds_b": holds_sql("b", _SQLITE_NOW),
+    "draws_other": draws_on_sql("other"),
+    "draws_b": draws_on_sql("b"),
 }
 
 
@@ -187,6 +204,7 @@ def _sqlite_booking_trigger(event_name: str, event_sql: str, exclude: bool) -> s
         **_SQLITE_HOLDS,
         exclude="AND other.id <> NEW.id" if exclude else "",
         exclude_b="AND b.id <> NEW.id" if exclude else "",
+        drawn=draws_on_sql("NEW"),
         first="NEW.starts_at",
         low="NEW.starts_at",
         high="AND b.starts_at < NEW.ends_at",
@@ -201,7 +219,7 @@ BEGIN
           AND starts_at < NEW.ends_at AND ends_at > NEW.starts_at
     );
     SELECT RAISE(ABORT, '{OVERBOOKING}')
-    WHERE {peak} >= (SELECT desks FROM units WHERE id = NEW.unit_id);
+    WHERE {peak} >= (SELECT {capacity_sql("NEW", "units")} FROM units WHERE id = NEW.unit_id);
 END
 """
 
@@ -220,38 +238,44 @@ END
 """
 
 
-SQLITE_DESKS_TRIGGER = f"""
-CREATE TRIGGER units_desks_cover_bookings
-BEFORE UPDATE OF desks ON units
-WHEN NEW.desks < OLD.desks
-BEGIN
-    SELECT RAISE(ABORT, '{OVERBOOKING}')
-    WHERE {
-    _SQLITE_PEAK.format(
+def _sqlite_capacity_trigger(column: str) -> str:
+    """The fewer-seats rule for one of a unit's capacities (DESKS or LINES)."""
+    peak = _SQLITE_PEAK.format(
         unit="NEW.id",
         **_SQLITE_HOLDS,
         exclude="",
         exclude_b="",
+        drawn=f"'{column}'",
         first=_SQLITE_NOW,
         low=_SQLITE_NOW,
         high="",
     )
-} > NEW.desks;
+    return f"""
+CREATE TRIGGER units_{column}_cover_bookings
+BEFORE UPDATE OF {column} ON units
+WHEN NEW.{column} < OLD.{column}
+BEGIN
+    SELECT RAISE(ABORT, '{OVERBOOKING}')
+    WHERE {peak} > NEW.{column};
 END
 """
+
+
 SQLITE_RULES = (
     _sqlite_booking_trigger("insert", "INSERT", exclude=False),
     _sqlite_booking_trigger("update", f"UPDATE OF {BOOKING_TIME_COLUMNS}", exclude=True),
     _sqlite_closure_trigger("insert"),
     _sqlite_closure_trigger("update"),
-    SQLITE_DESKS_TRIGGER,
+    _sqlite_capacity_trigger(DESKS),
+    _sqlite_capacity_trigger(LINES),
 )
 SQLITE_DROP = (
     "DROP TRIGGER IF EXISTS bookings_within_desks_insert",
     "DROP TRIGGER IF EXISTS bookings_within_desks_update",
     "DROP TRIGGER IF EXISTS closures_leave_bookings_insert",
     "DROP TRIGGER IF EXISTS closures_leave_bookings_update",
-    "DROP TRIGGER IF EXISTS units_desks_cover_bookings",
+    f"DROP TRIGGER IF EXISTS units_{DESKS}_cover_bookings",
+    f"DROP TRIGGER IF EXISTS units_{LINES}_cover_bookings",
 )
 
 

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from booking.db_rules import is_overbooking
-from booking.domain.capacity import holds_capacity
+from booking.domain.capacity import draws_on, holds_capacity
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, Unit
 from booking.services.slots.read import read_busy, read_unit_days
-from tests.support.capacity import BASE, CASES, Existing, at
+from tests.support.capacity import BASE, CASES, Asked, Existing, Seats, at
 
 
 def _lay(
@@ -27,49 +27,54 @@ def _lay(
     """Write the bookings already there straight to the database."""
     for e in existing:
         create_booking(
-            unit, at(e.start), minutes=e.minutes, status=e.status, hold_expires_at=e.expiry(now)
+            unit,
+            at(e.start),
+            minutes=e.minutes,
+            status=e.status,
+            hold_expires_at=e.expiry(now),
+            mode=e.mode,
         )
 
 
-@pytest.mark.parametrize(("desks", "existing", "new", "expected"), CASES)
+@pytest.mark.parametrize(("seats", "existing", "new", "expected"), CASES)
 def test_the_trigger_applies_the_truth_table_to_an_insert(
     app: Flask,
     create_unit: Callable[..., Unit],
     create_booking: Callable[..., Booking],
-    desks: int,
+    seats: Seats,
     existing: list[Existing],
-    new: tuple[int, int],
+    new: Asked,
     expected: bool,
 ) -> None:
-    unit = create_unit(desks=desks)
+    unit = create_unit(desks=seats.desks, remote_lines=seats.lines)
     _lay(create_booking, unit, existing, datetime.now(UTC))
     if expected:
-        create_booking(unit, at(new[0]), minutes=new[1])
+        create_booking(unit, at(new.start), minutes=new.minutes, mode=new.mode)
         return
     with pytest.raises(DBAPIError) as error:
-        create_booking(unit, at(new[0]), minutes=new[1])
+        create_booking(unit, at(new.start), minutes=new.minutes, mode=new.mode)
     assert is_overbooking(error.value)
 
 
-@pytest.mark.parametrize(("desks", "existing", "new", "expected"), CASES)
+@pytest.mark.parametrize(("seats", "existing", "new", "expected"), CASES)
 def test_the_trigger_applies_the_truth_table_to_an_update(
     app: Flask,
     create_unit: Callable[..., Unit],
     create_booking: Callable[..., Booking],
-    desks: int,
+    seats: Seats,
     existing: list[Existing],
-    new: tuple[int, int],
+    new: Asked,
     expected: bool,
 ) -> None:
-    """A cancelled booking elsewhere, brought back as confirmed at the time asked: the
-    trigger of updates (a separate one on SQLite) decides alike."""
-    unit = create_unit(desks=desks)
+    """A cancelled booking elsewhere, brought back as confirmed at the time asked in the
+    mode asked: the trigger of updates (a separate one on SQLite) decides alike."""
+    unit = create_unit(desks=seats.desks, remote_lines=seats.lines)
     _lay(create_booking, unit, existing, datetime.now(UTC))
     moved = create_booking(unit, at(-600), status=BookingStatus.CANCELLED_BY_CITIZEN)
     with app.app_context():
         row = db.session.scalar(select(Booking).where(Booking.id == moved.id))
-        row.starts_at, row.ends_at = at(new[0]), at(new[0] + new[1])
-        row.status = BookingStatus.CONFIRMED
+        row.starts_at, row.ends_at = at(new.start), at(new.start + new.minutes)
+        row.status, row.mode = BookingStatus.CONFIRMED, new.mode
         if expected:
             db.session.commit()
             return
@@ -79,31 +84,33 @@ def test_the_trigger_applies_the_truth_table_to_an_update(
         db.session.rollback()
 
 
-@pytest.mark.parametrize(("desks", "existing", "new", "expected"), CASES)
+@pytest.mark.parametrize(("seats", "existing", "new", "expected"), CASES)
 def test_the_reads_see_the_bookings_the_rule_counts(
     app: Flask,
     create_unit: Callable[..., Unit],
     create_booking: Callable[..., Booking],
-    desks: int,
+    seats: Seats,
     existing: list[Existing],
-    new: tuple[int, int],
+    new: Asked,
     expected: bool,
 ) -> None:
-    """Both reads of the slot engine return exactly the bookings `holds_capacity` keeps."""
-    unit = create_unit(desks=desks)
+    """Both reads of the slot engine return exactly the bookings `holds_capacity` keeps
+    among those drawing on the capacity of the mode asked, and that capacity."""
+    unit = create_unit(desks=seats.desks, remote_lines=seats.lines)
     now = datetime.now(UTC)
     _lay(create_booking, unit, existing, now)
     holding = sorted(
         (at(e.start), at(e.start + e.minutes))
         for e in existing
-        if holds_capacity(e.status, e.expiry(now), now)
+        if holds_capacity(e.status, e.expiry(now), now) and draws_on(e.mode) == draws_on(new.mode)
     )
     span = (BASE - timedelta(days=1), BASE + timedelta(days=1))
     with app.app_context():
-        one = read_unit_days(unit.public_id, "otv", span, now)
-        many = read_busy([unit.id], span, now)
-        every = read_busy(None, span, now)
+        one = read_unit_days(unit.public_id, "signalement", span, now, mode=new.mode)
+        many = read_busy([unit.id], span, now, new.mode)
+        every = read_busy(None, span, now, new.mode)
     assert one is not None
+    assert one.view.desks == (seats.desks if new.mode == "on_site" else seats.lines)
     for busy in (one.busy, many, every):
         found = sorted((i.start, i.end) for i in busy.bookings.get(unit.id, []))
         assert found == holding

@@ -170,6 +170,7 @@ def test_the_lone_read_gives_the_rows_a_transaction_gives(
         "start": datetime(2026, 11, 23, tzinfo=UTC),
         "end": datetime(2026, 11, 26, tzinfo=UTC),
         "moved": 0,
+        "capacity": "desks",
     }
     with app.app_context():
         alone = [tuple(row) for row in read_alone(read._UNIT_DAYS, params)]

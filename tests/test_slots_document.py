@@ -13,11 +13,14 @@ from booking.web.api import slots_document
 from booking.web.schemas import SlotsOut
 
 
-def encoded(unit_id: str, motif: str, timezone: str, slots: list[Slot]) -> bytes:
+def encoded(
+    unit_id: str, motif: str, timezone: str, slots: list[Slot], mode: str = "on_site"
+) -> bytes:
     """What the endpoint wrote before: a dictionary given to json.dumps."""
     body = {
         "unit_id": unit_id,
         "motif": motif,
+        "mode": mode,
         "timezone": timezone,
         "slots": [
             {"start": s.start.isoformat(), "end": s.end.isoformat(), "available": s.available}
@@ -48,6 +51,9 @@ def test_the_written_answer_is_the_encoded_one(zone: str, unit_id: str) -> None:
         unit_id, "signalement", zone, slots
     )
     assert slots_document(unit_id, "otv", zone, []) == encoded(unit_id, "otv", zone, [])
+    assert slots_document(unit_id, "otv", zone, slots, "video") == encoded(
+        unit_id, "otv", zone, slots, "video"
+    )
     # The schema that documents the answer reads it back, value for value.
     read = SlotsOut.model_validate_json(slots_document(unit_id, "signalement", zone, slots))
     assert (read.unit_id, read.motif, read.timezone) == (unit_id, "signalement", zone)

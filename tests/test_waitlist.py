@@ -290,8 +290,13 @@ def test_an_address_cannot_join_more_than_allowed_and_nobody_else_learns_it(
     assert fourth.status_code == 303  # the same answer as any join
     assert fourth.headers["Location"] == "/liste-attente/envoyee"
     send(app)
-    assert mail_to(smtp, "alice+3@example.org", "Liste d'attente : inscription non enregistrée")
-    assert len(entries(app)) == 3  # WAITLIST_MAX_PER_EMAIL
+    full = mail_to(smtp, "alice+3@example.org", "Liste d'attente : inscription non enregistrée")
+    assert "/liste-attente/" not in str(full)  # nothing to confirm it with
+    waiting = [email for email, status in entries(app).items() if status == EntryStatus.WAITING]
+    assert len(waiting) == 3  # WAITLIST_MAX_PER_EMAIL
+    # The fourth is kept unconfirmed, as any request nobody confirmed (the answer to it is
+    # the same as to any other), and deleted with them after a day.
+    assert entries(app)["alice+3@example.org"] == EntryStatus.UNCONFIRMED
 
 
 def test_typing_someone_elses_address_cannot_fill_their_cap(

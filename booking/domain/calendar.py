@@ -15,6 +15,7 @@ from icalendar import (
     TimezoneStandard,
     vCalAddress,
     vText,
+    vUri,
 )
 
 PRODUCT_ID = "-//Rendez-vous en gendarmerie//FR"
@@ -41,6 +42,7 @@ class Appointment:
     attendee_name: str
     cancelled: bool = False
     stamp: datetime | None = None  # DTSTAMP: when this version was made
+    conference: str = ""  # a video appointment's room link (RFC 7986 CONFERENCE)
 
 
 def invitation(appointment: Appointment, method: str, product: str = PRODUCT_ID) -> bytes:
@@ -147,6 +149,12 @@ def _event(appointment: Appointment, method: str) -> Event:
     event.add("summary", appointment.summary)
     event.add("description", appointment.description)
     event.add("location", appointment.location)
+    if appointment.conference:
+        event.add(
+            "conference",
+            vUri(appointment.conference),
+            parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO", "LABEL": "Rejoindre la visio"},
+        )
     if appointment.latitude is not None and appointment.longitude is not None:
         event.add("geo", (appointment.latitude, appointment.longitude))
     cancelled = appointment.cancelled or method == "CANCEL"

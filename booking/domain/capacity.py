@@ -11,9 +11,10 @@ predicts (slots, the staff's settings), and `holds_sql`, the same test in SQL, w
 database's triggers (booking/db_rules.py) and the services' reads use. One truth table
 (tests/test_capacity_rule.py) runs against both, row for row.
 
-Where a kind of appointment draws on a capacity other than the desks (remote appointments,
-SPEC §12), it is said here, once: the rule then counts, at each instant, the bookings that
-draw on the same capacity.
+A unit has two capacities (SPEC §12): its desks, for visits on site, and its remote lines,
+for appointments by phone and by video together. Which capacity a booking draws on is said
+here, once (`draws_on`, `same_capacity_sql`): the rule counts, at each instant, the
+bookings that draw on the same capacity as the one asked, against that capacity.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ from booking.domain.occupancy import Occupancy
 
 CONFIRMED = "confirmed"
 HELD = "pending"  # a hold: held until `hold_expires_at`, then nothing
+
+# The modes of an appointment (SPEC §12) and the capacity each draws on.
+ON_SITE, PHONE, VIDEO = "on_site", "phone", "video"
+MODES = (ON_SITE, PHONE, VIDEO)
+DESKS, LINES = "desks", "remote_lines"  # the unit's columns that hold each capacity
 
 # The same test as `holds_capacity`, for a row of `bookings` named `row`, at the instant
 # `now` (a bound parameter, or the database's own clock in the triggers). Never NULL: a
@@ -49,6 +55,21 @@ def holds_sql(row: str, now: str) -> str:
     return _HOLDS_SQL.format(row=row, now=now)
 
 
+def draws_on(mode: str) -> str:
+    """The unit's capacity a booking in this mode takes a seat of: DESKS or LINES."""
+    return DESKS if mode == ON_SITE else LINES
+
+
+def draws_on_sql(row: str) -> str:
+    """`draws_on` in SQL, for the row `row` of `bookings`: 'desks' or 'remote_lines'."""
+    return f"(CASE WHEN {row}.mode = '{ON_SITE}' THEN '{DESKS}' ELSE '{LINES}' END)"
+
+
+def capacity_sql(row: str, unit: str) -> str:
+    """The capacity the booking `row` draws on, read from the row `unit` of `units`."""
+    return f"(CASE WHEN {row}.mode = '{ON_SITE}' THEN {unit}.{DESKS} ELSE {unit}.{LINES} END)"
+
+
 @dataclass(frozen=True, slots=True)
 class Held:
     """A booking as the rule sees it."""
@@ -57,21 +78,32 @@ class Held:
     end: datetime
     status: str = CONFIRMED
     hold_expires_at: datetime | None = None
+    mode: str = ON_SITE
 
 
-def holding(bookings: Iterable[Held], now: datetime) -> Occupancy:
-    """The spans of the bookings that hold their seat at `now`, ready for peak queries."""
+def holding(bookings: Iterable[Held], now: datetime, mode: str = ON_SITE) -> Occupancy:
+    """The spans of the bookings that hold a seat of the capacity `mode` draws on at `now`,
+    ready for peak queries."""
+    drawn = draws_on(mode)
     return Occupancy(
         (to_us(b.start), to_us(b.end))
         for b in bookings
-        if holds_capacity(b.status, b.hold_expires_at, now) and b.start < b.end
+        if holds_capacity(b.status, b.hold_expires_at, now)
+        and b.start < b.end
+        and draws_on(b.mode) == drawn
     )
 
 
 def fits(
-    bookings: Iterable[Held], start: datetime, end: datetime, capacity: int, now: datetime
+    bookings: Iterable[Held],
+    start: datetime,
+    end: datetime,
+    capacity: int,
+    now: datetime,
+    mode: str = ON_SITE,
 ) -> bool:
-    """Whether one more booking over `[start, end)` leaves, at every instant of it, no more
-    bookings holding a seat than `capacity`: what the database's trigger decides."""
+    """Whether one more booking in `mode` over `[start, end)` leaves, at every instant of
+    it, no more bookings holding a seat of its capacity than `capacity` (the unit's desks
+    or its remote lines): what the database's trigger decides."""
     begin, finish = to_us(start), to_us(end)
-    return holding(bookings, now).peak(begin, finish, capacity) < capacity
+    return holding(bookings, now, mode).peak(begin, finish, capacity) < capacity

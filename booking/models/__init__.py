@@ -11,13 +11,22 @@ from booking.models.bookings import (
     ACTIVE_STATUSES,
     Booking,
     BookingStatus,
+    Channel,
     OutboxMessage,
     SubmittedOnce,
+    drawing_on,
     holding_seat,
 )
 from booking.models.orientation import OrientationCount
 from booking.models.places import Place
-from booking.models.staff import AuditEntry, CalendarFeed, RunnerHeartbeat, StaffUser, staff_units
+from booking.models.staff import (
+    AuditEntry,
+    CalendarFeed,
+    Invitation,
+    RunnerHeartbeat,
+    StaffUser,
+    staff_units,
+)
 from booking.models.types import UTCDateTime, now_default
 from booking.models.units import Closure, OpeningRange, Reason, Unit
 from booking.models.waitlist import (
@@ -45,6 +54,8 @@ __all__ = [
     "Booking",
     "BookingStatus",
     "CalendarFeed",
+    "Channel",
+    "Invitation",
     "Closure",
     "OrientationCount",
     "OpeningRange",
@@ -57,6 +68,7 @@ __all__ = [
     "UTCDateTime",
     "Unit",
     "now_default",
+    "drawing_on",
     "holding_seat",
     "staff_units",
 ]

@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BindParameter,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -37,9 +38,26 @@ class BookingStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class Channel(StrEnum):
+    """How a booking was made (SPEC §12)."""
+
+    ONLINE = "online"  # the site
+    STAFF = "staff"  # an agent, for a caller, from the workspace
+    INVITATION = "invitation"  # through an invitation link
+    PARTNER_API = "partner_api"  # a partner service with an API key
+    WAITLIST = "waitlist"  # an accepted waiting-list offer
+
+
 # The bookings that are still to be honoured, or confirmed (a hold only holds its seat
 # until it expires: booking.domain.capacity).
 ACTIVE_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.PENDING)
+
+
+def drawing_on(mode: str | None = None) -> TextClause:
+    """The bookings that draw on the capacity the mode `mode` draws on (or on the one of
+    the bound parameter `capacity`, 'desks' or 'remote_lines', given when it runs)."""
+    drawn: BindParameter[str] = bindparam("capacity", capacity.draws_on(mode) if mode else None)
+    return text(f"{capacity.draws_on_sql('bookings')} = :capacity").bindparams(drawn)
 
 
 def holding_seat(row: str = "bookings", now: datetime | None = None) -> TextClause:
@@ -86,6 +104,22 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     # of the orienteur, or the citizen asked. Its emails and invitation say nothing of the
     # reason nor of the gendarmerie, and it may have no email address at all ("").
     discreet: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # How the visit takes place (SPEC §12): on site, by phone, by video; which capacity of
+    # the unit it draws on follows (booking.domain.capacity).
+    mode: Mapped[str] = mapped_column(
+        String(8), default=capacity.ON_SITE, server_default=capacity.ON_SITE
+    )
+    channel: Mapped[str] = mapped_column(
+        String(12), default=Channel.ONLINE, server_default=Channel.ONLINE.value
+    )
+    # A video appointment's room, a secret random name (never derived from the reference or
+    # an id): shown to the citizen and to the unit's staff only; "" otherwise, and once
+    # cancelled.
+    video_room: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The agent who booked it for a caller, or who made the invitation link it came through.
+    booked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
 
@@ -98,6 +132,11 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
             "status IN ('confirmed', 'cancelled_by_citizen', 'cancelled_by_unit',"
             " 'honoured', 'no_show', 'pending', 'expired')",
             name="bookings_status",
+        ),
+        CheckConstraint("mode IN ('on_site', 'phone', 'video')", name="bookings_mode"),
+        CheckConstraint(
+            "channel IN ('online', 'staff', 'invitation', 'partner_api', 'waitlist')",
+            name="bookings_channel",
         ),
         Index("ix_bookings_unit_time", "unit_id", "starts_at", "ends_at"),
         Index("ix_bookings_created_at", "created_at"),  # the challenge's load measure

@@ -1,4 +1,5 @@
-"""Staff accounts, the audit log, the units' calendar feeds, the job runner's heartbeat."""
+"""Staff accounts, the audit log, the units' calendar feeds, invitation links, the job
+runner's heartbeat."""
 
 from __future__ import annotations
 
@@ -83,6 +84,32 @@ class CalendarFeed(db.Model):  # type: ignore[name-defined,misc]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(db.Model):  # type: ignore[name-defined,misc]
+    """A link an agent gives a caller (SPEC §12): it opens the slots of one unit, one reason
+    and one mode, for one booking, until it expires or is revoked. Only its secret's hash is
+    kept; `booking_id` is set in the transaction of the one booking it makes."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    reason_code: Mapped[str] = mapped_column(ForeignKey("reasons.code"))
+    mode: Mapped[str] = mapped_column(String(8), default="on_site")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL"), unique=True
+    )
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship()
 
 
 class RunnerHeartbeat(db.Model):  # type: ignore[name-defined,misc]

@@ -32,6 +32,8 @@ class Unit(db.Model):  # type: ignore[name-defined,misc]
     url: Mapped[str] = mapped_column(String(500), default="")
     timezone: Mapped[str] = mapped_column(String(40))
     desks: Mapped[int] = mapped_column(SmallInteger, default=1)
+    # Phone and video appointments served at once (SPEC §12); 0: the unit offers none.
+    remote_lines: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True, index=True)
     # Lower-case, accent-free name and commune, for searching on every database alike.
     search_key: Mapped[str] = mapped_column(String(400), default="")
@@ -49,7 +51,10 @@ class Unit(db.Model):  # type: ignore[name-defined,misc]
         order_by="(OpeningRange.weekday, OpeningRange.start_minute)",
     )
 
-    __table_args__ = (CheckConstraint("desks >= 1", name="units_desks_positive"),)
+    __table_args__ = (
+        CheckConstraint("desks >= 1", name="units_desks_positive"),
+        CheckConstraint("remote_lines >= 0", name="units_remote_lines_positive"),
+    )
 
 
 class OpeningRange(db.Model):  # type: ignore[name-defined,misc]
@@ -108,6 +113,13 @@ class Reason(db.Model):  # type: ignore[name-defined,misc]
     pre_declaration: Mapped[str] = mapped_column(Text, default="", server_default="")
     position: Mapped[int] = mapped_column(SmallInteger, default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # The modes it may be held in, comma-separated, on site first (SPEC §12).
+    modes: Mapped[str] = mapped_column(String(40), default="on_site", server_default="on_site")
+
+    @property
+    def mode_list(self) -> list[str]:
+        """The modes it allows, in order."""
+        return [mode for mode in self.modes.split(",") if mode] or ["on_site"]
 
     __table_args__ = (
         CheckConstraint(

@@ -66,6 +66,11 @@ class WaitlistEntry(db.Model):  # type: ignore[name-defined,misc]
     weekdays: Mapped[str] = mapped_column(String(7))
     parts: Mapped[str] = mapped_column(String(4))
     until: Mapped[date] = mapped_column(Date)
+    # The first day that suits (a partner's `from`); None: from today.
+    since: Mapped[date | None] = mapped_column(Date)
+    # How the visit would take place (SPEC §12), and the number to call for `phone`.
+    mode: Mapped[str] = mapped_column(String(8), default="on_site", server_default="on_site")
+    phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
     status: Mapped[str] = mapped_column(String(16), default=EntryStatus.UNCONFIRMED)
     token_hash: Mapped[str] = mapped_column(String(64))  # of the secret of its links
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from booking.domain.capacity import MODES, ON_SITE
 from booking.domain.predeclaration import DefinitionError, read_form
 from booking.errors import ReasonNotFound
 from booking.extensions import db
@@ -26,9 +27,10 @@ def load_reasons(path: Path = DEFAULT_REASONS) -> int:
     """Create or update the reasons listed in a JSON file; return how many it lists."""
     entries: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
     forms = {}
-    for entry in entries:  # every form checked before anything is written
+    for entry in entries:  # every form and list of modes checked before anything is written
         try:
             read_form(entry.get("pre_declaration"))
+            _modes(entry)
         except DefinitionError as error:
             raise ReasonsFileError(f"{path.name}, motif {entry.get('code')} : {error}") from None
         forms[entry["code"]] = entry.get("pre_declaration")
@@ -41,11 +43,21 @@ def load_reasons(path: Path = DEFAULT_REASONS) -> int:
         reason.documents = entry.get("documents", "")
         form = forms[entry["code"]]
         reason.pre_declaration = json.dumps(form, ensure_ascii=False) if form else ""
+        reason.modes = ",".join(_modes(entry))
         reason.position = position
         reason.active = True
         db.session.add(reason)
     db.session.commit()
     return len(entries)
+
+
+def _modes(entry: dict[str, Any]) -> list[str]:
+    """A reason's modes, on site by default, in the order of MODES; DefinitionError if the
+    list names something else or is empty."""
+    given = entry.get("modes", [ON_SITE])
+    if not isinstance(given, list) or not given or not set(given) <= set(MODES):
+        raise DefinitionError(f"modes : une liste non vide parmi {', '.join(MODES)}")
+    return [mode for mode in MODES if mode in given]
 
 
 def list_reasons() -> list[Reason]:

@@ -3,7 +3,7 @@ a client reads is what the OpenAPI document says, field for field."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Response, jsonify
 from pydantic import BaseModel
@@ -16,13 +16,16 @@ from booking.models import Reason, Unit
 from booking.services.places.nearby import unit_point
 from booking.services.places.search import Found
 from booking.services.units.reading import weekly_hours
-from booking.web.place_schemas import PlaceOut
-from booking.web.schemas import (
+from booking.web.motif_schemas import (
     ChoiceOut,
     DeclarationFieldOut,
+    Mode,
     MotifOut,
     PreDeclarationFieldOut,
     PreDeclarationOut,
+)
+from booking.web.place_schemas import PlaceOut
+from booking.web.schemas import (
     SlotOut,
     UnitHitOut,
     UnitOut,
@@ -106,6 +109,7 @@ def motif_answer(reason: Reason, form: Form | None) -> MotifOut:
         discreet=reason.discreet,
         documents=reason.documents,
         pre_declaration=pre_declaration_answer(form) if form else None,
+        modes=cast(list[Mode], reason.mode_list),
         declaration_fields=[
             DeclarationFieldOut(
                 name=field.name,

@@ -31,6 +31,9 @@ from booking.services.slots.cache import cached_answer
 from booking.services.slots.offered import answer_slots
 from booking.services.staff.api_keys import partner_of
 from booking.services.units.reading import UnitSearch, get_unit
+from booking.services.waitlist.entries import leave_token
+from booking.services.waitlist.join import WaitRequest, join
+from booking.urls import external_url
 from booking.web import openapi
 from booking.web.answers import (
     answer,
@@ -40,6 +43,7 @@ from booking.web.answers import (
     unit_answer,
 )
 from booking.web.errors import invalid
+from booking.web.motif_schemas import MotifList
 from booking.web.place_schemas import PlaceList
 from booking.web.schemas import (
     BookingIn,
@@ -47,7 +51,6 @@ from booking.web.schemas import (
     CancelIn,
     ChallengeOut,
     ErrorBody,
-    MotifList,
     PlaceParams,
     SlotParams,
     SlotsOut,
@@ -57,11 +60,13 @@ from booking.web.schemas import (
     parse_point,
 )
 from booking.web.security import email_key, limit
+from booking.web.waitlist_schemas import PARTS, WaitlistIn, WaitlistOut
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 IDEMPOTENCY_PATTERN = "^[\x21-\x7e]{1,100}$"  # printable ASCII, no space
 IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_PATTERN)
 M = TypeVar("M", bound=BaseModel)
+WAITLIST_NAME = "Liste d'attente"  # the name of an entry whose partner gave none
 
 
 @bp.get("/motifs")
@@ -145,11 +150,14 @@ def slots(public_id: str) -> ResponseReturnValue:
     days = params.days()
 
     def render() -> tuple[int, tuple[Any, ...], bytes]:
-        found = answer_slots(public_id, params.motif, days, now)  # one statement, plain rows
-        rendered = slots_document(public_id, found.reason.code, found.timezone, found.slots)
+        # One statement, plain rows.
+        found = answer_slots(public_id, params.motif, days, now, params.mode)
+        rendered = slots_document(
+            public_id, found.reason.code, found.timezone, found.slots, params.mode
+        )
         return found.unit_id, found.version, rendered
 
-    body = cached_answer(public_id, params.motif, days, now, render)
+    body = cached_answer(public_id, params.motif, days, now, render, params.mode)
     return current_app.response_class(body, mimetype="application/json")
 
 
@@ -187,6 +195,7 @@ def create_booking() -> ResponseReturnValue:
         body.comment,
         body.declaration,
         discreet=body.discreet,
+        mode=body.mode,
     )
     booked = book(unit, reason, details, once=once, trusted=partner is not None)
     if not booked.replayed:
@@ -212,6 +221,42 @@ def _client(partner: ApiKey | None) -> str:
     """Whose Idempotency-Keys a request's is among: the partner's API key, else the network
     address the request came from (behind TRUSTED_PROXIES, the client's)."""
     return f"partner:{partner.id}" if partner is not None else f"address:{get_remote_address()}"
+
+
+@bp.post("/waitlist")
+@limiter.shared_limit(lambda: limit("BOOKING"), scope="booking")
+@limiter.shared_limit(lambda: limit("BOOKING_EMAIL"), scope="booking_email", key_func=email_key)
+@openapi.operation(
+    "S'inscrire sur la liste d'attente",
+    body=WaitlistIn,
+    responses={201: WaitlistOut, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody},
+)
+def join_waitlist() -> ResponseReturnValue:
+    """Be offered by email a slot that frees at one of some units between two days. Without
+    a partner's API key, a solved challenge may be asked, and the person confirms from the
+    email first; the answer is the same whatever the address (SPEC §5). 409 `slots_free`:
+    slots that suit are free now, book one."""
+    body = _body(WaitlistIn)
+    partner = partner_of(request.headers.get("Authorization", ""))
+    if partner is None:
+        challenge.check_form({challenge.FIELD: body.altcha or ""})
+    since, until = body.days()
+    asked = WaitRequest(
+        name=body.name or WAITLIST_NAME,
+        email=body.email,
+        units=body.unit_ids,
+        weekdays=frozenset(range(7)),
+        parts=frozenset(PARTS[part] for part in body.parts),
+        until=until,
+        since=since,
+        mode=body.mode,
+        phone=body.phone,
+    )
+    joined = join(get_reason(body.motif), asked, trusted=partner is not None)
+    token = leave_token(joined.reference)
+    url = external_url("waitlist.show", reference=joined.reference, token=token)
+    out = {"id": joined.reference, "status": joined.status, "leave_url": url}
+    return answer(WaitlistOut.model_validate(out), 201)
 
 
 @bp.post("/bookings/<reference>/cancel")
@@ -245,7 +290,9 @@ def openapi_document() -> ResponseReturnValue:
     return jsonify(openapi.build_document(current_app, bp.name, enums={"motif": codes}))
 
 
-def slots_document(unit_id: str, motif: str, timezone: str, slots: list[Slot]) -> bytes:
+def slots_document(
+    unit_id: str, motif: str, timezone: str, slots: list[Slot], mode: str = "on_site"
+) -> bytes:
     """The slots answer (SlotsOut) as compact JSON, written directly: the one answer not
     built through its schema, because a cold answer spent a tenth of its time building
     and encoding one object a slot. It is the bytes `json.dumps(…, ensure_ascii=False,
@@ -259,7 +306,10 @@ def slots_document(unit_id: str, motif: str, timezone: str, slots: list[Slot]) -
             for slot in slots
         ]
     )
-    head = f'{{"unit_id":{_string(unit_id)},"motif":{_string(motif)},"timezone":{_string(timezone)}'
+    head = (
+        f'{{"unit_id":{_string(unit_id)},"motif":{_string(motif)},"mode":{_string(mode)},'
+        f'"timezone":{_string(timezone)}'
+    )
     return f'{head},"slots":[{items}]}}'.encode()
 
 

@@ -76,8 +76,10 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
     # "Je souhaite une prise de contact discrète" (SPEC §17).
     discret = BooleanField("Je souhaite une prise de contact discrète")
 
-    def details(self, start: str, pre_declaration: dict[str, str]) -> BookingDetails:
-        """What the service needs to book, as typed."""
+    def details(
+        self, start: str, pre_declaration: dict[str, str], mode: str = "on_site"
+    ) -> BookingDetails:
+        """What the service needs to book, as typed, in the mode of the page."""
         return BookingDetails(
             start=start,
             name=self.name.data or "",
@@ -86,6 +88,7 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
             comment=self.comment.data or "",
             pre_declaration=pre_declaration,
             discreet=bool(self.discret.data),
+            mode=mode,
         )
 
 
@@ -103,6 +106,8 @@ class WaitlistForm(FlaskForm):  # type: ignore[misc]
     moments = SelectMultipleField("Moments de la journée", validate_choice=False)
     jusqu_au = StringField("Jusqu'au")
     website = StringField("Ne pas remplir ce champ")  # the honeypot
+    mode = HiddenField()  # on site (empty), phone or video: as the slots page chose
+    phone = TelField("Téléphone")  # the number to call, for a phone appointment
 
     # The service's names of the fields, and the form's.
     FIELDS = {"units": "unites", "weekdays": "jours", "parts": "moments", "until": "jusqu_au"}
@@ -135,6 +140,8 @@ class WaitlistForm(FlaskForm):  # type: ignore[misc]
             weekdays=frozenset(int(day) for day in self.jours.data or []),
             parts=frozenset(self.moments.data or []),
             until=date.fromisoformat(until) if until else None,
+            mode=self.mode.data or "on_site",
+            phone=self.phone.data or "",
         )
 
     def invalid(self) -> Invalid:

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from booking.domain.capacity import MODES, ON_SITE
 from booking.domain.slots import Slot, hours_on
 from booking.errors import Invalid, ServiceError, SlotUnavailable
 from booking.extensions import csrf, limiter
@@ -34,7 +35,7 @@ from booking.services.bookings.once import Once, spent, will_replay
 from booking.services.bookings.predeclarations import form_of
 from booking.services.places.search import nearby_with_slots
 from booking.services.reasons import get_reason
-from booking.services.slots.offered import last_week, unit_slots, week_slots
+from booking.services.slots.offered import last_week, offered_modes, unit_slots, week_slots
 from booking.services.units.reading import get_unit, scheduled_hours, weekly_hours
 from booking.tokens import new_secret
 from booking.web.discretion import is_discreet
@@ -53,12 +54,18 @@ def slots(public_id: str) -> ResponseReturnValue:
     """Offered slots for a reason, a week at a time, grouped by day, as buttons."""
     unit, reason = get_unit(public_id), get_reason(request.args.get("motif", ""))
     week = max(0, min(request.args.get("semaine", 0, type=int) or 0, last_week()))
-    found = week_slots(unit, reason, week)
-    nearby = [] if found.slots or week else nearby_with_slots(unit, reason)
+    modes = offered_modes(unit, reason)
+    mode = _mode_asked()
+    mode = mode if mode in modes else ON_SITE
+    found = week_slots(unit, reason, week, mode=mode)
+    lonely = not found.slots and not week and mode == ON_SITE
+    nearby = nearby_with_slots(unit, reason) if lonely else []
     return render_template(
         "slots.html",
         unit=unit,
         reason=reason,
+        mode=mode,
+        modes=modes,
         found_any=bool(found.slots),
         days=by_day(found.slots, unit.timezone, open_days(unit, found.first_day, found.last_day)),
         first_day=found.first_day,
@@ -74,7 +81,8 @@ def slots(public_id: str) -> ResponseReturnValue:
 def details(public_id: str) -> ResponseReturnValue:
     """The short form for the slot chosen."""
     unit, reason, start = _chosen(public_id)
-    form = BookingForm(cle=_form_key(unit, reason, start), discret=is_discreet(reason))
+    key = _form_key(unit, reason, start, _mode_asked())
+    form = BookingForm(cle=key, discret=is_discreet(reason))
     return _details_page(unit, reason, form, start)
 
 
@@ -98,7 +106,7 @@ def submit(public_id: str) -> ResponseReturnValue:
             challenge.check_form(request.form)
         if form.autre.data and not form.start.data:
             raise Invalid(fields={"start": "Choisissez l'un des créneaux proposés."})
-        details = form.details(start.isoformat(), pre_declaration_typed())
+        details = form.details(start.isoformat(), pre_declaration_typed(), _mode_asked())
         booked = book(unit, reason, details, once=once)
     except ServiceError as error:
         return _details_page(unit, reason, form, start, error, status=error.status)
@@ -108,7 +116,15 @@ def submit(public_id: str) -> ResponseReturnValue:
     return redirect(target, code=303)
 
 
-def _form_key(unit: Unit, reason: Reason, start: datetime) -> str:
+def _mode_asked() -> str:
+    """The mode of the link (on site when none); 404 for what is no mode."""
+    mode = request.values.get("mode", "") or ON_SITE
+    if mode not in MODES:
+        abort(404)
+    return mode
+
+
+def _form_key(unit: Unit, reason: Reason, start: datetime, mode: str = ON_SITE) -> str:
     """The one-time key of the form of a slot, kept in the session: the same page shown
     again (back button, reload) sends the same key; a new one once its booking is no more."""
     # A list of [slot, key], oldest first (a mapping would come back sorted by slot from
@@ -117,7 +133,7 @@ def _form_key(unit: Unit, reason: Reason, start: datetime) -> str:
     pairs: list[list[str]] = kept if isinstance(kept, list) else []
     # The slot is named by a keyed digest: the cookie (signed, not encrypted) would
     # otherwise show the unit, the reason and the time to whoever reads it.
-    slot = _slot_name(f"{unit.public_id}|{reason.code}|{start.isoformat()}")
+    slot = _slot_name(f"{unit.public_id}|{reason.code}|{mode}|{start.isoformat()}")
     key = next((pair[1] for pair in pairs if pair[0] == slot), None)
     if key is None or spent(Once.of_form(key)):
         key = new_secret()
@@ -158,6 +174,7 @@ def _details_page(
     lost = isinstance(error, SlotUnavailable) or picking
     others = _same_day(unit, reason, start) if lost else []
     context = {"unit": unit, "reason": reason, "form": form, "start": start, "error": error}
+    context["mode"] = _mode_asked()
     page = render_template(
         "details.html",
         alternatives=others,
@@ -187,7 +204,7 @@ def _same_day(unit: Unit, reason: Reason, start: datetime) -> list[Slot]:
     if not unit.active or not reason.active:
         return []
     day = local(start, unit.timezone).date()
-    return unit_slots(unit, reason, day, day).slots
+    return unit_slots(unit, reason, day, day, mode=_mode_asked()).slots
 
 
 def by_day(

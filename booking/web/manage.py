@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
 
 from booking import clock
 from booking.errors import ServiceError, WrongLink
@@ -25,6 +26,7 @@ from booking.extensions import limiter
 from booking.formatting import when_fr
 from booking.metrics import CANCELLATIONS
 from booking.models import Booking, BookingStatus
+from booking.services.bookings import video
 from booking.services.bookings.change import (
     can_change,
     cancel_by_citizen,
@@ -37,6 +39,7 @@ from booking.services.bookings.manage import manage_page
 from booking.services.messages.notifications import calendar_download, reason_label
 from booking.services.messages.outbox import reminds
 from booking.web.discretion import is_discreet
+from booking.web.envelope import CONTENT_SECURITY_POLICY
 from booking.web.errors import error_response
 from booking.web.forms import CancelForm, MoveForm
 from booking.web.journey import by_day
@@ -74,8 +77,9 @@ def confirmed(reference: str) -> ResponseReturnValue:
         reason_label=reason_label(booking),
         reminder=reminds(booking.created_at, booking.starts_at),
         quick_exit=is_discreet(booking=booking),
+        **remote_context(booking),
     )
-    return keep_private(make_response(page))
+    return with_video_reach(keep_private(make_response(page)), booking)
 
 
 @bp.get("/<reference>/rendez-vous.ics")
@@ -224,5 +228,28 @@ def _page(
         confirm_form=CancelForm(token=token, confirmation=confirmation) if confirmable else None,
         move_form=move_form or MoveForm(token=token, semaine=str(page.week)),
         quick_exit=is_discreet(booking=page.booking),
+        **remote_context(page.booking),
     )
-    return keep_private(make_response(body, status))
+    return with_video_reach(keep_private(make_response(body, status)), page.booking)
+
+
+def remote_context(booking: Booking) -> dict[str, Any]:
+    """What the pages of a phone or video appointment show: the room link, whether it can
+    be joined now, when it opens, and the video service's origin for the reach test."""
+    room = video.room_url(booking)
+    return {
+        "room": room,
+        "room_open": video.is_open(booking, clock.now()),
+        "room_opens": video.opens_at(booking),
+        "room_origin": video.provider_origin() if room else "",
+    }
+
+
+def with_video_reach(response: Response, booking: Booking) -> Response:
+    """A video appointment's page may reach the video service, for its reach test."""
+    origin = video.provider_origin() if video.room_url(booking) else ""
+    if origin:
+        allowed = f"connect-src 'self' {origin}"
+        policy = CONTENT_SECURITY_POLICY.replace("connect-src 'self'", allowed)
+        response.headers["Content-Security-Policy"] = policy
+    return response

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, RootModel, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from booking.domain.hours import DAY_KEYS
 from booking.domain.predeclaration import FIELD_NAME_PATTERN, FIELDS_MAX, TEXT_MAX
@@ -22,6 +22,7 @@ from booking.services.bookings.contact import (
     PHONE_MAX,
     START_PATTERN,
 )
+from booking.web.motif_schemas import Mode
 from booking.web.place_schemas import PlaceOut
 
 # Patterns stated by the document (booking.web.openapi): identifiers of the URL and body.
@@ -40,6 +41,12 @@ def documented(pattern: str, **extra: str) -> dict[str, Any]:
     """What the document states of a field that the service itself checks (with its own
     French messages): pydantic does not enforce it twice."""
     return {"pattern": pattern, **extra}
+
+
+MODE_HELP = (
+    "`on_site` (à l'unité, par défaut), `phone` (l'unité appelle le numéro donné) ou `video`"
+    " (le lien de la visio est envoyé au seul citoyen) ; parmi les `modes` du motif."
+)
 
 
 class ErrorBody(BaseModel):
@@ -167,68 +174,6 @@ class UnitPage(BaseModel):
     )
 
 
-class ChoiceOut(BaseModel):
-    """One answer of a choice."""
-
-    value: str
-    label: str
-
-
-class PreDeclarationFieldOut(BaseModel):
-    """A field of a pre-declaration."""
-
-    name: str = Field(description="Clé à employer dans `pre_declaration` d'une réservation.")
-    label: str
-    type: str = Field(
-        description="`date` (AAAA-MM-JJ), `text` (une ligne), `textarea` ou `choice` "
-        "(l'une des `options`, par sa `value`)."
-    )
-    hint: str
-    max_length: int | None = Field(default=None, description="Pour `text` et `textarea`.")
-    when: str = Field(
-        description="Pour une date : `past` (pas après aujourd'hui), `future` (pas avant), ou vide."
-    )
-    not_before: str = Field(description="Pour une date : le champ qu'elle ne peut précéder.")
-    options: list[ChoiceOut]
-
-
-class DeclarationFieldOut(BaseModel):
-    """A field of a reason's pre-declaration, for a booking's `declaration`."""
-
-    name: str
-    label: str
-    type: str = Field(description="`date`, `text`, `textarea` ou `choice`.")
-    required: bool = Field(description="Toujours faux : chaque champ est facultatif.")
-    max_length: int | None = Field(default=None, description="Pour `text` et `textarea`.")
-
-
-class PreDeclarationOut(BaseModel):
-    """The optional pre-declaration of a reason: read by the unit's staff only."""
-
-    intro: str
-    fields: list[PreDeclarationFieldOut]
-
-
-class MotifOut(BaseModel):
-    """A reason for a visit."""
-
-    code: str
-    label: str
-    duration_minutes: int
-    discreet: bool
-    documents: str = Field(description="Ce qu'il faut apporter.")
-    pre_declaration: PreDeclarationOut | None = Field(
-        default=None, description="Champs facultatifs que l'unité lira avant le rendez-vous."
-    )
-    declaration_fields: list[DeclarationFieldOut] = Field(
-        default_factory=list, description="Les champs de `pre_declaration`, en bref (SPEC §5)."
-    )
-
-
-class MotifList(RootModel[list[MotifOut]]):
-    """Every reason, in display order."""
-
-
 class SlotOut(BaseModel):
     """An offered slot; times in ISO 8601 with the unit's local offset."""
 
@@ -255,6 +200,7 @@ class SlotParams(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     motif: str = Field(max_length=40, description="Code du motif du rendez-vous.")
+    mode: Mode = Field(default="on_site", description=MODE_HELP)
     from_: str | None = Field(
         default=None,
         alias="from",
@@ -286,6 +232,7 @@ class SlotsOut(BaseModel):
 
     unit_id: str
     motif: str
+    mode: Mode = "on_site"
     timezone: str
     slots: list[SlotOut]
 
@@ -301,6 +248,7 @@ class BookingIn(BaseModel):
         json_schema_extra=documented(UNIT_ID_PATTERN),
     )
     motif: str = Field(max_length=40, description="Code d'un motif de `/motifs`.")
+    mode: Mode = Field(default="on_site", description=MODE_HELP)
     start: str = Field(
         max_length=60,
         description="Début du créneau, ISO 8601 avec décalage (voir /slots).",
@@ -322,7 +270,8 @@ class BookingIn(BaseModel):
     phone: str = Field(
         default="",
         max_length=PHONE_MAX,
-        description="Facultatif : numéro français, métropole ou outre-mer.",
+        description="Numéro français, métropole ou outre-mer ; obligatoire pour un rendez-vous"
+        " par téléphone (`mode` `phone`), l'unité appelant ce numéro.",
         json_schema_extra=documented(f"^{SPACE}*$|{PHONE_PATTERN}"),
     )
     comment: str = Field(
@@ -387,6 +336,7 @@ class BookingOut(BaseModel):
     )
     unit_id: str
     motif: str
+    mode: Mode = "on_site"
     start: datetime
     end: datetime
     discreet: bool = Field(default=False, description="Prise de contact discrète.")

@@ -30,6 +30,7 @@ def form(public_id: str) -> ResponseReturnValue:
     unit, reason = get_unit(public_id), get_reason(request.args.get("motif", ""))
     _, horizon = booking_window(unit, clock.now())
     form = WaitlistForm(
+        mode=request.args.get("mode", "on_site"),
         unites=[unit.public_id],
         jours=WEEKDAY_VALUES[:5],
         moments=["am", "pm"],
@@ -93,12 +94,13 @@ def sent() -> ResponseReturnValue:
 def show(reference: str) -> ResponseReturnValue:
     """An entry's page, from its emails: confirm the address, or leave the list."""
     token = request.args.get("token", "")
-    entry = entries.find_entry(reference, token)
+    entry = entries.find_entry(reference, token, leaving=True)
     discreet = entry.reason.discreet
     page = render_template(
         "waitlist_entry.html",
         entry=entry,
         token=token,
+        may_confirm=not entries.is_leave_token(entry, token),
         Status=EntryStatus,
         reason_label=NEUTRAL_LABEL if discreet else entry.reason.label,
         quick_exit=discreet,

@@ -6,17 +6,22 @@ from datetime import UTC, datetime
 
 import pytest
 
-from booking.domain.capacity import Held, fits, holds_capacity
-from tests.support.capacity import CASES, Existing, at
+from booking.domain.capacity import DESKS, Held, draws_on, fits, holds_capacity
+from tests.support.capacity import CASES, Asked, Existing, Seats, at
 
 
-@pytest.mark.parametrize(("desks", "existing", "new", "expected"), CASES)
+@pytest.mark.parametrize(("seats", "existing", "new", "expected"), CASES)
 def test_the_domain_applies_the_truth_table(
-    desks: int, existing: list[Existing], new: tuple[int, int], expected: bool
+    seats: Seats, existing: list[Existing], new: Asked, expected: bool
 ) -> None:
     now = datetime.now(UTC)
-    held = [Held(at(e.start), at(e.start + e.minutes), e.status, e.expiry(now)) for e in existing]
-    assert fits(held, at(new[0]), at(new[0] + new[1]), desks, now) is expected
+    held = [
+        Held(at(e.start), at(e.start + e.minutes), e.status, e.expiry(now), e.mode)
+        for e in existing
+    ]
+    capacity = seats.desks if draws_on(new.mode) == DESKS else seats.lines
+    end = at(new.start + new.minutes)
+    assert fits(held, at(new.start), end, capacity, now, new.mode) is expected
 
 
 @pytest.mark.parametrize(

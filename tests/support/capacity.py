@@ -1,5 +1,6 @@
 """The one truth table of the capacity rule (booking.domain.capacity): which bookings hold
-a seat at an instant, and whether one more fits. It runs, row for row, against the domain's
+a seat at an instant, and whether one more fits, for each capacity (desks on site, remote
+lines by phone and video together, SPEC §12). It runs, row for row, against the domain's
 `fits` (tests/domain/test_capacity.py), and against the database's triggers on each engine
 and the services' reads (tests/test_capacity_rule.py)."""
 
@@ -24,6 +25,7 @@ class Existing:
     minutes: int
     status: str = "confirmed"
     hold: str = ""
+    mode: str = "on_site"
 
     def expiry(self, now: datetime) -> datetime | None:
         """The hold's expiry against `now` (an hour either side), or None."""
@@ -39,11 +41,35 @@ def at(minutes: int) -> datetime:
     return BASE + timedelta(minutes=minutes)
 
 
+@dataclass(frozen=True)
+class Seats:
+    """A unit's capacities."""
+
+    desks: int
+    lines: int = 0
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The booking asked: start and length in minutes after BASE, and its mode."""
+
+    start: int
+    minutes: int
+    mode: str = "on_site"
+
+
 def case(
-    desks: int, existing: list[Existing], new: tuple[int, int], fits: bool, why: str
+    desks: int,
+    existing: list[Existing],
+    new: tuple[int, int],
+    fits: bool,
+    why: str,
+    lines: int = 0,
+    mode: str = "on_site",
 ) -> pytest.ParameterSet:
-    """One row: `desks` seats, the bookings there, the one asked (start, minutes)."""
-    return pytest.param(desks, existing, new, fits, id=why)
+    """One row: `desks` desks and `lines` remote lines, the bookings there, the one asked
+    (start, minutes) in `mode`."""
+    return pytest.param(Seats(desks, lines), existing, Asked(*new, mode), fits, id=why)
 
 
 C, P = "confirmed", "pending"
@@ -85,5 +111,45 @@ CASES = [
         (45, 30),
         True,
         "lapsed holds never add up",
+    ),
+    # Two capacities (SPEC §12): each mode counts against its own.
+    case(1, [Existing(0, 60)], (0, 30), False, "no line: no phone appointment", 0, "phone"),
+    case(1, [Existing(0, 60)], (0, 30), True, "a desk taken leaves the line free", 1, "phone"),
+    case(1, [Existing(0, 60, mode="video")], (0, 30), True, "a line taken leaves the desk free", 1),
+    case(
+        1,
+        [Existing(0, 60, mode="video")],
+        (0, 30),
+        False,
+        "phone and video share the lines",
+        1,
+        "phone",
+    ),
+    case(
+        1,
+        [Existing(0, 60, mode="phone"), Existing(0, 60)],
+        (30, 30),
+        True,
+        "two lines, one taken, whatever the desks",
+        2,
+        "video",
+    ),
+    case(
+        2,
+        [Existing(0, 60, P, LIVE, "phone")],
+        (0, 30),
+        False,
+        "a live hold holds a line",
+        1,
+        "video",
+    ),
+    case(
+        1,
+        [Existing(0, 60, P, LAPSED, "phone")],
+        (0, 30),
+        True,
+        "a lapsed hold holds no line",
+        1,
+        "phone",
     ),
 ]

@@ -82,6 +82,7 @@ def cancel_by_citizen(reference: str, token: str, now: datetime | None = None) -
     check_changeable(booking, now, holds_too=True)
     held = booking.status == BookingStatus.PENDING
     booking.status = BookingStatus.CANCELLED_BY_CITIZEN
+    booking.video_room = ""  # a cancelled appointment loses its room
     booking.ics_sequence += 1
     booking.updated_at = now
     if not held:  # a hold never had an invitation to withdraw
@@ -99,7 +100,12 @@ def move_booking(
     begin_write()
     booking = _booking_for_change(reference, token)
     check_changeable(booking, now)
-    if slot_at(booking.unit, booking.reason, start, now, exclude_booking=booking.id) is None:
+    if (
+        slot_at(
+            booking.unit, booking.reason, start, now, exclude_booking=booking.id, mode=booking.mode
+        )
+        is None
+    ):
         raise SlotUnavailable()
     previous = booking.starts_at
     booking.starts_at = start
@@ -159,7 +165,7 @@ def expire_holds(now: datetime, unit_id: int | None = None) -> int:
     )
     if unit_id is not None:
         query = query.where(Booking.unit_id == unit_id)
-    result = run(query.values(status=BookingStatus.EXPIRED, updated_at=now))
+    result = run(query.values(status=BookingStatus.EXPIRED, video_room="", updated_at=now))
     expired = int(getattr(result, "rowcount", 0) or 0)
     if expired:
         touching(EVERY_UNIT if unit_id is None else unit_id)

@@ -27,11 +27,13 @@ from sqlalchemy import bindparam, insert, select
 
 from booking import clock
 from booking.database import begin_write, run
+from booking.domain.capacity import ON_SITE, PHONE
 from booking.errors import Conflict, Invalid, SlotUnavailable
 from booking.keys import purpose_key
 from booking.models import (
     Booking,
     BookingStatus,
+    Channel,
     Reason,
     SubmittedOnce,
     Unit,
@@ -40,6 +42,7 @@ from booking.services.bookings import mailbox
 from booking.services.bookings.contact import Contact, mailbox_key, parse_start, validate_contact
 from booking.services.bookings.once import Once, answered, claim, is_spent, summary
 from booking.services.bookings.predeclarations import seal_answers
+from booking.services.bookings.video import new_room
 from booking.services.bookings.writes import commit_or_unavailable, or_unavailable
 from booking.services.messages import notifications
 from booking.services.slots.cache import touching
@@ -47,6 +50,12 @@ from booking.services.slots.offered import slot_at
 from booking.services.units.reading import lock_unit, lock_unit_version
 from booking.tokens import hash_token, link_token
 from booking.urls import base_host
+
+PHONE_NEEDED = (
+    "Indiquez le numéro où l'unité vous appellera à l'heure du rendez-vous"
+    " (exemple : 06 12 34 56 78)."
+)
+CONTACT_NEEDED = "Indiquez un numéro de téléphone ou une adresse électronique de l'appelant."
 
 # No 0/O, 1/I/L: a reference read over the phone or copied by hand stays unambiguous.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -76,6 +85,10 @@ class BookingDetails:
     pre_declaration: Mapping[str, str] = field(default_factory=dict)
     # Asked to be discreet (SPEC §17): then the email may be left empty.
     discreet: bool = False
+    # How the visit takes place, and how it was booked (SPEC §12).
+    mode: str = ON_SITE
+    channel: str = Channel.ONLINE
+    booked_by_id: int | None = None  # the agent, for the staff's and invitations' bookings
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,8 @@ def book(
     earlier, spent = _earlier_answer(once, now)
     if earlier is not None:
         return earlier
+    if trusted and details.channel == Channel.ONLINE:
+        details = replace(details, channel=Channel.PARTNER_API)
     try:
         hold = None if trusted else _verification_hold(now)
         prepared = prepare_booking(unit, reason, details, now, hold)
@@ -175,7 +190,7 @@ def prepare_booking(
     start = parse_start(details.start)
     discreet = details.discreet or reason.discreet
     contact, sealed = _checked(unit, reason, details, now, discreet)
-    if slot_at(unit, reason, start, now) is None:
+    if slot_at(unit, reason, start, now, mode=details.mode) is None:
         raise SlotUnavailable()
     if not contact.email:
         hold = None  # nobody to confirm from an email: booked at once
@@ -196,6 +211,10 @@ def prepare_booking(
         "comment": contact.comment,
         "pre_declaration": sealed,
         "discreet": discreet,
+        "mode": details.mode,
+        "channel": details.channel,
+        "video_room": new_room(details.mode),
+        "booked_by_id": details.booked_by_id,
         "token_hash": hash_token(token),
         "ics_uid": uid,
         "ics_sequence": 0,
@@ -214,7 +233,7 @@ def insert_booking(unit: Unit, reason: Reason, prepared: Prepared, now: datetime
     checked again if it changed, the mailbox's limit, one INSERT that the database's
     capacity rule checks (its refusal: SlotUnavailable, rolled back), the email queued."""
     booking = prepared.booking
-    _lock_and_recheck(unit, reason, booking.starts_at, now)
+    _lock_and_recheck(unit, reason, booking.starts_at, now, booking.mode)
     notice, notice_json = _mailbox_notice(prepared, now)
     values = prepared.values
     booking.id = or_unavailable(lambda: cast(int, run(_INSERT_BOOKING, values).scalar()))
@@ -230,6 +249,7 @@ def _checked(
     wrong field of both."""
     errors: dict[str, str] = {}
     contact, sealed = None, ""
+    by_staff = details.channel == Channel.STAFF
     try:
         contact = validate_contact(
             details.name,
@@ -237,10 +257,15 @@ def _checked(
             details.phone,
             details.comment,
             unit.department,
-            email_optional=discreet,
+            email_optional=discreet or by_staff,
         )
     except Invalid as error:
         errors.update(error.fields)
+    if "phone" not in errors and not details.phone.strip():
+        if details.mode == PHONE:
+            errors["phone"] = PHONE_NEEDED
+        elif by_staff and not details.email.strip():
+            errors["phone"] = CONTACT_NEEDED
     try:
         today = now.astimezone(ZoneInfo(unit.timezone)).date()
         sealed = seal_answers(reason, details.pre_declaration, today)
@@ -251,12 +276,16 @@ def _checked(
     return contact, sealed
 
 
-def _lock_and_recheck(unit: Unit, reason: Reason, start: datetime, now: datetime) -> None:
+def _lock_and_recheck(
+    unit: Unit, reason: Reason, start: datetime, now: datetime, mode: str
+) -> None:
     """Under the unit's lock: check again, afresh, only if the unit changed since the check."""
     if lock_unit_version(unit.id) == unit.updated_at:
         return
     current = lock_unit(unit.id)
-    if current is None or not current.active or slot_at(current, reason, start, now) is None:
+    if current is None or not current.active:
+        raise SlotUnavailable()
+    if slot_at(current, reason, start, now, mode=mode) is None:
         raise SlotUnavailable()
 
 

@@ -46,7 +46,9 @@ def manage_page(
     # A unit closed for good, or a reason withdrawn, leaves cancelling only.
     if not (changeable and booking.unit.active and booking.reason.active):
         return ManagePage(booking, status, changeable, held, [])
-    found = week_slots(booking.unit, booking.reason, week, now, exclude_booking=booking.id)
+    found = week_slots(
+        booking.unit, booking.reason, week, now, exclude_booking=booking.id, mode=booking.mode
+    )
     others = [slot for slot in found.slots if slot.start != booking.starts_at]
     return ManagePage(
         booking, status, changeable, held, others, week, found.first_day, found.last_day

@@ -146,6 +146,7 @@ def summary(booking: Booking) -> dict[str, Any]:
         "status": booking.status,
         "unit_id": booking.unit.public_id,
         "motif": booking.reason_code,
+        "mode": booking.mode or "on_site",
         "start": booking.starts_at.astimezone(zone).isoformat(),
         "end": booking.ends_at.astimezone(zone).isoformat(),
         "discreet": booking.discreet,

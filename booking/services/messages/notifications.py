@@ -19,6 +19,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
 from booking.domain.calendar import (
     DISCREET_PRODUCT_ID,
@@ -27,10 +28,13 @@ from booking.domain.calendar import (
     calendar_file,
     invitation,
 )
+from booking.domain.capacity import ON_SITE, PHONE, VIDEO
+from booking.extensions import db
 from booking.formatting import day_fr, time_fr, when_fr
 from booking.keys import purpose_key
 from booking.mail import compose, enqueue_notice
 from booking.models import Booking, OutboxMessage, Unit
+from booking.services.bookings.video import OPENS_BEFORE, room_url
 from booking.tokens import confirmation_token, link_token, waitlist_token
 from booking.urls import external_url
 
@@ -109,6 +113,8 @@ class Notice:
     discreet: bool = False  # neutral sender, subject, body and invitation (SPEC §17)
     reason_code: str = ""  # to book the same reason again
     previous_start: datetime | None = None  # a move's old time
+    mode: str = ON_SITE  # on site, by phone (the unit calls `phone`), by video (SPEC §12)
+    phone: str = ""
 
     @classmethod
     def of(
@@ -153,6 +159,8 @@ class Notice:
             discreet=bool(booking.discreet or booking.reason.discreet),
             reason_code=booking.reason_code,
             previous_start=previous_start,
+            mode=booking.mode or ON_SITE,
+            phone=booking.phone if booking.mode == PHONE else "",
         )
 
     def to_json(self) -> str:
@@ -249,6 +257,10 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
         "deadline": when_fr(notice.deadline, unit.timezone) if notice.deadline else "",
         "limit": current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"],
         "leave_url": waitlist_url(notice.waitlist) if notice.waitlist else "",
+        "mode": notice.mode,
+        "call_number": notice.phone,
+        "room_url": room_of(notice) if notice.kind != "cancellation" else "",
+        "opens_minutes": int(OPENS_BEFORE.total_seconds() // 60),
     }
     short_when = f"{day_fr(notice.start, unit.timezone)} à {time_fr(notice.start, unit.timezone)}"
     joiner = " le " if notice.kind not in {"cancellation", "offer"} else " "
@@ -269,6 +281,15 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
         message_key=message_key,
         sender=config["MAIL_FROM_DISCREET"] if notice.discreet else config["MAIL_FROM"],
     )
+
+
+def room_of(notice: Notice) -> str:
+    """A video booking's room link as it stands when the email is written (a booking
+    cancelled meanwhile has none): read from the booking, never copied into the outbox."""
+    if notice.mode != VIDEO:
+        return ""
+    booking = db.session.scalar(select(Booking).where(Booking.ics_uid == notice.uid))
+    return room_url(booking) if booking is not None else ""
 
 
 def _manage_url(notice: Notice) -> str:
@@ -332,6 +353,15 @@ def appointment(notice: Notice) -> Appointment:
         if unit.phone:
             lines.append(f"Téléphone de l'unité : {unit.phone}")
         summary, location, organizer = f"Rendez-vous – {unit.name}", unit.address, unit.name
+    conference = ""
+    if notice.mode == PHONE:  # nowhere to go: the unit calls the number given
+        location = "Par téléphone : vous serez appelé(e) au numéro donné"
+        lines.insert(0, location)
+    elif notice.mode == VIDEO:
+        conference = room_of(notice)
+        location = "En visio"
+        if conference:
+            lines.insert(0, f"En visio (ouvert 15 minutes avant) : {conference}")
     sender = current_app.config["MAIL_FROM"]
     return Appointment(
         uid=notice.uid,
@@ -342,11 +372,12 @@ def appointment(notice: Notice) -> Appointment:
         summary=summary,
         description="\n".join(lines),
         location=location,
-        latitude=unit.latitude,
-        longitude=unit.longitude,
         organizer_email=parseaddr(sender)[1] or sender,
         organizer_name=organizer,
         attendee_email=notice.email,
         attendee_name=notice.name,
         stamp=notice.stamp,
+        conference=conference,
+        latitude=unit.latitude if notice.mode == ON_SITE else None,
+        longitude=unit.longitude if notice.mode == ON_SITE else None,
     )

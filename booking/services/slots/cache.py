@@ -1,6 +1,6 @@
 """Rendered answers of the slots endpoint, kept per process while nothing has changed.
 
-An answer depends on the unit's bookings, closures, hours and desks, and on the time. The
+An answer depends on the unit's bookings, closures, hours, desks and lines, and on the time. The
 database raises `units.changes` on any change to the first three (triggers, whatever code
 writes them) and staff edits touch `units.updated_at`; the time is taken to the minute. So
 one indexed row read tells whether a kept answer still holds. That read is made at most
@@ -74,7 +74,7 @@ class SlotAnswers:
 
 _unit = Unit.__table__.c
 # What tells whether a kept answer still holds: built once, run on every answer kept.
-_VERSION = select(_unit.id, _unit.changes, _unit.updated_at, _unit.desks).where(
+_VERSION = select(_unit.id, _unit.changes, _unit.updated_at, _unit.desks, _unit.remote_lines).where(
     _unit.public_id == bindparam("public_id"), _unit.active.is_(True)
 )
 
@@ -85,6 +85,7 @@ def cached_answer(
     days: tuple[date | None, date | None],
     now: datetime,
     render: Callable[[], tuple[int, tuple[Any, ...], bytes]],
+    mode: str = "on_site",
 ) -> bytes:
     """The kept answer if the unit has not changed since, else `render()`, which reads the
     unit with its version and returns (unit id, version, body): kept until the unit changes.
@@ -92,7 +93,7 @@ def cached_answer(
     A unit and dates never asked cost one statement (the render's); a kept answer older
     than a second costs the version's read, and the render's only if the unit changed."""
     answers: SlotAnswers = current_app.extensions["slot_answers"]
-    key = (public_id, motif, days, now.replace(second=0, microsecond=0))
+    key = (public_id, motif, mode, days, now.replace(second=0, microsecond=0))
     recent = answers.kept(key, fresh_enough=True)
     if recent is not None:
         return recent[2]

@@ -17,9 +17,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from booking import clock
+from booking.domain.capacity import DESKS, ON_SITE, VIDEO, draws_on
 from booking.domain.slots import Slot, SlotQuery, first_offered_slot, offered_slot_at, offered_slots
 from booking.domain.zones import local_today
-from booking.errors import ReasonNotFound, UnitNotFound
+from booking.errors import Invalid, ReasonNotFound, UnitNotFound
 from booking.extensions import db
 from booking.models import Reason, Unit
 from booking.services.reasons import ReasonTerms
@@ -115,6 +116,28 @@ def slot_query(
     )
 
 
+MODE_NAMES = {"on_site": "sur place, à l'unité", "phone": "par téléphone", "video": "en visio"}
+
+
+def offered_modes(unit: Unit, reason: Reason) -> list[str]:
+    """The modes a citizen may book this reason in at this unit: those the reason allows,
+    remote ones only where the unit has remote lines (and video where a provider is set)."""
+    remote = unit.remote_lines > 0
+    video = bool(current_app.config["VIDEO_ROOM_URL"])
+    return [
+        mode
+        for mode in reason.mode_list
+        if mode == ON_SITE or (remote and (mode != VIDEO or video))
+    ]
+
+
+def mode_refused(mode: str) -> Invalid:
+    """The error of a mode the reason does not allow (or that is no mode)."""
+    name = MODE_NAMES.get(mode)
+    message = f"Ce motif ne se traite pas {name}." if name else "Mode de rendez-vous inconnu."
+    return Invalid(message, {"mode": message})
+
+
 def _unit_days(
     public_id: str,
     motif: str,
@@ -122,24 +145,33 @@ def _unit_days(
     now: datetime,
     moved: int | None = None,
     reason_must_be_active: bool = True,
+    mode: str = ON_SITE,
 ) -> tuple[UnitDays, int]:
-    """One read of a unit and a reason; UnitNotFound or ReasonNotFound, else the read and
-    the reason's duration."""
-    found = read_unit_days(public_id, motif, span, now, moved or 0)
+    """One read of a unit and a reason in a mode; UnitNotFound, ReasonNotFound or (a mode
+    the reason does not allow) Invalid, else the read and the reason's duration."""
+    found = read_unit_days(public_id, motif, span, now, moved or 0, mode)
     if found is None:
         raise UnitNotFound()
     if found.duration is None or (reason_must_be_active and not found.reason_active):
         raise ReasonNotFound()
+    if mode not in found.reason_modes:
+        raise mode_refused(mode)
     return found, found.duration
 
 
 def answer_slots(
-    public_id: str, motif: str, days: tuple[date | None, date | None], now: datetime
+    public_id: str,
+    motif: str,
+    days: tuple[date | None, date | None],
+    now: datetime,
+    mode: str = ON_SITE,
 ) -> SlotsAnswer:
-    """The offered slots of an active unit for an active reason over local dates (default:
-    the unit's today .. horizon), from one statement: what the slots endpoint answers."""
+    """The offered slots of an active unit for an active reason in a mode over local dates
+    (default: the unit's today .. horizon), from one statement: what the slots endpoint
+    answers."""
     rules = policy()
-    found, duration = _unit_days(public_id, motif, covering(*days, now, rules), now)
+    span = covering(*days, now, rules)
+    found, duration = _unit_days(public_id, motif, span, now, mode=mode)
     query = slot_query(found.view, duration, found.busy, now, rules)
     slots = offered_slots(query, *days)
     return SlotsAnswer(
@@ -154,8 +186,10 @@ def unit_slots(
     last_day: date | None = None,
     now: datetime | None = None,
     exclude_booking: int | None = None,
+    mode: str = ON_SITE,
 ) -> UnitSlots:
-    """Offered slots of a unit for a reason, local dates first..last (default: the horizon).
+    """Offered slots of a unit for a reason in a mode, local dates first..last (default:
+    the horizon).
 
     An inverted period holds no date, and dates beyond the horizon hold no slot: both are
     answered with the slots they do hold. `exclude_booking` leaves one booking out of the
@@ -167,7 +201,7 @@ def unit_slots(
     first_day, last_day = first_day or today, last_day or horizon
     span = covering(first_day, last_day, now, rules)
     found, duration = _unit_days(
-        unit.public_id, reason.code, span, now, exclude_booking, reason_must_be_active=False
+        unit.public_id, reason.code, span, now, exclude_booking, False, mode
     )
     query = slot_query(found.view, duration, found.busy, now, rules)
     return UnitSlots(unit, reason, first_day, last_day, offered_slots(query, first_day, last_day))
@@ -179,6 +213,7 @@ def week_slots(
     week: int,
     now: datetime | None = None,
     exclude_booking: int | None = None,
+    mode: str = ON_SITE,
 ) -> UnitSlots:
     """Offered slots of the `week`-th week from the unit's today (0 = today and 6 days);
     `exclude_booking` as for `unit_slots`."""
@@ -188,7 +223,7 @@ def week_slots(
     last = min(first + timedelta(days=6), horizon)
     if first > horizon:
         return UnitSlots(unit, reason, first, first, [])
-    return unit_slots(unit, reason, first, last, now, exclude_booking)
+    return unit_slots(unit, reason, first, last, now, exclude_booking, mode)
 
 
 def slot_at(
@@ -197,48 +232,64 @@ def slot_at(
     start: datetime,
     now: datetime | None = None,
     exclude_booking: int | None = None,
+    mode: str = ON_SITE,
 ) -> Slot | None:
-    """The slot starting at `start` if the unit offers it now: one start checked, the
-    occupancy read for the visit's own span only."""
+    """The slot starting at `start` if the unit offers it now in `mode`: one start checked,
+    the occupancy read for the visit's own span only."""
     now = now or clock.now()
     span = (start, start + timedelta(minutes=reason.duration_minutes))
     found, duration = _unit_days(
-        unit.public_id, reason.code, span, now, exclude_booking, reason_must_be_active=False
+        unit.public_id, reason.code, span, now, exclude_booking, False, mode
     )
     return offered_slot_at(slot_query(found.view, duration, found.busy, now, policy()), start)
 
 
+def seats(unit: Unit, mode: str) -> int:
+    """The seats of the unit's capacity that `mode` draws on: desks, or remote lines."""
+    return unit.desks if draws_on(mode) == DESKS else unit.remote_lines
+
+
 def first_slots(
-    units: Sequence[Unit], reason: Reason, now: datetime | None = None
+    units: Sequence[Unit], reason: Reason, now: datetime | None = None, mode: str = ON_SITE
 ) -> dict[int, Slot | None]:
-    """The first offered slot of each unit for a reason (units loaded with their hours)."""
-    views = [
-        UnitView(unit.id, unit.department, unit.desks, weekly_hours(unit), scheduled_hours(unit))
-        for unit in units
-    ]
-    return _first_slots(views, reason, now, [view.id for view in views])
+    """The first offered slot of each unit for a reason in a mode (units loaded with their
+    hours); none in a mode the reason does not allow."""
+    views = [UnitView(unit.id, unit.department, seats(unit, mode), *_hours(unit)) for unit in units]
+    return _first_slots(views, reason, now, [view.id for view in views], mode)
 
 
-def all_first_slots(reason: Reason, now: datetime | None = None) -> dict[int, Slot | None]:
+def _hours(unit: Unit) -> tuple[Any, Any]:
+    """A loaded unit's weekly hours and the hours set from a later date."""
+    return weekly_hours(unit), scheduled_hours(unit)
+
+
+def all_first_slots(
+    reason: Reason, now: datetime | None = None, mode: str = ON_SITE
+) -> dict[int, Slot | None]:
     """The first offered slot of every active unit: plain rows, three reads in all."""
     hours = hours_by_unit()
-    rows = db.session.execute(
-        select(Unit.id, Unit.department, Unit.desks).where(Unit.active.is_(True))
-    )
+    column = Unit.desks if draws_on(mode) == DESKS else Unit.remote_lines
+    rows = db.session.execute(select(Unit.id, Unit.department, column).where(Unit.active.is_(True)))
     views = [
         UnitView(i, department, desks, *hours.get(i, ({}, None))) for i, department, desks in rows
     ]
-    return _first_slots(views, reason, now, None)
+    return _first_slots(views, reason, now, None, mode)
 
 
 def _first_slots(
-    views: list[UnitView], reason: Reason, now: datetime | None, unit_ids: list[int] | None
+    views: list[UnitView],
+    reason: Reason,
+    now: datetime | None,
+    unit_ids: list[int] | None,
+    mode: str = ON_SITE,
 ) -> dict[int, Slot | None]:
     """The first offered slot of each unit (`unit_ids`: whose busy spans to read, or None
     for every unit)."""
+    if mode not in reason.mode_list:
+        return {view.id: None for view in views}
     now = now or clock.now()
     rules = policy()
-    busy = read_busy(unit_ids, covering(None, None, now, rules), now)
+    busy = read_busy(unit_ids, covering(None, None, now, rules), now, mode)
     duration = reason.duration_minutes
     return {
         view.id: first_offered_slot(slot_query(view, duration, busy, now, rules)) for view in views

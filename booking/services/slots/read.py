@@ -36,10 +36,20 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.types import TypeEngine
 
 from booking.database import read_alone
+from booking.domain.capacity import DESKS, ON_SITE, draws_on
 from booking.domain.hours import Range, WeeklyHours
 from booking.domain.instants import Interval
 from booking.extensions import db
-from booking.models import Booking, Closure, OpeningRange, Reason, Unit, UTCDateTime, holding_seat
+from booking.models import (
+    Booking,
+    Closure,
+    OpeningRange,
+    Reason,
+    Unit,
+    UTCDateTime,
+    drawing_on,
+    holding_seat,
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,7 @@ class UnitView:
 
     id: int
     department: str
-    desks: int
+    desks: int  # the seats of the capacity asked: desks on site, remote lines otherwise
     hours: WeeklyHours
     later: tuple[date, WeeklyHours] | None = None  # hours set from a later date on
 
@@ -71,14 +81,21 @@ class UnitDays:
     duration: int | None  # the reason's duration; None when no reason has the code
     reason_active: bool
     busy: Busy
+    reason_modes: tuple[str, ...] = (ON_SITE,)  # the modes the reason allows
 
 
 def read_unit_days(
-    public_id: str, motif: str, span: tuple[datetime, datetime], now: datetime, moved: int = 0
+    public_id: str,
+    motif: str,
+    span: tuple[datetime, datetime],
+    now: datetime,
+    moved: int = 0,
+    mode: str = ON_SITE,
 ) -> UnitDays | None:
     """The active unit `public_id` with the reason `motif`, its closures and the bookings
-    holding a seat at `now` that meet `span` (but the booking `moved`); None when no active
-    unit has that identifier."""
+    holding a seat at `now` of the capacity `mode` draws on that meet `span` (but the
+    booking `moved`); None when no active unit has that identifier."""
+    drawn = draws_on(mode)
     rows = read_alone(
         _UNIT_DAYS,
         {
@@ -88,6 +105,7 @@ def read_unit_days(
             "end": max(span),
             "now": now,
             "moved": moved,
+            "capacity": drawn,
         },
     )
     unit = next((row for row in rows if row.kind == _UNIT), None)
@@ -111,22 +129,27 @@ def read_unit_days(
     scheduled = None
     if later_from is not None:
         scheduled = (later_from, {day: sorted(ranges) for day, ranges in sorted(later.items())})
+    seats = unit.desks if drawn == DESKS else unit.remote_lines
     return UnitDays(
-        view=UnitView(unit.unit_id, unit.department, unit.desks, ordered, scheduled),
+        view=UnitView(unit.unit_id, unit.department, seats, ordered, scheduled),
         timezone=unit.timezone,
-        version=(unit.changes, unit.updated_at, unit.desks),
+        version=(unit.changes, unit.updated_at, unit.desks, unit.remote_lines),
         duration=unit.duration,
         reason_active=bool(unit.reason_active),
         busy=busy,
+        reason_modes=tuple((unit.reason_modes or ON_SITE).split(",")),
     )
 
 
 def read_busy(
-    unit_ids: Sequence[int] | None, span: tuple[datetime, datetime], now: datetime
+    unit_ids: Sequence[int] | None,
+    span: tuple[datetime, datetime],
+    now: datetime,
+    mode: str = ON_SITE,
 ) -> Busy:
-    """The closures and the bookings holding a seat at `now` meeting `span`, of some units
-    (of every unit when `unit_ids` is None)."""
-    params = {"start": span[0], "end": max(span), "now": now}
+    """The closures and the bookings holding a seat at `now` of the capacity `mode` draws
+    on meeting `span`, of some units (of every unit when `unit_ids` is None)."""
+    params = {"start": span[0], "end": max(span), "now": now, "capacity": draws_on(mode)}
     if unit_ids is None:
         rows = db.session.execute(_EVERY_UNIT_BUSY, params).all()
     else:
@@ -147,12 +170,14 @@ _UNIT, _HOURS, _CLOSURE, _BOOKING = range(4)
 _COLUMNS: dict[str, TypeEngine[Any]] = {
     "unit_id": Integer(),
     "desks": Integer(),
+    "remote_lines": Integer(),
     "changes": Integer(),
     "department": String(),
     "timezone": String(),
     "updated_at": UTCDateTime(),
     "duration": Integer(),
     "reason_active": Boolean(),
+    "reason_modes": String(),
     "weekday": Integer(),
     "start_minute": Integer(),
     "end_minute": Integer(),
@@ -183,12 +208,14 @@ _UNIT_DAYS = union_all(
         _UNIT,
         unit_id=_units.id,
         desks=_units.desks,
+        remote_lines=_units.remote_lines,
         changes=_units.changes,
         department=_units.department,
         timezone=_units.timezone,
         updated_at=_units.updated_at,
         duration=_reasons.duration_minutes,
         reason_active=_reasons.active,
+        reason_modes=_reasons.modes,
     )
     .select_from(Unit.__table__.outerjoin(Reason.__table__, _reasons.code == bindparam("motif")))
     .where(*_asked_unit),
@@ -207,6 +234,7 @@ _UNIT_DAYS = union_all(
         _bookings.ends_at > _start,
         _bookings.starts_at < _end,
         holding_seat(),
+        drawing_on(),
         _bookings.id != bindparam("moved"),
     ),
 )
@@ -230,6 +258,7 @@ def _busy_statement(some_units: bool) -> Any:
             _bookings.ends_at > _start,
             _bookings.starts_at < _end,
             holding_seat(),
+            drawing_on(),
             *of(_bookings.unit_id),
         ),
     )

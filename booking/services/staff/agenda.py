@@ -25,6 +25,7 @@ from booking.models import (
     Booking,
     BookingStatus,
     CalendarFeed,
+    Channel,
     StaffUser,
     Unit,
 )
@@ -43,6 +44,15 @@ STATUS_LABELS: dict[str, str] = {
     BookingStatus.CANCELLED_BY_UNIT: "annulé par l'unité",
     BookingStatus.PENDING: "à confirmer par courriel",
     BookingStatus.EXPIRED: "non confirmé à temps",
+}
+# How the desk names each mode and channel (SPEC §12).
+MODE_LABELS = {"on_site": "à l'unité", "phone": "par téléphone", "video": "en visio"}
+CHANNEL_LABELS: dict[str, str] = {
+    Channel.ONLINE: "en ligne",
+    Channel.STAFF: "par un agent",
+    Channel.INVITATION: "lien d'invitation",
+    Channel.PARTNER_API: "service partenaire",
+    Channel.WAITLIST: "liste d'attente",
 }
 FEED_PAST_DAYS = 7
 FEED_FUTURE_DAYS = 60
@@ -83,6 +93,15 @@ def day_agenda(unit: Unit, day: date) -> DayAgenda:
         )
     )
     return DayAgenda(unit, day, bookings, dict(Counter(b.status for b in bookings)))
+
+
+def agents_of(bookings: list[Booking]) -> dict[int, str]:
+    """The email of each agent who booked some of these bookings, by id."""
+    ids = {b.booked_by_id for b in bookings if b.booked_by_id is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(StaffUser.id, StaffUser.email).where(StaffUser.id.in_(ids)))
+    return {staff_id: email for staff_id, email in rows}
 
 
 def _booking_of(unit: Unit, reference: str) -> Booking:
@@ -156,6 +175,7 @@ def cancel_for_unit(actor: StaffUser | None, booking: Booking, reason: str) -> N
         raise NotChangeable("Ce rendez-vous n'est plus confirmé.")
     before = booking.status
     booking.status = BookingStatus.CANCELLED_BY_UNIT
+    booking.video_room = ""  # a cancelled appointment loses its room
     booking.cancel_reason = reason
     booking.ics_sequence += 1
     booking.updated_at = clock.now()
@@ -194,6 +214,8 @@ def agenda_csv(agenda: DayAgenda) -> bytes:
             "commentaire",
             "statut",
             "reference",
+            "mode",
+            "canal",
         ]
     )
     zone = agenda.unit.timezone
@@ -208,6 +230,8 @@ def agenda_csv(agenda: DayAgenda) -> bytes:
             booking.comment,
             STATUS_LABELS[booking.status],
             booking.reference,
+            MODE_LABELS.get(booking.mode, booking.mode),
+            CHANNEL_LABELS.get(booking.channel, booking.channel),
         ]
         writer.writerow([spreadsheet_safe(cell) for cell in cells])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

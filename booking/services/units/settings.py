@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from booking import clock
 from booking.database import begin_write, fresh
 from booking.db_rules import refusal
+from booking.domain.capacity import DESKS, draws_on
 from booking.domain.hours import HoursError, WeeklyHours, normalise_hours
 from booking.domain.instants import Interval
 from booking.domain.occupancy import over_capacity
@@ -255,9 +256,10 @@ def _no_longer_fitting(
     """The visits still to come that new hours (from `effective` on) and desks leave out,
     each with the reason they are told, in date order; visits in progress keep their desk
     (they cannot be cancelled)."""
-    started = [b for b in active if b.starts_at <= now]
     outside = _outside(unit, active, hours, now, effective)
-    kept = [b for b in active if b not in outside]
+    # Desks seat the visits on site only; phone and video draw on the remote lines.
+    kept = [b for b in active if b not in outside and draws_on(b.mode) == DESKS]
+    started = [b for b in kept if b.starts_at <= now]
     over = over_capacity([Interval(b.starts_at, b.ends_at) for b in kept], desks)
     if any(index < len(started) for index in over):
         raise Conflict(

@@ -5,6 +5,7 @@ offered to the next person."""
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -13,6 +14,7 @@ from booking import clock
 from booking.database import begin_write, fresh
 from booking.errors import WrongLink
 from booking.extensions import db
+from booking.keys import purpose_key
 from booking.metrics import WAITLIST
 from booking.models import (
     Booking,
@@ -26,7 +28,7 @@ from booking.models import (
     waitlist_units,
 )
 from booking.services.slots.cache import touching
-from booking.tokens import same_hash
+from booking.tokens import same_hash, waitlist_token
 
 OPEN = (EntryStatus.UNCONFIRMED, EntryStatus.WAITING)
 
@@ -34,16 +36,33 @@ OPEN = (EntryStatus.UNCONFIRMED, EntryStatus.WAITING)
 OPEN = (EntryStatus.UNCONFIRMED, EntryStatus.WAITING)
 
 
-def find_entry(reference: str, token: str, lock: bool = False) -> WaitlistEntry:
+def find_entry(
+    reference: str, token: str, lock: bool = False, leaving: bool = False
+) -> WaitlistEntry:
     """The entry of a link; WrongLink for any wrong part (they answer alike). With `lock`,
-    its row is locked until commit (an offer being made for it waits, then sees the change)."""
+    its row is locked until commit (an offer being made for it waits, then sees the change).
+    With `leaving`, the secret of the link that only leaves (`leave_token`) opens it too."""
     query = select(WaitlistEntry).where(WaitlistEntry.reference == reference.strip().upper()[:12])
     entry: WaitlistEntry | None = db.session.scalar(
         fresh(query.with_for_update()) if lock else query
     )
-    if entry is None or not token or not same_hash(entry.token_hash, token):
+    if entry is None or not token:
+        raise WrongLink()
+    if not same_hash(entry.token_hash, token) and not (leaving and is_leave_token(entry, token)):
         raise WrongLink()
     return entry
+
+
+def leave_token(reference: str) -> str:
+    """The secret of an entry's link that shows it and leaves the list, but cannot confirm
+    the address: what an API request is answered (whoever typed the address must not be
+    able to confirm it), derived again when needed."""
+    return waitlist_token(f"leave:{reference}", purpose_key("waitlist"))
+
+
+def is_leave_token(entry: WaitlistEntry, token: str) -> bool:
+    """Whether `token` is the entry's leave-only secret."""
+    return hmac.compare_digest(leave_token(entry.reference), token)
 
 
 def confirm_entry(reference: str, token: str, now: datetime | None = None) -> WaitlistEntry:
@@ -64,7 +83,7 @@ def leave(reference: str, token: str, now: datetime | None = None) -> WaitlistEn
     begin_write()
     # Locks in the order the runner takes them (the open offer, its unit, then the entry),
     # so that leaving and offering queue on each other and never deadlock.
-    entry_id = find_entry(reference, token).id
+    entry_id = find_entry(reference, token, leaving=True).id
     offer = db.session.scalar(
         fresh(
             select(WaitlistOffer)
@@ -74,7 +93,7 @@ def leave(reference: str, token: str, now: datetime | None = None) -> WaitlistEn
     )
     if offer is not None:
         db.session.execute(select(Unit.id).where(Unit.id == offer.unit_id).with_for_update())
-    entry = find_entry(reference, token, lock=True)
+    entry = find_entry(reference, token, lock=True, leaving=True)
     withdrawn = False
     if entry.status in OPEN:
         entry.status, entry.updated_at = EntryStatus.LEFT, now
@@ -100,7 +119,7 @@ def _withdraw_open_offer(entry_id: int, now: datetime) -> bool:
     db.session.execute(
         update(Booking)
         .where(Booking.id == offer.booking_id, Booking.status == BookingStatus.PENDING)
-        .values(status=BookingStatus.CANCELLED_BY_CITIZEN, updated_at=now)
+        .values(status=BookingStatus.CANCELLED_BY_CITIZEN, video_room="", updated_at=now)
     )
     touching(offer.unit_id)
     return True

@@ -20,16 +20,18 @@ from sqlalchemy import delete, func, select
 
 from booking import clock
 from booking.database import begin_write
-from booking.errors import Conflict, Invalid
+from booking.domain.capacity import ON_SITE, PHONE
+from booking.errors import Conflict, Invalid, LimitReached
 from booking.extensions import db
 from booking.keys import purpose_key
 from booking.models import EntryStatus, Reason, Unit, WaitlistEntry
 from booking.services.bookings.contact import Contact, mailbox_key, validate_contact
 from booking.services.bookings.mailbox import MAILBOX_LOCK
+from booking.services.bookings.make import PHONE_NEEDED
 from booking.services.messages import waitlist_notices
 from booking.services.places.nearby import nearest, unit_point
-from booking.services.slots.offered import booking_window
-from booking.services.waitlist.offers import SlotsOfRun, matching
+from booking.services.slots.offered import booking_window, mode_refused
+from booking.services.waitlist.offers import SlotsOfRun, Wish, matching
 from booking.tokens import hash_token, waitlist_token
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -47,6 +49,9 @@ class WaitRequest:
     weekdays: frozenset[int]  # 0 (Monday) … 6
     parts: frozenset[str]  # "am", "pm"
     until: date | None = None  # the horizon's last day when None
+    since: date | None = None  # today when None
+    mode: str = ON_SITE
+    phone: str = ""  # the number to call, for `phone`
 
 
 @dataclass(frozen=True)
@@ -55,9 +60,7 @@ class _Checked:
 
     contact: Contact
     units: list[Unit]
-    weekdays: str  # "014": Monday, Tuesday, Friday
-    parts: str  # "am", "pm" or "ampm"
-    until: date
+    wish: Wish
 
 
 class SlotsFree(Conflict):
@@ -70,20 +73,31 @@ class SlotsFree(Conflict):
     )
 
 
-def join(reason: Reason, asked: WaitRequest, now: datetime | None = None) -> None:
+@dataclass(frozen=True)
+class Joined:
+    """The entry a request made: its reference (the `id` partners are answered), whether it
+    waits (a partner's) or awaits its confirmation from the email."""
+
+    reference: str
+    status: str
+
+
+def join(
+    reason: Reason, asked: WaitRequest, now: datetime | None = None, trusted: bool = False
+) -> Joined:
     """Put a person on the list, unconfirmed, and send the confirmation email; Invalid names
-    each wrong field (`name`, `email`, `units`, `weekdays`, `parts`, `until`), SlotsFree
-    says to book instead. Over the cap, the email says so instead (the page says the
-    same)."""
+    each wrong field (`name`, `email`, `phone`, `units`, `weekdays`, `parts`, `since`,
+    `until`, `mode`), SlotsFree says to book instead. Over the cap, the email says so
+    instead (the answer is the same). A `trusted` partner's entry waits at once, or is
+    refused at the cap (LimitReached), as its bookings are."""
     now = now or clock.now()
-    checked = _check(asked, now)
-    units, weekdays, parts, until = checked.units, checked.weekdays, checked.parts, checked.until
-    if any(matching(unit, reason, weekdays, parts, until, SlotsOfRun(now)) for unit in units):
+    checked = _check(reason, asked, now)
+    if any(matching(unit, reason, checked.wish, SlotsOfRun(now)) for unit in checked.units):
         raise SlotsFree()
-    _write_entry(reason, checked, now)
+    return _write_entry(reason, checked, now, trusted)
 
 
-def _check(asked: WaitRequest, now: datetime) -> _Checked:
+def _check(reason: Reason, asked: WaitRequest, now: datetime) -> _Checked:
     """The request checked: one Invalid names every wrong field."""
     units = _units(asked.units)
     first = units[0] if units else None
@@ -91,12 +105,11 @@ def _check(asked: WaitRequest, now: datetime) -> _Checked:
     contact = None
     try:
         contact = validate_contact(
-            asked.name, asked.email, "", "", first.department if first else ""
+            asked.name, asked.email, asked.phone, "", first.department if first else ""
         )
     except Invalid as error:
         errors.update(error.fields)
-    if not units:
-        errors["units"] = "Choisissez au moins une unité."
+    errors.update(_how_errors(reason, asked, units, errors))
     weekdays = "".join(str(day) for day in sorted(asked.weekdays) if 0 <= day <= 6)
     if not weekdays:
         errors["weekdays"] = "Choisissez au moins un jour de la semaine."
@@ -104,17 +117,46 @@ def _check(asked: WaitRequest, now: datetime) -> _Checked:
     if not parts:
         errors["parts"] = "Choisissez le matin, l'après-midi, ou les deux."
     today, horizon = _window(first, now)
-    if asked.until is not None and asked.until < today:
-        errors["until"] = "Choisissez une date à venir."
+    errors.update(_days_errors(asked, today, horizon))
     if contact is None or errors:
         raise Invalid(fields=errors)
     until = min(asked.until or horizon, horizon)
-    return _Checked(contact, units, weekdays, parts, until)
+    since = asked.since if asked.since is not None and asked.since > today else None
+    return _Checked(contact, units, Wish(weekdays, parts, until, since, asked.mode))
 
 
-def _write_entry(reason: Reason, checked: _Checked, now: datetime) -> None:
-    """The entry, unconfirmed, and the email to confirm it; or, over the cap, the email
-    that says so."""
+def _how_errors(
+    reason: Reason, asked: WaitRequest, units: list[Unit], found: dict[str, str]
+) -> dict[str, str]:
+    """What is wrong with the units, the mode and its number (`found`: the contact's)."""
+    errors = {}
+    if not units:
+        errors["units"] = "Choisissez au moins une unité."
+    if asked.mode not in reason.mode_list:
+        errors["mode"] = mode_refused(asked.mode).message
+    elif asked.mode != ON_SITE and units and not any(u.remote_lines for u in units):
+        errors["mode"] = "Ces unités ne donnent pas de rendez-vous à distance."
+    if asked.mode == PHONE and not asked.phone.strip() and "phone" not in found:
+        errors["phone"] = PHONE_NEEDED
+    return errors
+
+
+def _days_errors(asked: WaitRequest, today: date, horizon: date) -> dict[str, str]:
+    """What is wrong with the first and last days."""
+    errors = {}
+    if asked.until is not None and asked.until < today:
+        errors["until"] = "Choisissez une date à venir."
+    if asked.since is not None and asked.until is not None and asked.since > asked.until:
+        errors["since"] = "Le premier jour doit précéder le dernier."
+    elif asked.since is not None and asked.since > horizon:
+        errors["since"] = "Choisissez un premier jour dans les semaines que l'on peut réserver."
+    return errors
+
+
+def _write_entry(reason: Reason, checked: _Checked, now: datetime, trusted: bool) -> Joined:
+    """The entry, unconfirmed, and the email to confirm it (a partner's waits at once); or,
+    over the cap, the email that says so, with an entry that will never be confirmed (the
+    answer does not tell them apart; it is deleted with the unconfirmed a day later)."""
     contact = checked.contact
     key = mailbox_key(contact.email)
     begin_write()
@@ -132,21 +174,26 @@ def _write_entry(reason: Reason, checked: _Checked, now: datetime) -> None:
             WaitlistEntry.email_key == key, WaitlistEntry.status == EntryStatus.WAITING
         )
     )
-    if (count or 0) >= current_app.config["WAITLIST_MAX_PER_EMAIL"]:
-        waitlist_notices.waitlist_full(contact.name, contact.email)
-        db.session.commit()
-        return
+    full = (count or 0) >= current_app.config["WAITLIST_MAX_PER_EMAIL"]
+    if full and trusted:
+        db.session.rollback()
+        raise LimitReached("Cette adresse attend déjà dans autant de listes que permis.")
     reference = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+    wish = checked.wish
     entry = WaitlistEntry(
         reference=reference,
         reason_code=reason.code,
         name=contact.name,
         email=contact.email,
         email_key=key,
-        weekdays=checked.weekdays,
-        parts=checked.parts,
-        until=checked.until,
-        status=EntryStatus.UNCONFIRMED,
+        phone=contact.phone,
+        weekdays=wish.weekdays,
+        parts=wish.parts,
+        until=wish.until,
+        since=wish.since,
+        mode=wish.mode,
+        status=EntryStatus.WAITING if trusted else EntryStatus.UNCONFIRMED,
+        confirmed_at=now if trusted else None,
         token_hash=hash_token(waitlist_token(reference, purpose_key("waitlist"))),
         created_at=now,
         updated_at=now,
@@ -154,8 +201,12 @@ def _write_entry(reason: Reason, checked: _Checked, now: datetime) -> None:
     entry.units = checked.units
     db.session.add(entry)
     db.session.flush()
-    waitlist_notices.waitlist_confirm(entry, reason)
+    if full:
+        waitlist_notices.waitlist_full(contact.name, contact.email)
+    elif not trusted:
+        waitlist_notices.waitlist_confirm(entry, reason)
     db.session.commit()
+    return Joined(reference, entry.status)
 
 
 def _units(public_ids: Iterable[str]) -> list[Unit]:

@@ -10,6 +10,7 @@ the same entry.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,14 +20,16 @@ from sqlalchemy.exc import IntegrityError
 
 from booking import clock
 from booking.database import begin_write
+from booking.domain.capacity import ON_SITE
 from booking.domain.holds import hold_until, is_night
 from booking.domain.slots import Slot
-from booking.errors import ServiceError, SlotUnavailable
+from booking.errors import Invalid, ServiceError, SlotUnavailable
 from booking.extensions import db
 from booking.metrics import WAITLIST
 from booking.models import (
     Booking,
     BookingStatus,
+    Channel,
     EntryStatus,
     OfferStatus,
     Reason,
@@ -75,13 +78,17 @@ class SlotsOfRun:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
-        self.known: dict[tuple[int, str], list[Slot]] = {}
+        self.known: dict[tuple[int, str, str], list[Slot]] = {}
 
-    def of(self, unit: Unit, reason: Reason) -> list[Slot]:
-        """The unit's slots for the reason, over the whole horizon."""
-        key = (unit.id, reason.code)
+    def of(self, unit: Unit, reason: Reason, mode: str = ON_SITE) -> list[Slot]:
+        """The unit's slots for the reason in a mode, over the whole horizon (none in a mode
+        the reason no longer allows)."""
+        key = (unit.id, reason.code, mode)
         if key not in self.known:
-            self.known[key] = unit_slots(unit, reason, now=self.now).slots
+            try:
+                self.known[key] = unit_slots(unit, reason, now=self.now, mode=mode).slots
+            except Invalid:
+                self.known[key] = []
         return self.known[key]
 
     def forget(self, unit_id: int) -> None:
@@ -89,18 +96,36 @@ class SlotsOfRun:
         self.known = {key: value for key, value in self.known.items() if key[0] != unit_id}
 
 
-def matching(
-    unit: Unit, reason: Reason, weekdays: str, parts: str, until: date, slots: SlotsOfRun
-) -> list[datetime]:
-    """The starts (UTC) of the unit's offered slots on the days and parts of day that suit,
-    up to the last day."""
+@dataclass(frozen=True)
+class Wish:
+    """What suits a waiting person: days of the week ("014"), parts of day ("am", "pm",
+    "ampm"), the first and last days, the mode."""
+
+    weekdays: str
+    parts: str
+    until: date
+    since: date | None = None
+    mode: str = ON_SITE
+
+    @classmethod
+    def of(cls, entry: WaitlistEntry) -> Wish:
+        """An entry's wish."""
+        return cls(entry.weekdays, entry.parts, entry.until, entry.since, entry.mode)
+
+
+def matching(unit: Unit, reason: Reason, wish: Wish, slots: SlotsOfRun) -> list[datetime]:
+    """The starts (UTC) of the unit's offered slots in the mode wished, on the days and
+    parts of day that suit, from the first day to the last."""
     if not unit.active:
         return []
     zone, found = ZoneInfo(unit.timezone), []
-    for slot in slots.of(unit, reason):
+    weekdays, parts = wish.weekdays, wish.parts
+    for slot in slots.of(unit, reason, wish.mode):
         local = slot.start.astimezone(zone)
-        if local.date() > until:
+        if local.date() > wish.until:
             break
+        if wish.since is not None and local.date() < wish.since:
+            continue
         part = "am" if local.hour * 60 + local.minute < NOON else "pm"
         if str(local.weekday()) in weekdays and part in parts:
             found.append(slot.start.astimezone(UTC))
@@ -126,12 +151,19 @@ def _offer_one(entry: WaitlistEntry, now: datetime, slots: SlotsOfRun) -> int:
     candidates = sorted(
         (start, unit.id, unit)
         for unit in entry.units
-        for start in matching(unit, reason, entry.weekdays, entry.parts, entry.until, slots)
+        for start in matching(unit, reason, Wish.of(entry), slots)
         if (unit.id, start) not in offered
     )
     minutes = current_app.config["WAITLIST_OFFER_MINUTES"]
     for start, _, unit in candidates:
-        details = BookingDetails(start=start.isoformat(), name=entry.name, email=entry.email)
+        details = BookingDetails(
+            start=start.isoformat(),
+            name=entry.name,
+            email=entry.email,
+            phone=entry.phone,
+            mode=entry.mode,
+            channel=Channel.WAITLIST,
+        )
         zone = ZoneInfo(unit.timezone)
         hold = Hold(hold_until(now, zone, minutes), "offer", entry.reference)
         try:

@@ -12,9 +12,10 @@ from flask_login import current_user, login_required
 from booking.errors import ServiceError
 from booking.logs import security_event
 from booking.metrics import CANCELLATIONS
+from booking.services.bookings import video
 from booking.services.bookings.predeclarations import read_for_unit_staff
 from booking.services.staff import agenda as agenda_service
-from booking.services.staff.agenda import STATUS_LABELS
+from booking.services.staff.agenda import CHANNEL_LABELS, MODE_LABELS, STATUS_LABELS
 from booking.services.waitlist.entries import waiting_for
 from booking.web.security import keep_private
 from booking.web.staff.blueprint import back_to_agenda, bp, day_asked, staff_unit
@@ -38,6 +39,10 @@ def agenda(public_id: str) -> ResponseReturnValue:
         following=day + timedelta(days=1),
         next_monday=_next_monday(agenda_service.unit_today(unit)),
         labels=STATUS_LABELS,
+        modes=MODE_LABELS,
+        channels=CHANNEL_LABELS,
+        rooms={b.id: video.room_url(b) for b in agenda.bookings if b.mode == "video"},
+        agents=agenda_service.agents_of(agenda.bookings),
         has_feed=agenda_service.has_feed(unit),
     )
     return keep_private(make_response(page))  # it shows what citizens pre-declared
