@@ -100,6 +100,18 @@ class SlotUnavailable(Conflict):
     default_message = "Ce créneau n'est plus disponible : choisissez-en un autre."
 
 
+class ModeUnavailable(Conflict):
+    """The reason is not held in this mode (SPEC §12), or not at these units."""
+
+    code = "mode_unavailable"
+
+
+class DatesUnavailable(Conflict):
+    """The days asked cannot be waited for (past, or beyond the horizon)."""
+
+    code = "dates_unavailable"
+
+
 class LimitReached(Conflict):
     """The email already holds as many upcoming bookings as allowed."""
 

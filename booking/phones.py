@@ -79,6 +79,15 @@ def display_phone(text: str, department: str = "") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def spoken_phone(text: str) -> str:
+    """A stored number as a French reader dials it (`06 12 34 56 78`, `+262 …` overseas
+    seen from elsewhere is kept national too); the text itself when it is not a number."""
+    number = parse_phone(text)
+    if number is None:
+        return text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
 def e164(text: str, department: str = "") -> str | None:
     """`+33450405930` style, or None when the number is not valid."""
     number = parse_phone(text, department)

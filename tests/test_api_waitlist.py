@@ -161,9 +161,6 @@ def test_a_partner_waits_at_once_and_is_offered_a_freed_slot_by_email(
         ({"mode": "fax"}, "mode"),
         ({"mode": "phone"}, "phone"),
         ({"email": "pas-une-adresse"}, "email"),
-        ({"motif": "remise_arme"}, "mode"),
-        ({"from": "2026-11-27"}, "since"),
-        ({"unit_ids": ["NULLE-PART"]}, "units"),
         ({"extra": 1}, "extra"),
     ],
 )
@@ -172,6 +169,31 @@ def test_wrong_requests_are_refused_in_french_and_write_nothing(
 ) -> None:
     answer = client.post("/api/v1/waitlist", json=request(**change))
     assert answer.status_code == 422, answer.json
+    assert field in answer.json["fields"], answer.json
+    with app.app_context():
+        assert db.session.scalar(select(WaitlistEntry.id)) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "field"),
+    [
+        ({"motif": "remise_arme"}, 409, "mode"),  # not held by video
+        ({"from": "2026-11-27"}, 409, "from"),  # after `to`
+        ({"to": "2026-11-01"}, 409, "to"),  # past
+        ({"from": "2027-06-01", "to": "2027-06-02"}, 409, "from"),  # beyond the horizon
+        ({"unit_ids": ["NULLE-PART"]}, 404, "unit_ids"),
+    ],
+)
+def test_what_the_document_cannot_rule_out_is_a_business_answer(
+    app: Flask,
+    client: FlaskClient,
+    taken: Booking,
+    change: dict[str, Any],
+    status: int,
+    field: str,
+) -> None:
+    answer = client.post("/api/v1/waitlist", json=request(**change))
+    assert answer.status_code == status, answer.json
     assert field in answer.json["fields"], answer.json
     with app.app_context():
         assert db.session.scalar(select(WaitlistEntry.id)) is None

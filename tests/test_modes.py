@@ -117,10 +117,11 @@ def test_a_mode_the_reason_does_not_allow_is_refused_in_french(
     app: Flask, client: FlaskClient, unit: Unit
 ) -> None:
     answer = client.get("/api/v1/units/ORNEX/slots?motif=remise_arme&mode=video")
-    assert answer.status_code == 422
+    assert answer.status_code == 409  # a business answer: the document allows the pair
+    assert answer.json["error"] == "mode_unavailable"
     assert answer.json["fields"]["mode"] == "Ce motif ne se traite pas en visio."
     booked = client.post("/api/v1/bookings", json=body(motif="remise_arme"))
-    assert booked.status_code == 422
+    assert booked.status_code == 409
     assert "mode" in booked.json["fields"]
     unknown = client.get("/api/v1/units/ORNEX/slots?motif=signalement&mode=fax")
     assert unknown.status_code == 422
@@ -154,7 +155,7 @@ def test_a_phone_appointment_says_the_unit_calls_and_gives_no_address(
     assert the_booking(app, answer.json["reference"]).phone == "+33612345678"
     message = rendered(app, emails(app)[0])
     text = text_of(message)
-    assert "L'unité vous appellera à l'heure du rendez-vous au +33612345678" in text
+    assert "L'unité vous appellera à l'heure du rendez-vous au 06 12 34 56 78" in text
     assert "124 Rue de Béjoud" not in text  # nowhere to go
     calendar = ics_of(message)
     event = calendar.walk("VEVENT")[0]

@@ -14,7 +14,14 @@ from pydantic import BaseModel, ValidationError
 
 from booking import clock
 from booking.domain.slots import Slot
-from booking.errors import Invalid, ReasonNotFound
+from booking.errors import (
+    DatesUnavailable,
+    Invalid,
+    ModeUnavailable,
+    ReasonNotFound,
+    ServiceError,
+    UnitNotFound,
+)
 from booking.extensions import limiter
 from booking.metrics import BOOKINGS, CANCELLATIONS
 from booking.models import ApiKey, Reason
@@ -252,11 +259,29 @@ def join_waitlist() -> ResponseReturnValue:
         mode=body.mode,
         phone=body.phone,
     )
-    joined = join(get_reason(body.motif), asked, trusted=partner is not None)
+    try:
+        joined = join(get_reason(body.motif), asked, trusted=partner is not None)
+    except Invalid as error:
+        raise _business(error) from None
     token = leave_token(joined.reference)
     url = external_url("waitlist.show", reference=joined.reference, token=token)
     out = {"id": joined.reference, "status": joined.status, "leave_url": url}
     return answer(WaitlistOut.model_validate(out), 201)
+
+
+def _business(error: Invalid) -> ServiceError:
+    """A waiting-list refusal as the API says it: what the document cannot rule out (units
+    that do not exist, days already past or too far, a mode the reason or the units do not
+    offer) is a business answer, 404 or 409; the rest stays a 422."""
+    fields = error.fields
+    if "units" in fields:
+        return UnitNotFound(fields["units"], {"unit_ids": "aucune unité active de ce nom"})
+    if fields and set(fields) <= {"since", "until"}:
+        renamed = {{"since": "from", "until": "to"}[name]: text for name, text in fields.items()}
+        return DatesUnavailable(" ".join(fields.values()), renamed)
+    if fields and set(fields) <= {"mode"}:
+        return ModeUnavailable(fields["mode"], fields)
+    return error
 
 
 @bp.post("/bookings/<reference>/cancel")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from booking import clock
 from booking.domain.capacity import MODES, ON_SITE
 from booking.domain.slots import Slot, hours_on
 from booking.errors import Invalid, ServiceError, SlotUnavailable
@@ -27,7 +29,7 @@ from booking.extensions import csrf, limiter
 from booking.formatting import day_fr, local
 from booking.keys import purpose_key
 from booking.metrics import BOOKINGS
-from booking.models import Reason, Unit
+from booking.models import Channel, Reason, Unit
 from booking.services import challenge
 from booking.services.bookings.contact import parse_start
 from booking.services.bookings.make import book
@@ -36,6 +38,7 @@ from booking.services.bookings.predeclarations import form_of
 from booking.services.places.search import nearby_with_slots
 from booking.services.reasons import get_reason
 from booking.services.slots.offered import last_week, offered_modes, unit_slots, week_slots
+from booking.services.staff import invitations
 from booking.services.units.reading import get_unit, scheduled_hours, weekly_hours
 from booking.tokens import new_secret
 from booking.web.discretion import is_discreet
@@ -66,6 +69,7 @@ def slots(public_id: str) -> ResponseReturnValue:
         reason=reason,
         mode=mode,
         modes=modes,
+        invitation="",
         found_any=bool(found.slots),
         days=by_day(found.slots, unit.timezone, open_days(unit, found.first_day, found.last_day)),
         first_day=found.first_day,
@@ -81,6 +85,7 @@ def slots(public_id: str) -> ResponseReturnValue:
 def details(public_id: str) -> ResponseReturnValue:
     """The short form for the slot chosen."""
     unit, reason, start = _chosen(public_id)
+    _invited(unit, reason)
     key = _form_key(unit, reason, start, _mode_asked())
     form = BookingForm(cle=key, discret=is_discreet(reason))
     return _details_page(unit, reason, form, start)
@@ -107,13 +112,66 @@ def submit(public_id: str) -> ResponseReturnValue:
         if form.autre.data and not form.start.data:
             raise Invalid(fields={"start": "Choisissez l'un des créneaux proposés."})
         details = form.details(start.isoformat(), pre_declaration_typed(), _mode_asked())
-        booked = book(unit, reason, details, once=once)
+        invited = _invited(unit, reason)
+        if invited is None:
+            booked = book(unit, reason, details, once=once)
+        else:  # the agent's link vouches for the booking: confirmed at once, the link spent
+            details = replace(
+                details,
+                channel=Channel.INVITATION,
+                booked_by_id=invited.invitation.created_by_id,
+            )
+            spend = invitations.spend(invited.invitation.id, clock.now())
+            booked = book(unit, reason, details, once=once, trusted=True, within=spend)
     except ServiceError as error:
         return _details_page(unit, reason, form, start, error, status=error.status)
     if not booked.replayed:
         BOOKINGS.labels("web").inc()
     target = url_for("manage.confirmed", reference=booked.booking.reference, token=booked.token)
     return redirect(target, code=303)
+
+
+@bp.get("/invitation")
+@limiter.shared_limit(lambda: limit("SEARCH"), scope="search")
+def invitation() -> ResponseReturnValue:
+    """An invitation link (SPEC §12): the unit's slots for the reason and mode it names, a
+    week at a time, without the orienteur; its secret is carried to the booking."""
+    token = request.args.get("c", "")
+    opened = invitations.open_link(token)
+    unit, reason, mode = opened.unit, opened.reason, opened.invitation.mode
+    week = max(0, min(request.args.get("semaine", 0, type=int) or 0, last_week()))
+    found = week_slots(unit, reason, week, mode=mode)
+    page = render_template(
+        "slots.html",
+        unit=unit,
+        reason=reason,
+        mode=mode,
+        modes=[mode],
+        invitation=token,
+        found_any=bool(found.slots),
+        days=by_day(found.slots, unit.timezone, open_days(unit, found.first_day, found.last_day)),
+        first_day=found.first_day,
+        last_day=found.last_day,
+        week=week,
+        more=week < last_week(),
+        nearby=[],
+        quick_exit=is_discreet(reason),
+    )
+    return keep_private(make_response(page))
+
+
+def _invited(unit: Unit, reason: Reason) -> invitations.Opened | None:
+    """The invitation the page carries (`invitation`), checked against its unit, reason and
+    mode; None without one. A link that served, expired or was withdrawn says so."""
+    token = request.values.get("invitation", "")
+    if not token:
+        return None
+    opened = invitations.open_link(token)
+    if (opened.unit.id, opened.reason.code) != (unit.id, reason.code):
+        abort(404)
+    if opened.invitation.mode != _mode_asked():
+        abort(404)
+    return opened
 
 
 def _mode_asked() -> str:
@@ -175,6 +233,7 @@ def _details_page(
     others = _same_day(unit, reason, start) if lost else []
     context = {"unit": unit, "reason": reason, "form": form, "start": start, "error": error}
     context["mode"] = _mode_asked()
+    context["invitation"] = request.values.get("invitation", "")
     page = render_template(
         "details.html",
         alternatives=others,

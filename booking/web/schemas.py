@@ -43,6 +43,11 @@ def documented(pattern: str, **extra: str) -> dict[str, Any]:
     return {"pattern": pattern, **extra}
 
 
+# A phone appointment needs a number to call: what the document says of it.
+PHONE_NEEDED: dict[str, Any] = {
+    "if": {"properties": {"mode": {"const": "phone"}}, "required": ["mode"]},
+    "then": {"required": ["phone"], "properties": {"phone": {"pattern": PHONE_PATTERN}}},
+}
 MODE_HELP = (
     "`on_site` (à l'unité, par défaut), `phone` (l'unité appelle le numéro donné) ou `video`"
     " (le lien de la visio est envoyé au seul citoyen) ; parmi les `modes` du motif."
@@ -240,7 +245,7 @@ class SlotsOut(BaseModel):
 class BookingIn(BaseModel):
     """A booking request."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=PHONE_NEEDED)
 
     unit_id: str = Field(
         max_length=40,

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from booking.formatting import dates_fr, day_fr, of_place, time_fr, when_fr, zone_fr
 from booking.models import Reason
+from booking.phones import spoken_phone
 from booking.services.messages.notifications import NEUTRAL_LABEL
 from booking.services.slots.offered import MODE_NAMES
 from booking.web.discretion import is_discreet
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
         contact_link=contact_link,
         code_spans=code_spans,
         mode_name=lambda mode: MODE_NAMES.get(mode, ""),
+        phone=spoken_phone,
     )
     app.jinja_env.globals["administration"] = administration
     app.jinja_env.globals["shown_reason"] = shown_reason

@@ -21,6 +21,7 @@ from booking.web.motif_schemas import Mode
 from booking.web.schemas import (
     DAY_PATTERN,
     MODE_HELP,
+    PHONE_NEEDED,
     UNIT_ID_PATTERN,
     _parse_day,
     documented,
@@ -33,7 +34,7 @@ PARTS = {"matin": "am", "apres-midi": "pm"}
 class WaitlistIn(BaseModel):
     """To be offered, by email, a slot that frees at one of some units, between two days."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra=PHONE_NEEDED)
 
     email: str = Field(
         max_length=EMAIL_MAX,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
@@ -29,6 +29,7 @@ from booking import clock
 from booking.database import begin_write, run
 from booking.domain.capacity import ON_SITE, PHONE
 from booking.errors import Conflict, Invalid, SlotUnavailable
+from booking.extensions import db
 from booking.keys import purpose_key
 from booking.models import (
     Booking,
@@ -120,6 +121,7 @@ def book(
     now: datetime | None = None,
     once: Once | None = None,
     trusted: bool = False,
+    within: Callable[[Booking], None] | None = None,
 ) -> Booked:
     """Take a slot; return the booking and the secret of its manage link.
 
@@ -127,6 +129,8 @@ def book(
     submissions of it make one booking at most. In email-verification mode (the default) an
     anonymous booking holds the slot until confirmed from its email; a `trusted` one (a
     partner service with an API key, answerable for whom it books) is confirmed at once.
+    `within` runs in the write transaction once the row is in (an agent's audit entry, an
+    invitation spent); what it raises undoes the booking.
     """
     now = now or clock.now()
     earlier, spent = _earlier_answer(once, now)
@@ -154,6 +158,12 @@ def book(
     if entry is not None:
         entry.booking_id = booking.id
         entry.answer = json.dumps(prepared.answer, ensure_ascii=False)
+    if within is not None:
+        try:
+            within(booking)
+        except BaseException:
+            db.session.rollback()
+            raise
     commit_or_unavailable()
     return Booked(booking, prepared.token, prepared.answer)
 

@@ -34,6 +34,7 @@ from booking.formatting import day_fr, time_fr, when_fr
 from booking.keys import purpose_key
 from booking.mail import compose, enqueue_notice
 from booking.models import Booking, OutboxMessage, Unit
+from booking.phones import spoken_phone
 from booking.services.bookings.video import OPENS_BEFORE, room_url
 from booking.tokens import confirmation_token, link_token, waitlist_token
 from booking.urls import external_url
@@ -160,7 +161,7 @@ class Notice:
             reason_code=booking.reason_code,
             previous_start=previous_start,
             mode=booking.mode or ON_SITE,
-            phone=booking.phone if booking.mode == PHONE else "",
+            phone=spoken_phone(booking.phone) if booking.mode == PHONE else "",
         )
 
     def to_json(self) -> str:

@@ -20,7 +20,7 @@ from booking import clock
 from booking.domain.capacity import DESKS, ON_SITE, VIDEO, draws_on
 from booking.domain.slots import Slot, SlotQuery, first_offered_slot, offered_slot_at, offered_slots
 from booking.domain.zones import local_today
-from booking.errors import Invalid, ReasonNotFound, UnitNotFound
+from booking.errors import Invalid, ModeUnavailable, ReasonNotFound, ServiceError, UnitNotFound
 from booking.extensions import db
 from booking.models import Reason, Unit
 from booking.services.reasons import ReasonTerms
@@ -131,11 +131,14 @@ def offered_modes(unit: Unit, reason: Reason) -> list[str]:
     ]
 
 
-def mode_refused(mode: str) -> Invalid:
-    """The error of a mode the reason does not allow (or that is no mode)."""
+def mode_refused(mode: str) -> ServiceError:
+    """The error of a mode the reason does not allow (ModeUnavailable), or that is no mode
+    (Invalid)."""
     name = MODE_NAMES.get(mode)
-    message = f"Ce motif ne se traite pas {name}." if name else "Mode de rendez-vous inconnu."
-    return Invalid(message, {"mode": message})
+    if name is None:
+        return Invalid("Mode de rendez-vous inconnu.", {"mode": "on_site, phone ou video"})
+    message = f"Ce motif ne se traite pas {name}."
+    return ModeUnavailable(message, {"mode": message})
 
 
 def _unit_days(

@@ -23,7 +23,7 @@ from booking.database import begin_write
 from booking.domain.capacity import ON_SITE
 from booking.domain.holds import hold_until, is_night
 from booking.domain.slots import Slot
-from booking.errors import Invalid, ServiceError, SlotUnavailable
+from booking.errors import ServiceError, SlotUnavailable
 from booking.extensions import db
 from booking.metrics import WAITLIST
 from booking.models import (
@@ -87,7 +87,7 @@ class SlotsOfRun:
         if key not in self.known:
             try:
                 self.known[key] = unit_slots(unit, reason, now=self.now, mode=mode).slots
-            except Invalid:
+            except ServiceError:  # a mode the reason no longer allows: none
                 self.known[key] = []
         return self.known[key]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
@@ -14,6 +14,7 @@ from booking.errors import Invalid, ServiceError
 from booking.models import Unit
 from booking.services.staff.agenda import unit_today
 from booking.services.units import settings as unit_settings
+from booking.services.units.capacities import Capacities, set_capacities
 from booking.services.units.reading import scheduled_hours, weekly_hours
 from booking.web.forms import hours_fields, local_datetime, read_hours_form
 from booking.web.staff.blueprint import bp, staff_unit
@@ -108,6 +109,7 @@ def _settings_page(
     error: ServiceError | None = None,
     closure_values: Mapping[str, str] | None = None,
     closure_error: ServiceError | None = None,
+    lines_error: ServiceError | None = None,
 ) -> ResponseReturnValue:
     """The settings forms with the values given (what was typed, after an error)."""
     today = unit_today(unit)
@@ -125,8 +127,32 @@ def _settings_page(
         closure_error=closure_error,
         closures=unit_settings.closures(unit),
         day_labels=DAY_LABELS_FR,
+        lines_error=lines_error,
+        too_many=getattr(lines_error, "visits", []),
     )
+    if lines_error is not None:
+        return page, lines_error.status
     return page, 422 if error or closure_error else 200
+
+
+@bp.post("/units/<public_id>/remote-lines")
+@login_required
+def save_remote_lines(public_id: str) -> ResponseReturnValue:
+    """An administrator sets how many phone and video appointments the unit serves at once;
+    refused, with the visits listed, below what is booked."""
+    unit = staff_unit(public_id)
+    if not current_user.is_admin:
+        abort(403)
+    raw = request.form.get("remote_lines", "").strip()
+    try:
+        if not raw.isdigit():
+            raise Invalid(fields={"remote_lines": "Un nombre entier, de 0 à 50."})
+        set_capacities(current_user, unit.id, Capacities(remote_lines=int(raw)))
+    except ServiceError as error:
+        values = hours_fields(weekly_hours(unit), unit.desks)
+        return _settings_page(unit, values, lines_error=error)
+    flash(f"Lignes à distance : {raw}.", "success")
+    return redirect(url_for("staff.settings", public_id=unit.public_id), 303)
 
 
 def _confirm_page(unit: Unit, outcome: unit_settings.Outcome, action: str) -> str:
