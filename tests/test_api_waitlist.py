@@ -4,6 +4,7 @@ link it gives leaves the list but cannot confirm it; a freed slot is offered by 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -97,6 +98,11 @@ def test_anyone_asks_and_confirms_from_the_email(
     assert page.status_code == 200
     assert "Quitter la liste d'attente" in page.text
     assert "Confirmer mon inscription" not in page.text
+    # …and shows nothing of it: whoever typed the address learns neither whether its owner
+    # confirmed or booked, nor the reason.
+    shown = html.unescape(page.text)
+    for word in ("à confirmer", "en attente", "Signaler des faits", "Ornex", "Jusqu'au"):
+        assert word not in shown
     token = answer.json["leave_url"].split("token=")[1]
     forged = client.post(
         f"/liste-attente/{answer.json['id']}/confirmer",
@@ -113,12 +119,20 @@ def test_anyone_asks_and_confirms_from_the_email(
 
 
 def test_the_answer_is_the_same_for_an_address_at_its_cap(
-    app: Flask, client: FlaskClient, taken: Booking
+    app: Flask, client: FlaskClient, smtp: SmtpServer, taken: Booking
 ) -> None:
-    app.config["WAITLIST_MAX_PER_EMAIL"] = 0  # every address is at its cap
-    answer = client.post("/api/v1/waitlist", json=request())
-    assert answer.status_code == 201
-    assert answer.json["status"] == "unconfirmed"
+    app.config["WAITLIST_MAX_PER_EMAIL"] = 1
+    partner = {"Authorization": f"Bearer {partner_key(app)}"}
+    assert client.post("/api/v1/waitlist", json=request(), headers=partner).status_code == 201
+    full = client.post("/api/v1/waitlist", json=request())  # camille@ already waits once
+    free = client.post("/api/v1/waitlist", json=request(email="dominique@example.org"))
+    assert full.status_code == free.status_code == 201
+    assert set(full.json) == set(free.json)
+    assert full.json["status"] == free.json["status"] == "unconfirmed"
+    send(app)
+    subjects = {m["To"].addresses[0].addr_spec: str(m["Subject"]) for m in smtp.messages}
+    assert subjects["camille@example.org"].startswith("Liste d'attente : inscription non")
+    assert not subjects["dominique@example.org"].startswith("Liste d'attente : inscription non")
 
 
 def test_a_partner_waits_at_once_and_is_offered_a_freed_slot_by_email(

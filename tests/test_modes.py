@@ -4,10 +4,12 @@ to the unit's own staff only, the channel recorded."""
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -18,12 +20,12 @@ from sqlalchemy.exc import DBAPIError
 
 from booking.db_rules import is_overbooking
 from booking.extensions import db
-from booking.models import Booking, OutboxMessage, StaffUser, Unit
+from booking.models import Booking, OutboxMessage, Reason, StaffUser, Unit
 from booking.services.staff.accounts import create_staff
 from booking.services.staff.agenda import new_feed_token
 from booking.services.staff.api_keys import issue_key
 from tests.support.mail import rendered, text_of
-from tests.support.staff import PASSWORD, sign_in
+from tests.support.staff import PASSWORD, csrf, sign_in
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 TUESDAY_10 = "2026-11-24T10:00:00+01:00"
@@ -196,7 +198,7 @@ def test_the_room_is_shown_to_its_citizen_and_its_unit_only(
     assert link in str(html.get_content())
     event = ics_of(message).walk("VEVENT")[0]
     assert str(event["CONFERENCE"]) == link
-    assert event["CONFERENCE"].params["FEATURE"] == "AUDIO,VIDEO"
+    assert list(event["CONFERENCE"].params["FEATURE"]) == ["AUDIO", "VIDEO"]
     assert link in str(event["DESCRIPTION"])
     manage = client.get(answer.json["cancel_url"].removeprefix("http://rdv.test"))
     assert link in manage.text
@@ -333,3 +335,61 @@ def test_units_set_refuses_numbers_out_of_range(
     unknown = runner.invoke(args=["units", "set", "NULLE-PART", "--desks", "2"])
     assert unknown.exit_code == 1
     assert "Aucune unité" in unknown.output
+
+
+def test_the_next_slot_of_a_search_takes_the_mode(
+    app: Flask, client: FlaskClient, unit: Unit, create_unit: Callable[..., Unit]
+) -> None:
+    create_unit(public_id="SANS-LIGNE", desks=1, commune="Ornex")
+    found = client.get("/api/v1/units?department=01&motif=signalement&mode=phone").json
+    nexts = {item["id"]: item["next_slot"] for item in found["items"]}
+    assert nexts["ORNEX"] is not None
+    assert nexts["SANS-LIGNE"] is None  # no remote line
+    on_site = client.get("/api/v1/units?department=01&motif=signalement").json
+    assert all(item["next_slot"] is not None for item in on_site["items"])
+
+
+def test_the_web_form_of_a_phone_appointment_needs_a_number_and_keeps_what_was_typed(
+    app: Flask, client: FlaskClient, unit: Unit
+) -> None:
+    query = "motif=signalement&mode=phone"
+    start = {"debut": TUESDAY_10}
+    page = client.get(f"/unites/ORNEX/rendez-vous?{query}&{urlencode(start)}")
+    assert page.status_code == 200
+    assert "L'unité vous appellera à ce numéro" in html.unescape(page.text)
+    sent = client.post(
+        f"/unites/ORNEX/rendez-vous?{query}",
+        data={
+            "csrf_token": csrf(page.text),
+            "debut": TUESDAY_10,
+            "name": "Camille Martin",
+            "email": "camille@example.org",
+            "comment": "Appeler sur le portable",
+        },
+    )
+    assert sent.status_code == 422
+    text = html.unescape(sent.text)
+    assert "Indiquez le numéro où l'unité vous appellera" in text
+    assert 'value="Camille Martin"' in text
+    assert "Appeler sur le portable" in text
+    with app.app_context():
+        assert db.session.scalar(select(Booking.id)) is None
+
+
+def test_a_booking_whose_mode_is_withdrawn_can_still_be_seen_and_cancelled(
+    app: Flask, client: FlaskClient, unit: Unit
+) -> None:
+    answer = client.post("/api/v1/bookings", json=body())
+    path = answer.json["cancel_url"].removeprefix("http://rdv.test")
+    with app.app_context():
+        reason = db.session.get(Reason, "signalement")
+        reason.modes = "on_site"  # the reasons' file reloaded without video
+        db.session.commit()
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Annuler ce rendez-vous" in page.text
+    token = answer.json["cancel_url"].rsplit("token=", 1)[1]
+    cancelled = client.post(
+        f"/api/v1/bookings/{answer.json['reference']}/cancel", json={"token": token}
+    )
+    assert cancelled.status_code == 200

@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -363,3 +364,54 @@ def test_pages_showing_a_pre_declaration_are_kept_out_of_caches(
     agenda = staff.get("/staff/units/ORNEX/agenda?date=2026-11-25")
     assert "Quastrelle" in agenda.get_data(as_text=True)
     assert agenda.headers["Cache-Control"] == "no-store"
+
+
+def test_a_partner_books_by_video_with_a_declaration_sealed_in_the_database_file(
+    app: Flask, client: FlaskClient, unit: Unit, smtp: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What the site gives, a partner gets (SPEC §5, §12): a declaration and a mode through
+    the API with a key; the text is nowhere but sealed, down to the database's own file."""
+    caplog.set_level(logging.DEBUG)
+    with app.app_context():
+        db.session.get(Unit, unit.id).remote_lines = 1
+        db.session.commit()
+        from booking.services.staff.api_keys import issue_key
+
+        admin = create_staff("admin@gendarmerie.interieur.gouv.fr", PASSWORD, [], admin=True)
+        _, key = issue_key(admin, "Ma Sécurité")
+    answer = client.post(
+        "/api/v1/bookings",
+        json={
+            "unit_id": "ORNEX",
+            "motif": "faits_auteur_connu",
+            "mode": "video",
+            "start": WEDNESDAY_10,
+            "name": "Dominique Roux",
+            "email": "dominique@example.org",
+            "declaration": {"resume": SECRET, "date_faits": "2026-11-01"},
+        },
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 201, answer.json
+    assert (answer.json["status"], answer.json["mode"]) == ("confirmed", "video")
+    with app.app_context():
+        assert send_outbox(MONDAY_7AM) == 1
+        booking = db.session.scalars(select(Booking)).one()
+        assert booking.channel == "partner_api"
+        db.session.remove()
+        db.engine.dispose()  # everything written to the file
+    seen = [answer.get_data(as_text=True), caplog.text, smtp.messages[0].as_string()]
+    for part in smtp.messages[0].walk():
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            seen.append(payload.decode("utf-8", "replace"))
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):  # the file itself, as a thief would read it
+        base = Path(uri.removeprefix("sqlite:///"))
+        for path in (base, base.with_name(base.name + "-wal")):
+            if path.exists():
+                seen.append(path.read_bytes().decode("utf-8", "replace"))
+    for where in seen:
+        for word in SECRET_WORDS:
+            assert word not in where
+    assert all(value.startswith("gAAAAA") for value in stored(app))

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from booking.extensions import db
 from booking.models import Reason, Unit
 from booking.services.slots.offered import last_week
-from booking.services.waitlist.offers import SlotsOfRun, matching
+from booking.services.waitlist.offers import SlotsOfRun, Wish, matching
 
 WEEKDAYS = {day: [(480, 720), (840, 1080)] for day in range(5)}
 UNITS = [
@@ -125,9 +125,8 @@ def test_every_place_offers_the_same_slots(
     with app.app_context():
         reason = db.session.get(Reason, motif)
         orm_unit = db.session.get(Unit, unit.id)
-        matched = matching(
-            orm_unit, reason, "0123456", "ampm", now.date() + timedelta(days=400), SlotsOfRun(now)
-        )
+        wish = Wish("0123456", "ampm", now.date() + timedelta(days=400))
+        matched = matching(orm_unit, reason, wish, SlotsOfRun(now))
         assert [start.astimezone(UTC) for start in matched] == [
             datetime.fromisoformat(start).astimezone(UTC) for start in api
         ]

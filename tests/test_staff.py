@@ -345,7 +345,7 @@ def test_agenda_csv_of_the_day(agent: FlaskClient, day: list[Booking]) -> None:
     assert lines[0].startswith("heure;fin;motif;nom;telephone;courriel;commentaire")
     assert len(lines) == 4
     assert lines[1].startswith("09:00;09:30;")
-    assert lines[1].endswith(f";attendu;{day[1].reference}")  # statuses in French
+    assert lines[1].endswith(f";attendu;{day[1].reference};à l'unité;en ligne")  # in French
 
 
 def test_agenda_csv_shows_formulas_as_text(
@@ -362,7 +362,7 @@ def test_agenda_csv_shows_formulas_as_text(
     )
     response = agent.get("/staff/units/UNIT-A/agenda.csv?date=2026-11-24")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
-    _, _, _, name, phone, email_address, comment, status, _ = rows[1]
+    _, _, _, name, phone, email_address, comment, status, _, _, _ = rows[1]
     assert name == '\'=HYPERLINK("http://evil.example";"clic")'
     assert phone == "'+33612345678"
     assert email_address == "'-2+3@example.org"

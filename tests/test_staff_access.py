@@ -11,7 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from booking.extensions import db
-from booking.models import Booking, CalendarFeed, Closure, OpeningRange, Unit
+from booking.models import Booking, CalendarFeed, Closure, Invitation, OpeningRange, Unit
+from booking.services.reasons import get_reason
+from booking.services.staff import invitations
 from booking.services.staff.accounts import create_staff
 from tests.support.staff import PASSWORD, csrf, sign_in
 
@@ -37,11 +39,15 @@ def world(
     closure = create_closure(b, MONDAY_7AM + timedelta(days=3), MONDAY_7AM + timedelta(days=4))
     with app.app_context():
         create_staff("agent.a@gendarmerie.interieur.gouv.fr", PASSWORD, ["UNIT-A"])
+        admin = create_staff("admin@gendarmerie.interieur.gouv.fr", PASSWORD, [], admin=True)
+        unit_b = db.session.get(Unit, b.id)
+        invitation, _ = invitations.create(admin, unit_b, get_reason("signalement"), "on_site")
     assert sign_in(client, "agent.a@gendarmerie.interieur.gouv.fr").status_code == 303
     return {
         "public_id": "UNIT-B",
         "reference": secret.reference,
         "closure_id": str(closure.id),
+        "invitation_id": str(invitation.id),
         "csrf": csrf(client.get("/staff/units/UNIT-A/agenda").get_data(as_text=True)),
     }
 
@@ -71,6 +77,12 @@ def snapshot_of_b(app: Flask) -> tuple[object, ...]:
             db.session.scalar(
                 select(func.count(CalendarFeed.id)).where(CalendarFeed.unit_id == b.id)
             ),
+            b.remote_lines,
+            tuple(
+                db.session.execute(
+                    select(Invitation.id, Invitation.revoked_at).where(Invitation.unit_id == b.id)
+                )
+            ),
         )
 
 
@@ -88,6 +100,13 @@ def test_the_matrix_covers_every_staff_route(app: Flask) -> None:
         "staff.new_feed",
         "staff.revoke_feed",
         "staff.feed",
+        "staff.new_booking",
+        "staff.book_caller",
+        "staff.card",
+        "staff.invitation_links",
+        "staff.make_invitation",
+        "staff.revoke_invitation",
+        "staff.save_remote_lines",
     }
 
 
@@ -98,7 +117,7 @@ def test_agent_of_a_gets_404_and_nothing_of_b_on_every_route(
     checked = []
     for method, rule, endpoint in unit_routes(app):
         url = rule
-        for name in ("public_id", "reference", "closure_id"):
+        for name in ("public_id", "reference", "closure_id", "invitation_id"):
             url = url.replace(f"<{name}>", world[name]).replace(f"<int:{name}>", world[name])
         form = {
             "csrf_token": world["csrf"],
@@ -110,6 +129,11 @@ def test_agent_of_a_gets_404_and_nothing_of_b_on_every_route(
             "start": "2026-11-30T08:00",
             "end": "2026-11-30T18:00",
             "confirm": "1",
+            "motif": "signalement",
+            "choix": "signalement|on_site",
+            "name": "Intrus Curieux",
+            "phone": "06 12 34 56 78",
+            "remote_lines": "0",
         }
         response = client.get(url) if method == "GET" else client.post(url, data=form)
         body = response.get_data(as_text=True)
@@ -145,6 +169,7 @@ def test_signed_out_visitors_reach_no_staff_page(app: Flask, world: dict[str, st
     for method, rule, endpoint in unit_routes(app):
         url = rule.replace("<public_id>", "UNIT-A").replace("<reference>", world["reference"])
         url = url.replace("<int:closure_id>", world["closure_id"])
+        url = url.replace("<int:invitation_id>", world["invitation_id"])
         response = anonymous.get(url) if method == "GET" else anonymous.post(url, data={})
         expected = {404} if endpoint == "staff.feed" else {302, 400}  # login page or no CSRF
         assert response.status_code in expected, (method, url, response.status_code)

@@ -306,3 +306,71 @@ def test_an_administrator_sets_the_lines_and_lowering_them_lists_the_visits(
         assert db.session.get(Unit, unit.id).remote_lines == 2
         entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "capacités")).one()
     assert '"lignes à distance": 2' in entry.after
+
+
+def test_an_invitation_books_whatever_the_address_holds_and_tells_nothing_about_it(
+    app: Flask, agent: FlaskClient, client: FlaskClient, create_booking: Callable[..., Booking]
+) -> None:
+    """Whoever holds a link must not learn, by the answer, that an address is at its limit
+    (SPEC §5): an invitation's booking is not counted against it, and spends the link."""
+    for hour in (13, 14):  # the address already holds as many bookings as allowed
+        create_booking(
+            unit_of(app),
+            datetime(2026, 11, 26, hour, 0, tzinfo=UTC),
+            email="camille@example.org",
+            email_key="camille@example.org",
+        )
+    link = make_link(agent)
+    booked = submit(client, open_form(client, link), "camille@example.org", TUESDAY_10)
+    assert booked.status_code == 303
+    assert app.test_client().get(link).status_code == 410  # spent
+
+
+def unit_of(app: Flask) -> Unit:
+    with app.app_context():
+        found = db.session.scalars(select(Unit).where(Unit.public_id == "ORNEX")).one()
+        db.session.expunge(found)
+        return found
+
+
+def test_a_mode_no_longer_offered_is_refused_not_switched(
+    app: Flask, agent: FlaskClient, unit: Unit
+) -> None:
+    page = agent.get("/staff/units/ORNEX/rendez-vous/nouveau?motif=signalement&mode=phone")
+    with app.app_context():
+        db.session.get(Unit, unit.id).remote_lines = 0  # meanwhile, no more lines
+        db.session.commit()
+    refused = agent.post(
+        "/staff/units/ORNEX/rendez-vous/nouveau",
+        data={
+            "csrf_token": csrf(page.text),
+            "motif": "signalement",
+            "mode": "phone",
+            "start": TUESDAY_10,
+            "name": "Dominique Appelant",
+            "phone": "06 12 34 56 78",
+        },
+    )
+    assert refused.status_code == 409
+    assert "Ce motif ne se traite pas par téléphone" in html.unescape(refused.text)
+    assert bookings(app) == []
+
+
+def test_a_double_click_books_once(app: Flask, agent: FlaskClient) -> None:
+    page = agent.get("/staff/units/ORNEX/rendez-vous/nouveau?motif=signalement&mode=phone")
+    key = re.search(r'name="cle" value="([^"]+)"', page.text)
+    assert key
+    data = {
+        "csrf_token": csrf(page.text),
+        "cle": key.group(1),
+        "motif": "signalement",
+        "mode": "phone",
+        "start": TUESDAY_10,
+        "name": "Dominique Appelant",
+        "phone": "06 12 34 56 78",
+    }
+    first = agent.post("/staff/units/ORNEX/rendez-vous/nouveau", data=data)
+    second = agent.post("/staff/units/ORNEX/rendez-vous/nouveau", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(bookings(app)) == 1

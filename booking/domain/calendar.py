@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import (
@@ -20,6 +21,12 @@ from icalendar import (
 
 PRODUCT_ID = "-//Rendez-vous en gendarmerie//FR"
 DISCREET_PRODUCT_ID = "-//Rendez-vous//FR"  # what a discreet invitation says of its maker
+# RFC 7986's CONFERENCE of a video appointment: a link, for sound and image.
+CONFERENCE_PARAMETERS: dict[str, Any] = {
+    "VALUE": "URI",
+    "FEATURE": ["AUDIO", "VIDEO"],
+    "LABEL": "Rejoindre la visio",
+}
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,7 @@ def _event(appointment: Appointment, method: str) -> Event:
         event.add(
             "conference",
             vUri(appointment.conference),
-            parameters={"VALUE": "URI", "FEATURE": "AUDIO,VIDEO", "LABEL": "Rejoindre la visio"},
+            parameters=CONFERENCE_PARAMETERS,
         )
     if appointment.latitude is not None and appointment.longitude is not None:
         event.add("geo", (appointment.latitude, appointment.longitude))

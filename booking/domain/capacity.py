@@ -13,7 +13,7 @@ database's triggers (booking/db_rules.py) and the services' reads use. One truth
 
 A unit has two capacities (SPEC §12): its desks, for visits on site, and its remote lines,
 for appointments by phone and by video together. Which capacity a booking draws on is said
-here, once (`draws_on`, `same_capacity_sql`): the rule counts, at each instant, the
+here, once (`draws_on`, `draws_on_sql`): the rule counts, at each instant, the
 bookings that draw on the same capacity as the one asked, against that capacity.
 """
 

@@ -47,6 +47,7 @@ def purge_personal_data(now: datetime | None = None) -> int:
                 comment="",
                 pre_declaration="",
                 cancel_reason="",  # typed by an agent: it may name the person
+                video_room="",  # a past appointment's room opens nothing any more
                 anonymised_at=now,
             )
         )

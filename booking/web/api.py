@@ -96,11 +96,13 @@ def units() -> ResponseReturnValue:
     params = _query(UnitSearchParams)
     reason = _reason_asked(params.motif)
     if params.q and not (params.near or params.postcode or params.department):
-        finding = find_units(UnitQuery(params.q, limit=params.limit, offset=params.offset), reason)
+        query = UnitQuery(params.q, limit=params.limit, offset=params.offset)
+        finding = find_units(query, reason, mode=params.mode)
     else:
         near = parse_point(params.near) if params.near else None
         search = UnitSearch(params.q, params.postcode, params.department, near)
-        finding = filter_units(replace(search, limit=params.limit, offset=params.offset), reason)
+        page = replace(search, limit=params.limit, offset=params.offset)
+        finding = filter_units(page, reason, mode=params.mode)
     results, place = finding.results, finding.place
     return answer(
         UnitPage(
@@ -274,7 +276,7 @@ def _business(error: Invalid) -> ServiceError:
     that do not exist, days already past or too far, a mode the reason or the units do not
     offer) is a business answer, 404 or 409; the rest stays a 422."""
     fields = error.fields
-    if "units" in fields:
+    if set(fields) == {"units"}:
         return UnitNotFound(fields["units"], {"unit_ids": "aucune unité active de ce nom"})
     if fields and set(fields) <= {"since", "until"}:
         renamed = {{"since": "from", "until": "to"}[name]: text for name, text in fields.items()}

@@ -56,27 +56,34 @@ FORM_KEY = re.compile(r"[A-Za-z0-9_-]{20,64}")  # what new_secret() makes
 def slots(public_id: str) -> ResponseReturnValue:
     """Offered slots for a reason, a week at a time, grouped by day, as buttons."""
     unit, reason = get_unit(public_id), get_reason(request.args.get("motif", ""))
-    week = max(0, min(request.args.get("semaine", 0, type=int) or 0, last_week()))
     modes = offered_modes(unit, reason)
     mode = _mode_asked()
-    mode = mode if mode in modes else ON_SITE
+    return _slots_page(unit, reason, mode if mode in modes else ON_SITE, modes)
+
+
+def _slots_page(
+    unit: Unit, reason: Reason, mode: str, modes: list[str], invitation: str = ""
+) -> str:
+    """The week asked (`semaine`) of a unit's slots for a reason in a mode; on the first
+    week without any on site, the nearest units that have one (not for an invitation,
+    which names its unit)."""
+    week = max(0, min(request.args.get("semaine", 0, type=int) or 0, last_week()))
     found = week_slots(unit, reason, week, mode=mode)
-    lonely = not found.slots and not week and mode == ON_SITE
-    nearby = nearby_with_slots(unit, reason) if lonely else []
+    lonely = not found.slots and not week and mode == ON_SITE and not invitation
     return render_template(
         "slots.html",
         unit=unit,
         reason=reason,
         mode=mode,
         modes=modes,
-        invitation="",
+        invitation=invitation,
         found_any=bool(found.slots),
         days=by_day(found.slots, unit.timezone, open_days(unit, found.first_day, found.last_day)),
         first_day=found.first_day,
         last_day=found.last_day,
         week=week,
         more=week < last_week(),
-        nearby=nearby,
+        nearby=nearby_with_slots(unit, reason) if lonely else [],
         quick_exit=is_discreet(reason),
     )
 
@@ -138,25 +145,8 @@ def invitation() -> ResponseReturnValue:
     week at a time, without the orienteur; its secret is carried to the booking."""
     token = request.args.get("c", "")
     opened = invitations.open_link(token)
-    unit, reason, mode = opened.unit, opened.reason, opened.invitation.mode
-    week = max(0, min(request.args.get("semaine", 0, type=int) or 0, last_week()))
-    found = week_slots(unit, reason, week, mode=mode)
-    page = render_template(
-        "slots.html",
-        unit=unit,
-        reason=reason,
-        mode=mode,
-        modes=[mode],
-        invitation=token,
-        found_any=bool(found.slots),
-        days=by_day(found.slots, unit.timezone, open_days(unit, found.first_day, found.last_day)),
-        first_day=found.first_day,
-        last_day=found.last_day,
-        week=week,
-        more=week < last_week(),
-        nearby=[],
-        quick_exit=is_discreet(reason),
-    )
+    mode = opened.invitation.mode
+    page = _slots_page(opened.unit, opened.reason, mode, [mode], invitation=token)
     return keep_private(make_response(page))
 
 

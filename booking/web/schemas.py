@@ -87,6 +87,9 @@ class UnitSearchParams(BaseModel):
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=100_000)
     motif: str | None = Field(default=None, description="Motif : ajoute `next_slot`.")
+    mode: Mode = Field(
+        default="on_site", description="Avec `motif` : le premier créneau dans ce mode."
+    )
 
     @field_validator("near")
     @classmethod

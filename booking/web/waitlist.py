@@ -127,7 +127,9 @@ def leave(reference: str) -> ResponseReturnValue:
     """Leave the list: no more offers."""
     token = request.form.get("token", "")
     entry = entries.leave(reference, token)
-    if entry.status == EntryStatus.LEFT:
+    if entries.is_leave_token(entry, token):  # says nothing of the entry's state
+        flash("C'est fait : plus aucune proposition ne sera envoyée pour cette inscription.")
+    elif entry.status == EntryStatus.LEFT:
         flash(
             "Vous avez quitté la liste d'attente : vous ne recevrez plus de propositions.",
             "success",

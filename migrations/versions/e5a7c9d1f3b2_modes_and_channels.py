@@ -13,6 +13,8 @@ Revises: d4f9a6b7c8e0
 Create Date: 2026-12-07
 
 """
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -655,6 +657,12 @@ def _dialect():
     return op.get_bind().dialect.name
 
 
+def _now():
+    """Now, as each engine stores instants (SQLite: naive UTC text)."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%d %H:%M:%S.%f") if _dialect() == "sqlite" else now
+
+
 def upgrade():
     # The triggers go first: on SQLite a batch rebuilds the tables they name.
     for statement in OLD_DROPS[_dialect()]:
@@ -709,6 +717,18 @@ def upgrade():
 
 
 def downgrade():
+    # Without modes, a phone or video appointment still to come would become a visit at a
+    # desk the unit may not have: refuse, and say which, rather than overbook.
+    remote = op.get_bind().execute(sa.text(
+        "SELECT reference FROM bookings WHERE mode <> 'on_site'"
+        " AND status IN ('confirmed', 'pending') AND ends_at > :now"
+    ), {"now": _now()}).scalars().all()
+    if remote:
+        raise RuntimeError(
+            "Rendez-vous par téléphone ou en visio à venir : "
+            + ", ".join(remote[:20])
+            + " ; annulez-les ou attendez qu'ils soient passés avant de revenir en arrière."
+        )
     for statement in NEW_DROPS[_dialect()]:
         op.execute(statement)
     op.drop_index('ix_invitations_unit_id', table_name='invitations')

@@ -43,6 +43,7 @@ def confirm_booking(
         raise NotChangeable(CONFIRM_FROM_EMAIL)
     if not is_held(booking, now):
         booking.status = BookingStatus.EXPIRED
+        booking.video_room = ""
         db.session.commit()
         raise NotChangeable(
             "Le délai de confirmation est dépassé et le créneau a été libéré :"

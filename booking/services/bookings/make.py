@@ -27,8 +27,8 @@ from sqlalchemy import bindparam, insert, select
 
 from booking import clock
 from booking.database import begin_write, run
-from booking.domain.capacity import ON_SITE, PHONE
-from booking.errors import Conflict, Invalid, SlotUnavailable
+from booking.domain.capacity import ON_SITE, PHONE, VIDEO
+from booking.errors import Conflict, Invalid, ModeUnavailable, SlotUnavailable
 from booking.extensions import db
 from booking.keys import purpose_key
 from booking.models import (
@@ -200,6 +200,8 @@ def prepare_booking(
     start = parse_start(details.start)
     discreet = details.discreet or reason.discreet
     contact, sealed = _checked(unit, reason, details, now, discreet)
+    if details.mode == VIDEO and not current_app.config["VIDEO_ROOM_URL"]:
+        raise ModeUnavailable("La visio n'est pas proposée.", {"mode": "pas de visio"})
     if slot_at(unit, reason, start, now, mode=details.mode) is None:
         raise SlotUnavailable()
     if not contact.email:
@@ -313,6 +315,10 @@ def _mailbox_notice(prepared: Prepared, now: datetime) -> tuple[notifications.No
     the limit is reached (SPEC §5)."""
     notice, text = prepared.notice, prepared.notice_json
     key = prepared.booking.email_key
+    if prepared.values["channel"] == Channel.INVITATION:
+        # An agent's link books once, for the person it was given to: no limit to check,
+        # and so no answer that would tell whoever holds the link about an address.
+        return notice, text
     if notice.kind != "verification":
         mailbox.check_limit(key, now)
         return notice, text

@@ -43,8 +43,10 @@ def manage_page(
     status = BookingStatus(booking.status)
     if status == BookingStatus.PENDING and not held:
         status = BookingStatus.EXPIRED
-    # A unit closed for good, or a reason withdrawn, leaves cancelling only.
-    if not (changeable and booking.unit.active and booking.reason.active):
+    # A unit closed for good, a reason withdrawn, or its mode no longer offered for it,
+    # leaves cancelling only.
+    movable = booking.unit.active and booking.reason.active
+    if not (changeable and movable and booking.mode in booking.reason.mode_list):
         return ManagePage(booking, status, changeable, held, [])
     found = week_slots(
         booking.unit, booking.reason, week, now, exclude_booking=booking.id, mode=booking.mode

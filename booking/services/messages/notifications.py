@@ -350,7 +350,8 @@ def appointment(notice: Notice) -> Appointment:
     else:
         lines = [notice.reason_label, f"Référence : {notice.reference}"]
         if notice.documents:
-            lines.append(f"À apporter : {notice.documents}")
+            bring = "À apporter" if notice.mode == ON_SITE else "À préparer"
+            lines.append(f"{bring} : {notice.documents}")
         if unit.phone:
             lines.append(f"Téléphone de l'unité : {unit.phone}")
         summary, location, organizer = f"Rendez-vous – {unit.name}", unit.address, unit.name

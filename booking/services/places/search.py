@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
+from booking.domain.capacity import ON_SITE
 from booking.domain.geo import Point
 from booking.domain.places import PlaceEntry
 from booking.domain.slots import Slot
@@ -84,22 +85,29 @@ class Finding:
         return bool(self.around)
 
 
-def find_units(query: UnitQuery, reason: Reason | None, now: datetime | None = None) -> Finding:
-    """The units a query means, each with its next slot for `reason` (when given)."""
-    return _with_slots(_find(query), reason, now)
+def find_units(
+    query: UnitQuery, reason: Reason | None, now: datetime | None = None, mode: str = ON_SITE
+) -> Finding:
+    """The units a query means, each with its next slot for `reason` (when given) in
+    `mode`."""
+    return _with_slots(_find(query), reason, now, mode)
 
 
-def filter_units(search: UnitSearch, reason: Reason | None, now: datetime | None = None) -> Finding:
+def filter_units(
+    search: UnitSearch, reason: Reason | None, now: datetime | None = None, mode: str = ON_SITE
+) -> Finding:
     """Units by the API's filters (words, postcode, département, near a point), with slots."""
-    return _with_slots(Finding(_results(*search_units(search))), reason, now)
+    return _with_slots(Finding(_results(*search_units(search))), reason, now, mode)
 
 
-def _with_slots(finding: Finding, reason: Reason | None, now: datetime | None) -> Finding:
+def _with_slots(
+    finding: Finding, reason: Reason | None, now: datetime | None, mode: str = ON_SITE
+) -> Finding:
     """The finding, each unit with its next slot for `reason` (when given)."""
     if reason is None or not finding.results.items:
         return finding
     items = finding.results.items
-    firsts = first_slots([item.unit for item in items], reason, now)
+    firsts = first_slots([item.unit for item in items], reason, now, mode)
     items = [replace(item, next_slot=firsts.get(item.unit.id)) for item in items]
     return replace(finding, results=Results(items, finding.results.total))
 

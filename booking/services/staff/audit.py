@@ -21,13 +21,15 @@ def record(
     target: str = "",
     before: Any = None,
     after: Any = None,
+    who: str = "ligne de commande",
 ) -> None:
-    """Add an entry to the caller's transaction (it commits with the change it describes)."""
+    """Add an entry to the caller's transaction (it commits with the change it describes);
+    `who` names the author when no staff account acted (the command line, a link)."""
     db.session.add(
         AuditEntry(
             at=clock.now(),
             actor_id=actor.id if actor else None,
-            actor_email=actor.email if actor else "ligne de commande",
+            actor_email=actor.email if actor else who,
             unit_id=unit.id if unit else None,
             action=action,
             target=target[:100],  # the column's size: a long partner name is cut, not fatal

@@ -14,15 +14,17 @@ from booking.extensions import db
 from booking.keys import purpose_key
 from booking.models import Booking, Channel, Reason, StaffUser, Unit
 from booking.services.bookings.make import Booked, BookingDetails, book
+from booking.services.bookings.once import Once
 from booking.services.messages.notifications import manage_url
 from booking.services.staff import audit
 from booking.tokens import link_token
 
 
 def book_for_caller(
-    actor: StaffUser, unit: Unit, reason: Reason, details: BookingDetails
+    actor: StaffUser, unit: Unit, reason: Reason, details: BookingDetails, once: Once | None = None
 ) -> Booked:
-    """Book for a caller; Invalid names every wrong field, SlotUnavailable a slot taken."""
+    """Book for a caller; Invalid names every wrong field, SlotUnavailable a slot taken. The
+    form's one-time key (`once`) makes a double click one booking."""
     details = replace(details, channel=Channel.STAFF, booked_by_id=actor.id)
 
     def audited(booking: Booking) -> None:
@@ -31,7 +33,7 @@ def book_for_caller(
             actor, "rendez-vous pris pour un appelant", unit, booking.reference, None, after
         )
 
-    return book(unit, reason, details, trusted=True, within=audited)
+    return book(unit, reason, details, once=once, trusted=True, within=audited)
 
 
 def booking_of_unit(unit: Unit, reference: str) -> Booking | None:

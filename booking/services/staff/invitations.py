@@ -151,10 +151,21 @@ def spend(invitation_id: int, now: datetime) -> Callable[[Booking], None]:
             )
             .values(booking_id=booking.id, used_at=now)
         )
-        if not getattr(spent, "rowcount", 0):
-            raise InvitationGone(
-                "Ce lien d'invitation ne permet plus de réserver :"
-                " il a servi, expiré ou été retiré."
+        if getattr(spent, "rowcount", 0):
+            after = {"rendez-vous": booking.reference}
+            target = f"invitation {invitation_id}"
+            audit.record(
+                None,
+                "lien d'invitation utilisé",
+                booking.unit,
+                target,
+                None,
+                after,
+                who="lien d'invitation",
             )
+            return
+        raise InvitationGone(
+            "Ce lien d'invitation ne permet plus de réserver : il a servi, expiré ou été retiré."
+        )
 
     return within

@@ -81,7 +81,6 @@ def set_capacities(
         unit.desks = wanted.desks
     if wanted.remote_lines is not None:
         unit.remote_lines = wanted.remote_lines
-    unit.hours_edited_locally = True
     unit.updated_at = now
     after = {NAMES[DESKS]: unit.desks, NAMES[LINES]: unit.remote_lines}
     audit.record(actor, "capacités", unit, unit.public_id, before, after)

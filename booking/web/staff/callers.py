@@ -14,14 +14,17 @@ from booking.domain.capacity import ON_SITE
 from booking.errors import BookingNotFound, ServiceError
 from booking.formatting import local
 from booking.metrics import BOOKINGS
-from booking.models import Reason, Unit
+from booking.models import Channel, Reason, Unit
 from booking.services.bookings.make import BookingDetails
+from booking.services.bookings.once import Once
 from booking.services.reasons import list_reasons
-from booking.services.slots.offered import offered_modes, unit_slots
+from booking.services.slots.offered import mode_refused, offered_modes, unit_slots
 from booking.services.staff import invitations
 from booking.services.staff.agenda import unit_today
 from booking.services.staff.callers import book_for_caller, booking_of_unit, manage_link
+from booking.tokens import new_secret
 from booking.urls import external_url
+from booking.web.journey import FORM_KEY
 from booking.web.staff.blueprint import bp, day_asked, staff_unit
 
 
@@ -42,6 +45,11 @@ def book_caller(public_id: str) -> ResponseReturnValue:
     reason, mode = _reason_and_mode(unit, form)
     if reason is None:
         return _booking_page(unit, form, ServiceError("Choisissez un motif."), 422)
+    if mode != (form.get("mode") or ON_SITE):  # no longer offered: never another mode
+        refused = mode_refused(form.get("mode", ""))
+        return _booking_page(unit, form, refused, refused.status)
+    key = form.get("cle", "")
+    once = Once.of_form(f"staff:{key}") if FORM_KEY.fullmatch(key) else None
     details = BookingDetails(
         start=form.get("start", ""),
         name=form.get("name", ""),
@@ -52,7 +60,7 @@ def book_caller(public_id: str) -> ResponseReturnValue:
         mode=mode,
     )
     try:
-        booked = book_for_caller(current_user, unit, reason, details)
+        booked = book_for_caller(current_user, unit, reason, details, once)
     except ServiceError as error:
         return _booking_page(unit, form, error, error.status)
     BOOKINGS.labels("staff").inc()
@@ -88,6 +96,7 @@ def _booking_page(
         today=unit_today(unit),
         slots=slots,
         values=values,
+        key=values.get("cle") or new_secret(),  # one booking per form, however many clicks
         error=error,
         errors=error.fields if error else {},
     )
@@ -106,7 +115,8 @@ def card(public_id: str, reference: str) -> ResponseReturnValue:
         "staff/card.html",
         unit=unit,
         booking=booking,
-        manage_url=manage_link(booking) if booking.channel != "online" else "",
+        # Only for a caller the agent booked for, who has no email to find it in.
+        manage_url=manage_link(booking) if booking.channel == Channel.STAFF else "",
         day=local(booking.starts_at, unit.timezone).date(),
     )
 
