@@ -184,6 +184,7 @@ def test_openapi_document_describes_every_api_route(client: FlaskClient) -> None
         "limit",
         "offset",
         "motif",
+        "mode",
     }
     page = search["responses"]["200"]["content"]["application/json"]["schema"]
     assert page == {"$ref": "#/components/schemas/UnitPage"}

@@ -196,6 +196,7 @@ def test_wrong_requests_are_refused_in_french_and_write_nothing(
         ({"to": "2026-11-01"}, 409, "to"),  # past
         ({"from": "2027-06-01", "to": "2027-06-02"}, 409, "from"),  # beyond the horizon
         ({"unit_ids": ["NULLE-PART"]}, 404, "unit_ids"),
+        ({"unit_ids": ["NULLE-PART"], "to": "2026-11-01"}, 404, "to"),  # both said
     ],
 )
 def test_what_the_document_cannot_rule_out_is_a_business_answer(

@@ -276,14 +276,19 @@ def _business(error: Invalid) -> ServiceError:
     that do not exist, days already past or too far, a mode the reason or the units do not
     offer) is a business answer, 404 or 409; the rest stays a 422."""
     fields = error.fields
-    if set(fields) == {"units"}:
-        return UnitNotFound(fields["units"], {"unit_ids": "aucune unité active de ce nom"})
-    if fields and set(fields) <= {"since", "until"}:
-        renamed = {{"since": "from", "until": "to"}[name]: text for name, text in fields.items()}
-        return DatesUnavailable(" ".join(fields.values()), renamed)
-    if fields and set(fields) <= {"mode"}:
-        return ModeUnavailable(fields["mode"], fields)
-    return error
+    if not fields or not set(fields) <= set(BUSINESS_FIELDS):
+        return error
+    named = {BUSINESS_FIELDS[name]: text for name, text in fields.items()}
+    message = " ".join(fields.values())
+    if "units" in fields:
+        return UnitNotFound(message, named)
+    if "mode" in fields and len(fields) == 1:
+        return ModeUnavailable(message, named)
+    return DatesUnavailable(message, named)
+
+
+# The waiting list's fields whose refusal is a business answer, named as the API names them.
+BUSINESS_FIELDS = {"units": "unit_ids", "since": "from", "until": "to", "mode": "mode"}
 
 
 @bp.post("/bookings/<reference>/cancel")
