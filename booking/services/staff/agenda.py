@@ -278,6 +278,13 @@ def has_feed(unit: Unit) -> bool:
     )
 
 
+def _mode_prefix(booking: Booking) -> str:
+    """How the feed's title says a remote appointment: `Par téléphone – `, `En visio – `."""
+    if booking.mode == "on_site":
+        return ""
+    return MODE_LABELS[booking.mode].capitalize() + " – "
+
+
 def feed_ics(public_id: str, token: str) -> bytes:
     """The read-only feed (`METHOD:PUBLISH`) of a unit, for a live token of that very unit.
 
@@ -311,7 +318,9 @@ def feed_ics(public_id: str, token: str) -> bytes:
             start=booking.starts_at,
             end=booking.ends_at,
             timezone=unit.timezone,
-            summary=f"{notifications.reason_label(booking)} – {booking.reference}",
+            summary=f"{_mode_prefix(booking)}{notifications.reason_label(booking)}"
+            f" – {booking.reference}",
+            # Neither the number to call nor the room: the agenda has them (agents only).
             description="Coordonnées du visiteur : agenda de l'unité (accès agent).",
             location=unit.address,
             latitude=unit.latitude,
