@@ -81,8 +81,8 @@ class UnitSearchParams(BaseModel):
     )
     near: str = Field(
         default="",
-        description="`LAT,LON` : trier par distance à ce point.",
-        json_schema_extra=documented(NEAR_PATTERN),
+        description="`LAT,LON` : trier par distance à ce point (vide : sans point).",
+        json_schema_extra=documented(f"^$|{NEAR_PATTERN}"),
     )
     limit: int = Field(default=20, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=100_000)
