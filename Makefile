@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint coverage bench data communes clean browser
+.PHONY: run test lint coverage bench data communes clean browser translations messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,8 +13,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+## The compiled catalogues (SPEC §13), built from the committed .po files, never committed.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard booking/translations/*/LC_MESSAGES/messages.po))
+translations: $(CATALOGUES)
+booking/translations/%/LC_MESSAGES/messages.mo: booking/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+## After marking texts: extract them (babel.cfg) and merge them into each language's .po.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k Text -k _l --no-location --sort-output \
+		--project "Rendez-vous en gendarmerie" --copyright-holder "Rendez-vous en gendarmerie" \
+		-o booking/translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete \
+		-i booking/translations/messages.pot -d booking/translations
+
 ## Serve the site on the embedded SQLite database, with the job runner.
-run: $(STAMP)
+run: $(STAMP) translations
 	APP_ENV=development $(FLASK) db upgrade
 	APP_ENV=development $(FLASK) units bootstrap data/units.csv
 	mkdir -p instance/prometheus
@@ -25,7 +39,7 @@ run: $(STAMP)
 
 ## The whole test suite (also on PostgreSQL when TEST_DATABASE_URL is set), one worker per
 ## core (pytest-xdist): each worker has its own PostgreSQL database and SQLite files.
-test: $(STAMP) browser
+test: $(STAMP) browser translations
 	$(BIN)/python -m pytest -n auto
 
 ## Browser tests drive Debian's Chromium (Playwright cannot download a browser offline).
@@ -41,7 +55,7 @@ lint: $(STAMP)
 	@out="$$($(BIN)/radon cc -n D booking)"; test -z "$$out" || { echo "$$out"; exit 1; }
 
 ## The suite under coverage.py; prints branch coverage of the booking package.
-coverage: $(STAMP) browser
+coverage: $(STAMP) browser translations
 	rm -f .coverage
 	$(BIN)/coverage run -m pytest -q
 	$(BIN)/coverage report

@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         envelope,
         errors,
         journey,
+        languages,
         manage,
         opendata,
         orientation,
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     slot_cache.init_app(app)
     predeclarations.init_app(app)
     orientation_tree.init_app(app)
+    languages.init_app(app)
     csrf.init_app(app)
     app.before_request(security.check_forms)  # first, as Flask-WTF's own check would be
     csrf.exempt(api.bp)  # JSON API: no cookies, no session, nothing to forge

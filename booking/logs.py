@@ -20,7 +20,9 @@ class JsonFormatter(logging.Formatter):
     """`{"time", "level", "logger", "message", "request_id", …}`."""
 
     _second: tuple[int, str] = (-1, "")  # the last second written, and how
-    _encode = json.JSONEncoder(ensure_ascii=False).encode  # made once, not at every line
+    # Made once, not at every line; a value JSON has no type for (a lazy translated text,
+    # a date) is written as its text rather than losing the line.
+    _encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
     def format(self, record: logging.LogRecord) -> str:
         """One line of JSON."""

@@ -181,19 +181,36 @@ def _osm_ranges(ranges: Sequence[Range]) -> str:
     return ",".join(f"{format_time(start)}-{format_time(end)}" for start, end in ranges)
 
 
+# The words of a week's hours in each language the service speaks (SPEC §13): days,
+# closed, open all day, and how a time is written (`8 h 30`, `08:30`).
+WEEK_WORDS = {
+    "fr": (DAY_LABELS_FR, "fermé", "24 h sur 24", format_time_fr),
+    "en": (
+        ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+        "closed",
+        "open 24 hours",
+        format_time,
+    ),
+}
+
+
 def describe_fr(hours: WeeklyHours) -> list[tuple[str, str]]:
     """Each day of the week (then public holidays) with its hours written in French."""
+    return describe(hours, "fr")
+
+
+def describe(hours: WeeklyHours, language: str) -> list[tuple[str, str]]:
+    """Each day of the week with its hours, in `language` (French if it is not spoken)."""
+    labels, closed, all_day, written = WEEK_WORDS.get(language, WEEK_WORDS["fr"])
     weekly = normalise_hours(hours)
     lines = []
-    for day, label in enumerate(DAY_LABELS_FR):
+    for day, label in enumerate(labels):
         ranges = weekly.get(day, [])
         if not ranges:
-            text = "fermé"
+            text = closed
         elif ranges == [(0, MINUTES_PER_DAY)]:
-            text = "24 h sur 24"
+            text = all_day
         else:
-            text = ", ".join(
-                f"{format_time_fr(start)} – {format_time_fr(end)}" for start, end in ranges
-            )
+            text = ", ".join(f"{written(start)} – {written(end)}" for start, end in ranges)
         lines.append((label, text))
     return lines

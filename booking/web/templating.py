@@ -1,4 +1,5 @@
-"""What templates may call: French dates and times in a unit's zone, distances."""
+"""What templates may call: dates and times in a unit's zone and distances, written in the
+page's language (booking.formatting), and the service's own small helpers."""
 
 from __future__ import annotations
 
@@ -7,17 +8,21 @@ import re
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 
-from booking.formatting import dates_fr, day_fr, of_place, time_fr, when_fr, zone_fr
+from booking.formatting import (
+    dates_of,
+    day_of,
+    distance_of,
+    of_place,
+    time_of,
+    when_of,
+    zone_of,
+)
 from booking.models import Reason
 from booking.phones import spoken_phone
 from booking.services.messages.notifications import NEUTRAL_LABEL
 from booking.services.slots.offered import MODE_NAMES
 from booking.web.discretion import is_discreet
-
-
-def distance_fr(km: float) -> str:
-    """`3,4 km`."""
-    return f"{km:.1f}".replace(".", ",") + " km"
+from booking.web.languages import current_language, say
 
 
 def contact_link(contact: str) -> str:
@@ -42,16 +47,16 @@ def administration() -> Markup:
 def init_app(app: Flask) -> None:
     """Register the filters: `{{ slot.start | when(unit.timezone) }}`."""
     app.jinja_env.filters.update(
-        when=when_fr,
-        day=day_fr,
-        hour=time_fr,
-        dates=dates_fr,
-        zone=zone_fr,
-        distance=distance_fr,
-        of_place=of_place,
+        when=lambda moment, zone: when_of(moment, zone, current_language()),
+        day=lambda moment, zone: day_of(moment, zone, current_language()),
+        hour=lambda moment, zone: time_of(moment, zone, current_language()),
+        dates=lambda first, last: dates_of(first, last, current_language()),
+        zone=lambda zone: zone_of(zone, current_language()),
+        distance=lambda km: distance_of(km, current_language()),
+        of_place=lambda label: of_place(label, current_language()),
         contact_link=contact_link,
         code_spans=code_spans,
-        mode_name=lambda mode: MODE_NAMES.get(mode, ""),
+        mode_name=lambda mode: say(MODE_NAMES.get(mode, "")),
         phone=spoken_phone,
     )
     app.jinja_env.globals["administration"] = administration
@@ -61,4 +66,4 @@ def init_app(app: Flask) -> None:
 def shown_reason(reason: Reason) -> str:
     """A reason's label as the journey's pages show it: neutral in a discreet visit (the
     browser keeps pages it saw; someone may press Back)."""
-    return NEUTRAL_LABEL if is_discreet(reason) else reason.label
+    return say(NEUTRAL_LABEL if is_discreet(reason) else reason.label)
