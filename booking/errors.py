@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from booking.domain.words import N_
+
 
 class ServiceError(Exception):
     """Something a user asked that cannot be done, said in French."""
 
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
-    default_message: ClassVar[str] = "Requête incorrecte."
+    default_message: ClassVar[str] = N_("Requête incorrecte.")
 
     def __init__(self, message: str = "", fields: Mapping[str, str] | None = None) -> None:
         self.message = message or self.default_message
@@ -37,35 +39,35 @@ class Invalid(ServiceError):
     """Some values are wrong; `fields` says which and why."""
 
     status, code = 422, "invalid"
-    default_message = "Certains champs sont à corriger."
+    default_message = N_("Certains champs sont à corriger.")
 
 
 class NotFound(ServiceError):
     """Nothing answers to this name."""
 
     status, code = 404, "not_found"
-    default_message = "Cette adresse ne correspond à aucune page."
+    default_message = N_("Cette adresse ne correspond à aucune page.")
 
 
 class UnitNotFound(NotFound):
     """No active unit has this identifier."""
 
     code = "unit_not_found"
-    default_message = "Aucune unité active ne porte cet identifiant."
+    default_message = N_("Aucune unité active ne porte cet identifiant.")
 
 
 class ReasonNotFound(NotFound):
     """No active reason has this code."""
 
     code = "motif_not_found"
-    default_message = "Aucun motif de rendez-vous ne porte ce code."
+    default_message = N_("Aucun motif de rendez-vous ne porte ce code.")
 
 
 class BookingNotFound(NotFound):
     """No booking of this unit has this reference (staff side)."""
 
     code = "booking_not_found"
-    default_message = "Aucun rendez-vous ne porte cette référence."
+    default_message = N_("Aucun rendez-vous ne porte cette référence.")
 
 
 class NoAccess(NotFound):
@@ -78,13 +80,13 @@ class Forbidden(ServiceError):
     """The secret given does not open this."""
 
     status, code = 403, "forbidden"
-    default_message = "Accès refusé."
+    default_message = N_("Accès refusé.")
 
 
 class WrongLink(Forbidden):
     """A booking link whose reference or secret does not match."""
 
-    default_message = "Ce lien n'est pas valable pour ce rendez-vous."
+    default_message = N_("Ce lien n'est pas valable pour ce rendez-vous.")
 
 
 class Conflict(ServiceError):
@@ -97,7 +99,7 @@ class SlotUnavailable(Conflict):
     """The slot is not (or no longer) offered."""
 
     code = "slot_unavailable"
-    default_message = "Ce créneau n'est plus disponible : choisissez-en un autre."
+    default_message = N_("Ce créneau n'est plus disponible : choisissez-en un autre.")
 
 
 class ModeUnavailable(Conflict):
@@ -122,13 +124,13 @@ class NotChangeable(Conflict):
     """Already cancelled, honoured, or started."""
 
     code = "not_changeable"
-    default_message = "Ce rendez-vous est déjà annulé ou terminé."
+    default_message = N_("Ce rendez-vous est déjà annulé ou terminé.")
 
 
 class Unavailable(ServiceError):
     """The database cannot be reached: try again shortly."""
 
     status, code = 503, "unavailable"
-    default_message = (
+    default_message = N_(
         "Le service est momentanément indisponible : réessayez dans quelques instants."
     )

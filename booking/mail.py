@@ -36,8 +36,10 @@ def compose(
     calendar_method: str = "",
     message_key: str = "",
     sender: str = "",
+    language: str = "fr",
 ) -> EmailMessage:
-    """A multipart text + HTML message in French, with an optional .ics invitation;
+    """A multipart text + HTML message in `language` (its templates are rendered in the
+    caller's locale: see flask_babel.force_locale), with an optional .ics invitation;
     `message_key` gives a Message-ID of its own (the same on every attempt to send);
     `sender` replaces MAIL_FROM (a discreet booking's neutral sender)."""
     sender = sender or current_app.config["MAIL_FROM"]
@@ -51,7 +53,6 @@ def compose(
         f"<{message_key}@{domain or 'localhost'}>" if message_key else make_msgid(domain=domain)
     )
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = "fr"
     message.set_content(render_template(f"emails/{template}.txt", **context))
     message.add_alternative(render_template(f"emails/{template}.html", **context), subtype="html")
     if calendar is not None:
@@ -63,6 +64,8 @@ def compose(
             filename="rendez-vous.ics",
             params={"method": calendar_method, "charset": "utf-8"},
         )
+    # Last: setting the content, or making it multipart, moves or drops Content-* headers.
+    message["Content-Language"] = language
     return message
 
 

@@ -23,6 +23,7 @@ from booking.models import AuditEntry, Booking, Invitation, OutboxMessage, Staff
 from booking.services.bookings.make import BookingDetails, book
 from booking.services.staff import invitations
 from booking.services.staff.accounts import create_staff
+from tests.support.mail import rendered
 from tests.support.staff import PASSWORD, csrf, sign_in
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -101,6 +102,22 @@ def test_an_agent_books_a_phone_appointment_for_a_caller_without_email(
     agenda = agent.get("/staff/units/ORNEX/agenda?date=2026-11-24").text
     assert "Pris par un agent (agent@gendarmerie.interieur.gouv.fr)" in agenda
     assert "par téléphone" in agenda
+
+
+def test_an_agent_books_in_the_callers_language_and_the_email_speaks_it(
+    app: Flask, agent: FlaskClient
+) -> None:
+    """A foreign caller: the agent's page stays French, the booking keeps English."""
+    page = agent.get("/staff/units/ORNEX/rendez-vous/nouveau?motif=signalement&mode=phone")
+    assert 'name="langue"' in page.text
+    answer = book_for_caller(agent, email="jane@example.org", langue="en", name="Jane Smith")
+    assert answer.status_code == 303, answer.text
+    [made] = bookings(app)
+    assert made.language == "en"
+    assert 'lang="fr"' in agent.get(answer.headers["Location"]).text
+    with app.app_context():
+        [entry] = db.session.scalars(select(OutboxMessage))
+    assert str(rendered(app, entry)["Subject"]).startswith("Appointment confirmed on ")
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from typing import Final
 from booking.domain.geo import Point
 from booking.domain.place_query import read_place
 from booking.domain.text import fold
+from booking.domain.words import Text
 
 KIND_ORDER: Final = {"commune": 0, "arrondissement": 1, "deleguee": 2, "associee": 3}
 ARTICLES: Final = ("le ", "la ", "les ", "l ")
@@ -182,7 +183,11 @@ class PlaceIndex:
             if here is not None:
                 return _one(here)
             around = self._postcode(postcode)
-            note = f"« {name} » n'est pas une commune du code postal {postcode}."
+            note = Text(
+                "« %(name)s » n'est pas une commune du code postal %(postcode)s.",
+                name=name,
+                postcode=postcode,
+            )
             return Resolution(around.place, around.point, around.label, note=note)
         # A postcode nobody lives at (a CEDEX code, a typo): its département still chooses.
         department = postcode_department(postcode)
@@ -190,11 +195,19 @@ class PlaceIndex:
         inside = [(entry, tier) for entry, tier in named if entry.department in department]
         found = _decide(inside or named)
         if found.place is None and not found.choices:
-            note = f"Ni « {name} » ni le code postal {postcode} ne désignent une commune connue."
+            note = Text(
+                "Ni « %(name)s » ni le code postal %(postcode)s ne désignent une commune connue.",
+                name=name,
+                postcode=postcode,
+            )
             return Resolution(note=note)
         if inside:
             return found
-        note = f"Le code postal {postcode} n'est pas celui de « {name} »."
+        note = Text(
+            "Le code postal %(postcode)s n'est pas celui de « %(name)s ».",
+            postcode=postcode,
+            name=name,
+        )
         return replace(found, note=note)
 
     def _among(self, name: str, places: Sequence[PlaceEntry]) -> PlaceEntry | None:
@@ -237,7 +250,9 @@ class PlaceIndex:
             else None
         )
         main = places[0]
-        label = main.label if len(places) == 1 else f"code postal {postcode}"
+        label = (
+            main.label if len(places) == 1 else Text("code postal %(postcode)s", postcode=postcode)
+        )
         return Resolution(place=main, point=middle, label=label)
 
     def _codes(self, text: str) -> list[tuple[PlaceEntry, int]]:

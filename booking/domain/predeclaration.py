@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from booking.domain.words import N_, Text
+
 KINDS = ("date", "text", "textarea", "choice")
 TEXT_MAX = 1000  # no field holds more, whatever its definition says
 FIELDS_MAX = 6
@@ -157,7 +159,7 @@ def check_answers(
     errors: dict[str, str] = {}
     for name in values:
         if form.field(name) is None:
-            errors[f"pre_declaration.{name}"[:80]] = "Ce champ n'existe pas pour ce motif."
+            errors[f"pre_declaration.{name}"[:80]] = N_("Ce champ n'existe pas pour ce motif.")
     for field in form.fields:
         raw = values.get(field.name, "")
         text = raw.strip() if isinstance(raw, str) else ""
@@ -166,34 +168,45 @@ def check_answers(
         try:
             answers[field.name] = _answer(field, text, today)
         except ValueError as error:
-            errors[field.key] = f"{field.label} : {error}"
+            problem = _said(error)
+            errors[field.key] = Text("%(label)s : %(problem)s", label=field.label, problem=problem)
     for field in form.fields:
         first = answers.get(field.not_before) if field.not_before else None
         if first and field.name in answers and answers[field.name] < first:
             before = form.field(field.not_before)
-            errors[field.key] = f"{field.label} : pas avant « {before.label if before else ''} »."
+            errors[field.key] = Text(
+                "%(label)s : pas avant « %(before)s ».",
+                label=field.label,
+                before=before.label if before else "",
+            )
     return answers, errors
 
 
+def _said(error: ValueError) -> str:
+    """A refusal's reason as raised: a marked text or a `Text`, kept for the edge to say."""
+    reason = error.args[0] if error.args else ""
+    return reason if isinstance(reason, str) else str(error)
+
+
 def _answer(field: Field, text: str, today: date) -> str:
-    """One answer as stored; ValueError with the French reason."""
+    """One answer as stored; ValueError with the French reason (a marked text)."""
     if field.kind == "date":
         day = _day(text)
         if field.when == "past" and day > today:
-            raise ValueError("une date passée ou celle d'aujourd'hui.")
+            raise ValueError(N_("une date passée ou celle d'aujourd'hui."))
         if field.when == "future" and day < today:
-            raise ValueError("une date à venir ou celle d'aujourd'hui.")
+            raise ValueError(N_("une date à venir ou celle d'aujourd'hui."))
         return day.isoformat()
     if field.kind == "choice":
         if text not in dict(field.options):
-            raise ValueError("choisissez l'une des réponses proposées.")
+            raise ValueError(N_("choisissez l'une des réponses proposées."))
         return text
     if field.kind == "text":
         text = " ".join(text.split())
     else:
         text = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n"))
     if len(text) > field.max_length:
-        raise ValueError(f"{field.max_length} caractères au plus.")
+        raise ValueError(Text("%(count)s caractères au plus.", count=field.max_length))
     return text
 
 
@@ -207,7 +220,7 @@ def _day(text: str) -> date:
             return date.fromisoformat(text)
     except ValueError:
         pass
-    raise ValueError("une date du calendrier (par exemple 14/07/2026).")
+    raise ValueError(N_("une date du calendrier (par exemple 14/07/2026)."))
 
 
 def describe(form: Form | None, answers: Mapping[str, str]) -> list[tuple[str, str]]:

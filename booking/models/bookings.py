@@ -116,6 +116,8 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     # an id): shown to the citizen and to the unit's staff only; "" otherwise, and once
     # cancelled.
     video_room: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The language it was made in (SPEC §13): its emails and its manage page speak it.
+    language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
     # The agent who booked it for a caller, or who made the invitation link it came through.
     booked_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")

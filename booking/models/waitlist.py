@@ -71,6 +71,8 @@ class WaitlistEntry(db.Model):  # type: ignore[name-defined,misc]
     # How the visit would take place (SPEC §12), and the number to call for `phone`.
     mode: Mapped[str] = mapped_column(String(8), default="on_site", server_default="on_site")
     phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # The language it was made in (SPEC §13): its emails and its offers speak it.
+    language: Mapped[str] = mapped_column(String(2), default="fr", server_default="fr")
     status: Mapped[str] = mapped_column(String(16), default=EntryStatus.UNCONFIRMED)
     token_hash: Mapped[str] = mapped_column(String(64))  # of the secret of its links
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)

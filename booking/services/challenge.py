@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from booking import clock
 from booking.database import begin_write
+from booking.domain.words import N_
 from booking.errors import ServiceError
 from booking.extensions import db
 from booking.keys import purpose_key
@@ -38,7 +39,7 @@ class ChallengeRefused(ServiceError):
     """The request needed a solved challenge and did not carry a valid, unused one."""
 
     status, code = 403, "challenge_required"
-    default_message = (
+    default_message = N_(
         "La vérification anti-robot n'a pas abouti (ou a déjà servi) : validez à nouveau le"
         " formulaire. Sans JavaScript, appelez l'unité."
     )

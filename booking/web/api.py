@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from booking import clock
 from booking.domain.slots import Slot
+from booking.domain.words import N_, Text
 from booking.errors import (
     DatesUnavailable,
     Invalid,
@@ -50,6 +51,7 @@ from booking.web.answers import (
     unit_answer,
 )
 from booking.web.errors import invalid
+from booking.web.languages import current_language, say
 from booking.web.motif_schemas import MotifList
 from booking.web.place_schemas import PlaceList
 from booking.web.schemas import (
@@ -110,7 +112,7 @@ def units() -> ResponseReturnValue:
             total=results.total,
             place=place_answer(place) if place else None,
             places=[place_answer(choice) for choice in finding.choices],
-            note=finding.note or None,
+            note=say(finding.note) or None,
             police_territory=finding.police,
         )
     )
@@ -135,7 +137,7 @@ def _reason_asked(code: str | None) -> Reason | None:
     try:
         return get_reason(code) if code is not None else None
     except ReasonNotFound:
-        raise Invalid("Paramètres invalides.", {"motif": "motif inconnu"}) from None
+        raise Invalid(N_("Paramètres invalides."), {"motif": N_("motif inconnu")}) from None
 
 
 @bp.get("/units/<public_id>")
@@ -205,6 +207,7 @@ def create_booking() -> ResponseReturnValue:
         body.declaration,
         discreet=body.discreet,
         mode=body.mode,
+        language=current_language(),
     )
     booked = book(unit, reason, details, once=once, trusted=partner is not None)
     if not booked.replayed:
@@ -220,8 +223,8 @@ def _idempotency(body: BookingIn, partner: ApiKey | None) -> Once | None:
         return None
     if not IDEMPOTENCY_KEY.fullmatch(key):
         raise Invalid(
-            "Clé d'idempotence invalide.",
-            {"Idempotency-Key": "1 à 100 caractères ASCII visibles"},
+            N_("Clé d'idempotence invalide."),
+            {"Idempotency-Key": N_("1 à 100 caractères ASCII visibles")},
         )
     return Once.of_api(key, body.model_dump(exclude={"altcha"}), _client(partner))
 
@@ -260,6 +263,7 @@ def join_waitlist() -> ResponseReturnValue:
         since=since,
         mode=body.mode,
         phone=body.phone,
+        language=current_language(),
     )
     try:
         joined = join(get_reason(body.motif), asked, trusted=partner is not None)
@@ -279,12 +283,20 @@ def _business(error: Invalid) -> ServiceError:
     if not fields or not set(fields) <= set(BUSINESS_FIELDS):
         return error
     named = {BUSINESS_FIELDS[name]: text for name, text in fields.items()}
-    message = " ".join(fields.values())
+    message = _one_after_another(list(fields.values()))
     if "units" in fields:
         return UnitNotFound(message, named)
     if "mode" in fields and len(fields) == 1:
         return ModeUnavailable(message, named)
     return DatesUnavailable(message, named)
+
+
+def _one_after_another(texts: list[str]) -> str:
+    """Texts joined by a space, as a `Text` whose parts are each said in the answer's
+    language (the same French as `" ".join(texts)`)."""
+    parts = {f"part{n}": text for n, text in enumerate(texts)}
+    template = " ".join(f"%({name})s" for name in parts)  # no text of its own to translate
+    return Text(template, **parts)
 
 
 # The waiting list's fields whose refusal is a business answer, named as the API names them.
@@ -352,7 +364,7 @@ def _body(model: type[M]) -> M:
     """The JSON body validated by `model`, or a 422 naming each bad field."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise Invalid("Corps JSON (objet) attendu, en UTF-8.")
+        raise Invalid(N_("Corps JSON (objet) attendu, en UTF-8."))
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -364,4 +376,4 @@ def _query(model: type[M]) -> M:
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as error:
-        raise invalid(error, "Paramètres invalides.") from None
+        raise invalid(error, N_("Paramètres invalides.")) from None

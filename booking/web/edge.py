@@ -18,6 +18,7 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 
 from booking.domain.text import ODD_CHARACTERS
+from booking.domain.words import N_
 from booking.errors import ServiceError
 
 MAX_JSON_DEPTH = 32
@@ -27,7 +28,7 @@ class OddText(ServiceError):
     """Characters no person types: refused, whatever the field."""
 
     status, code = 400, "invalid_characters"
-    default_message = (
+    default_message = N_(
         "La demande contient des caractères non autorisés (caractère nul ou de contrôle)."
     )
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -32,9 +34,11 @@ from booking.domain.hours import (
     parse_time,
 )
 from booking.domain.units_csv import RANGES_PER_DAY
+from booking.domain.words import N_
 from booking.errors import Invalid
 from booking.services.bookings.make import BookingDetails
 from booking.services.waitlist.join import WaitRequest
+from booking.web.languages import current_language
 
 
 class CancelForm(FlaskForm):  # type: ignore[misc]
@@ -52,8 +56,8 @@ class MoveForm(FlaskForm):  # type: ignore[misc]
     token = HiddenField(validators=[DataRequired()])
     semaine = HiddenField()  # the week shown, shown again after a lost race
     start = RadioField(
-        "Nouveau créneau",
-        validators=[DataRequired(message="Choisissez un créneau.")],
+        _l("Nouveau créneau"),
+        validators=[DataRequired(message=_l("Choisissez un créneau."))],
         validate_choice=False,
     )
 
@@ -61,20 +65,20 @@ class MoveForm(FlaskForm):  # type: ignore[misc]
 class BookingForm(FlaskForm):  # type: ignore[misc]
     """The citizen's details; the service checks them (one set of rules for web and API)."""
 
-    name = StringField("Nom et prénom")
-    email = EmailField("Adresse électronique")
-    phone = TelField("Téléphone (facultatif)")
-    comment = TextAreaField("Précisions utiles à l'unité (facultatif)")
+    name = StringField(_l("Nom et prénom"))
+    email = EmailField(_l("Adresse électronique"))
+    phone = TelField(_l("Téléphone (facultatif)"))
+    comment = TextAreaField(_l("Précisions utiles à l'unité (facultatif)"))
     # A field that people never see nor fill; scripts that fill every field do.
-    website = StringField("Ne pas remplir ce champ")
-    start = RadioField("Autre créneau", validate_choice=False)
+    website = StringField(_l("Ne pas remplir ce champ"))
+    start = RadioField(_l("Autre créneau"), validate_choice=False)
     # The form's one-time key: sent again (back button, reload, double tap), it leads to
     # the booking already made (booking.services.bookings.once).
     cle = HiddenField()
     # Set when the slot was just lost: another one must then be chosen.
     autre = HiddenField()
     # "Je souhaite une prise de contact discrète" (SPEC §17).
-    discret = BooleanField("Je souhaite une prise de contact discrète")
+    discret = BooleanField(_l("Je souhaite une prise de contact discrète"))
 
     def details(
         self, start: str, pre_declaration: dict[str, str], mode: str = "on_site"
@@ -89,6 +93,7 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
             pre_declaration=pre_declaration,
             discreet=bool(self.discret.data),
             mode=mode,
+            language=current_language(),
         )
 
 
@@ -99,15 +104,15 @@ class WaitlistForm(FlaskForm):  # type: ignore[misc]
     """Waiting for a slot: who, at which units, on which days and parts of day, until when.
     The form parses what was ticked and typed; the service checks what it means."""
 
-    name = StringField("Nom et prénom")
-    email = EmailField("Adresse électronique")
-    unites = SelectMultipleField("Unités où vous pouvez aller", validate_choice=False)
-    jours = SelectMultipleField("Jours qui vous conviennent", validate_choice=False)
-    moments = SelectMultipleField("Moments de la journée", validate_choice=False)
-    jusqu_au = StringField("Jusqu'au")
-    website = StringField("Ne pas remplir ce champ")  # the honeypot
+    name = StringField(_l("Nom et prénom"))
+    email = EmailField(_l("Adresse électronique"))
+    unites = SelectMultipleField(_l("Unités où vous pouvez aller"), validate_choice=False)
+    jours = SelectMultipleField(_l("Jours qui vous conviennent"), validate_choice=False)
+    moments = SelectMultipleField(_l("Moments de la journée"), validate_choice=False)
+    jusqu_au = StringField(_l("Jusqu'au"))
+    website = StringField(_l("Ne pas remplir ce champ"))  # the honeypot
     mode = HiddenField()  # on site (empty), phone or video: as the slots page chose
-    phone = TelField("Téléphone")  # the number to call, for a phone appointment
+    phone = TelField(_l("Téléphone"))  # the number to call, for a phone appointment
 
     # The service's names of the fields, and the form's.
     FIELDS = {"units": "unites", "weekdays": "jours", "parts": "moments", "until": "jusqu_au"}
@@ -115,12 +120,12 @@ class WaitlistForm(FlaskForm):  # type: ignore[misc]
     def validate_jours(self, field: Field) -> None:
         """Days of the week, 0 (Monday) to 6."""
         if any(day not in WEEKDAY_VALUES for day in field.data or []):
-            raise ValidationError("Choisissez parmi les jours de la semaine proposés.")
+            raise ValidationError(_("Choisissez parmi les jours de la semaine proposés."))
 
     def validate_moments(self, field: Field) -> None:
         """The morning, the afternoon, or both."""
         if any(part not in ("am", "pm") for part in field.data or []):
-            raise ValidationError("Choisissez le matin, l'après-midi, ou les deux.")
+            raise ValidationError(_("Choisissez le matin, l'après-midi, ou les deux."))
 
     def validate_jusqu_au(self, field: Field) -> None:
         """A date of the calendar, or nothing (then: as long as possible)."""
@@ -128,7 +133,7 @@ class WaitlistForm(FlaskForm):  # type: ignore[misc]
             try:
                 date.fromisoformat(field.data.strip())
             except ValueError:
-                raise ValidationError("Date invalide (exemple : 2026-12-24).") from None
+                raise ValidationError(_("Date invalide (exemple : 2026-12-24).")) from None
 
     def request(self) -> WaitRequest:
         """What the person asks for."""
@@ -142,12 +147,13 @@ class WaitlistForm(FlaskForm):  # type: ignore[misc]
             until=date.fromisoformat(until) if until else None,
             mode=self.mode.data or "on_site",
             phone=self.phone.data or "",
+            language=current_language(),
         )
 
     def invalid(self) -> Invalid:
         """The form's own errors, as the page shows a service's (one message a field)."""
         if self.csrf_token.errors:
-            return Invalid("Le formulaire a expiré : validez-le à nouveau.")
+            return Invalid(N_("Le formulaire a expiré : validez-le à nouveau."))
         fields = {name: messages[0] for name, messages in self.errors.items() if messages}
         return Invalid(fields=fields)
 

@@ -24,9 +24,10 @@ from flask.typing import ResponseReturnValue
 from booking import clock
 from booking.domain.capacity import MODES, ON_SITE
 from booking.domain.slots import Slot, hours_on
+from booking.domain.words import N_
 from booking.errors import Invalid, ServiceError, SlotUnavailable
 from booking.extensions import csrf, limiter
-from booking.formatting import day_fr, local
+from booking.formatting import day_of, local
 from booking.keys import purpose_key
 from booking.metrics import BOOKINGS
 from booking.models import Channel, Reason, Unit
@@ -42,7 +43,9 @@ from booking.services.staff import invitations
 from booking.services.units.reading import get_unit, scheduled_hours, weekly_hours
 from booking.tokens import new_secret
 from booking.web.discretion import is_discreet
+from booking.web.errors import said
 from booking.web.forms import BookingForm
+from booking.web.languages import current_language
 from booking.web.security import email_key, keep_private, limit
 
 bp = Blueprint("journey", __name__)
@@ -107,7 +110,7 @@ def submit(public_id: str) -> ResponseReturnValue:
     unit, reason, start = _chosen(public_id)
     form = BookingForm()
     if not form.validate_on_submit():
-        expired = Invalid("Le formulaire a expiré : validez-le à nouveau.")
+        expired = Invalid(N_("Le formulaire a expiré : validez-le à nouveau."))
         return _details_page(unit, reason, form, start, expired, status=400)
     if form.website.data:  # the honeypot: answer as if booked, book nothing
         return redirect(url_for("public.index"), code=303)
@@ -117,7 +120,7 @@ def submit(public_id: str) -> ResponseReturnValue:
         if not will_replay(once):
             challenge.check_form(request.form)
         if form.autre.data and not form.start.data:
-            raise Invalid(fields={"start": "Choisissez l'un des créneaux proposés."})
+            raise Invalid(fields={"start": N_("Choisissez l'un des créneaux proposés.")})
         details = form.details(start.isoformat(), pre_declaration_typed(), _mode_asked())
         invited = _invited(unit, reason)
         if invited is None:
@@ -221,7 +224,8 @@ def _details_page(
     picking = bool(form.autre.data) and isinstance(error, Invalid) and "start" in error.fields
     lost = isinstance(error, SlotUnavailable) or picking
     others = _same_day(unit, reason, start) if lost else []
-    context = {"unit": unit, "reason": reason, "form": form, "start": start, "error": error}
+    shown = said(error) if error is not None else None  # in the page's language
+    context = {"unit": unit, "reason": reason, "form": form, "start": start, "error": shown}
     context["mode"] = _mode_asked()
     context["invitation"] = request.values.get("invitation", "")
     page = render_template(
@@ -265,8 +269,10 @@ def by_day(
     grouped: dict[date, list[Slot]] = {day: [] for day in open_days}
     for slot in slots:
         grouped.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    language = current_language()
     return [
-        (day_fr(datetime.combine(day, time(12), tz), zone), grouped[day]) for day in sorted(grouped)
+        (day_of(datetime.combine(day, time(12), tz), zone, language), grouped[day])
+        for day in sorted(grouped)
     ]
 
 

@@ -18,12 +18,14 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from booking import clock
+from booking.domain.words import N_
 from booking.errors import ServiceError, WrongLink
 from booking.extensions import limiter
-from booking.formatting import when_fr
+from booking.formatting import when_of
 from booking.metrics import CANCELLATIONS
 from booking.models import Booking, BookingStatus
 from booking.services.bookings import video
@@ -33,6 +35,7 @@ from booking.services.bookings.change import (
     confirm_booking,
     confirms,
     find_booking,
+    language_of,
     move_booking,
 )
 from booking.services.bookings.manage import manage_page
@@ -43,26 +46,37 @@ from booking.web.envelope import CONTENT_SECURITY_POLICY
 from booking.web.errors import error_response
 from booking.web.forms import CancelForm, MoveForm
 from booking.web.journey import by_day
+from booking.web.languages import current_language, say, speak
 from booking.web.security import keep_private, limit
 
 bp = Blueprint("manage", __name__, url_prefix="/rendez-vous")
 WEEK = re.compile(r"[0-9]{1,3}")
 
 STATUS_LABELS = {
-    BookingStatus.CONFIRMED: "confirmé",
-    BookingStatus.CANCELLED_BY_CITIZEN: "annulé à votre demande",
-    BookingStatus.CANCELLED_BY_UNIT: "annulé par l'unité",
-    BookingStatus.HONOURED: "honoré",
-    BookingStatus.NO_SHOW: "non honoré",
-    BookingStatus.PENDING: "à confirmer",
-    BookingStatus.EXPIRED: "non confirmé à temps",
+    BookingStatus.CONFIRMED: N_("confirmé"),
+    BookingStatus.CANCELLED_BY_CITIZEN: N_("annulé à votre demande"),
+    BookingStatus.CANCELLED_BY_UNIT: N_("annulé par l'unité"),
+    BookingStatus.HONOURED: N_("honoré"),
+    BookingStatus.NO_SHOW: N_("non honoré"),
+    BookingStatus.PENDING: N_("à confirmer"),
+    BookingStatus.EXPIRED: N_("non confirmé à temps"),
 }
+
+
+@bp.before_request
+def _in_its_language() -> None:
+    """A booking's pages, and what its buttons say, speak the language it was made in
+    (SPEC §13), unless the visitor chose another with the selector."""
+    reference = (request.view_args or {}).get("reference", "")
+    language = language_of(reference, request.values.get("token", "")) if reference else None
+    if language:
+        speak(language)
 
 
 @bp.errorhandler(WrongLink)
 def wrong_link(_error: WrongLink) -> ResponseReturnValue:
     """A link whose reference or secret is wrong: as if nothing were there."""
-    return error_response(404, "not_found", "Cette adresse ne correspond à aucune page.", {})
+    return error_response(404, "not_found", N_("Cette adresse ne correspond à aucune page."), {})
 
 
 @bp.get("/<reference>/confirme")
@@ -74,7 +88,7 @@ def confirmed(reference: str) -> ResponseReturnValue:
         "confirmed.html",
         booking=booking,
         token=token,
-        reason_label=reason_label(booking),
+        reason_label=say(reason_label(booking)),
         reminder=reminds(booking.created_at, booking.starts_at),
         quick_exit=is_discreet(booking=booking),
         **remote_context(booking),
@@ -118,7 +132,7 @@ def cancel(reference: str) -> ResponseReturnValue:
             "cancel_confirm.html",
             booking=page.booking,
             token=form.token.data,
-            reason_label=reason_label(page.booking),
+            reason_label=say(reason_label(page.booking)),
             held=page.held,
             form=CancelForm(token=form.token.data, confirme="oui"),
             quick_exit=is_discreet(booking=page.booking),
@@ -131,10 +145,10 @@ def _cancelled(booking: Booking) -> str:
     """What a cancellation says: an email only for a booking that had been confirmed (a
     hold never confirmed had no invitation to withdraw, and gets no email)."""
     if booking.hold_expires_at is not None:
-        return "Votre demande de rendez-vous est annulée ; le créneau est libéré."
+        return str(_("Votre demande de rendez-vous est annulée ; le créneau est libéré."))
     if not booking.email:
-        return "Votre rendez-vous est annulé ; le créneau est libéré."
-    return "Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé."
+        return str(_("Votre rendez-vous est annulé ; le créneau est libéré."))
+    return str(_("Votre rendez-vous est annulé. Un courriel de confirmation vous est envoyé."))
 
 
 @bp.post("/<reference>/confirmer")
@@ -149,10 +163,10 @@ def confirm(reference: str) -> ResponseReturnValue:
     try:
         confirm_booking(reference, token, confirmation)
     except ServiceError as error:
-        flash(error.message, "error")
+        flash(say(error.message), "error")
     else:
         flash(
-            "Votre rendez-vous est confirmé. L'invitation pour votre agenda vous est envoyée.",
+            _("Votre rendez-vous est confirmé. L'invitation pour votre agenda vous est envoyée."),
             "success",
         )
         confirmation = ""
@@ -174,11 +188,18 @@ def move(reference: str) -> ResponseReturnValue:
     try:
         moved = move_booking(reference, token, form.start.data)
     except ServiceError as error:
-        flash(error.message, "error")
+        flash(say(error.message), "error")
         return _page(reference, token, week, move_form=form, status=error.status)
-    when = when_fr(moved.starts_at, moved.unit.timezone)
-    sent = " Un courriel avec la nouvelle invitation vous est envoyé." if moved.email else ""
-    flash(f"Rendez-vous déplacé au {when}.{sent}", "success")
+    when = when_of(moved.starts_at, moved.unit.timezone, current_language())
+    if moved.email:
+        done = _(
+            "Rendez-vous déplacé au %(when)s. Un courriel avec la nouvelle invitation vous est"
+            " envoyé.",
+            when=when,
+        )
+    else:
+        done = _("Rendez-vous déplacé au %(when)s.", when=when)
+    flash(done, "success")
     return redirect(url_for("manage.show", reference=reference, token=token), code=303)
 
 
@@ -196,7 +217,7 @@ def _act(
     try:
         result = action(reference, token)
     except ServiceError as error:
-        flash(error.message, "error")
+        flash(say(error.message), "error")
     else:
         count()
         flash(done if isinstance(done, str) else done(result), "success")
@@ -221,8 +242,8 @@ def _page(
         page=page,
         booking=page.booking,
         token=token,
-        reason_label=reason_label(page.booking),
-        status_label=STATUS_LABELS[page.status],
+        reason_label=say(reason_label(page.booking)),
+        status_label=say(STATUS_LABELS[page.status]),
         days=days,
         cancel_form=CancelForm(token=token),
         confirm_form=CancelForm(token=token, confirmation=confirmation) if confirmable else None,

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from booking.domain.geo import Point
-from booking.domain.hours import describe_fr
+from booking.domain.hours import describe
 from booking.errors import ReasonNotFound
 from booking.extensions import csrf, limiter
 from booking.models import Reason
@@ -22,6 +22,7 @@ from booking.services.slots.offered import unit_slots
 from booking.services.units.reading import get_unit, weekly_hours
 from booking.web import openapi
 from booking.web.journey import by_day
+from booking.web.languages import current_language, forget_language
 from booking.web.schemas import parse_point
 from booking.web.security import limit
 
@@ -100,7 +101,7 @@ def unit(public_id: str) -> ResponseReturnValue:
     """A unit's page. With a reason chosen, its first free slots come first (a phone shows
     them on the first screen), the unit's address, phone and hours after them, folded."""
     found = get_unit(public_id)
-    hours = describe_fr(weekly_hours(found))
+    hours = describe(weekly_hours(found), current_language())
     reasons = list_reasons()
     chosen = next((r for r in reasons if r.code == request.args.get("motif")), None)
     first_days = []
@@ -128,16 +129,19 @@ def unit(public_id: str) -> ResponseReturnValue:
 @csrf.exempt  # it only forgets the visit: nothing to forge (the script sends a beacon)
 def quit() -> ResponseReturnValue:
     """The quick exit: forget the visit (its session cookie, which remembered a sensitive
-    page) and leave for a neutral site, in the same tab (GET, without JavaScript); the
-    script leaves at once and posts here on the way."""
+    page, and the language chosen, which says the site was visited) and leave for a neutral
+    site, in the same tab (GET, without JavaScript); the script leaves at once and posts
+    here on the way."""
     session.clear()
     if request.method == "POST":
         forgotten = current_app.response_class(status=204)
         forgotten.headers["Cache-Control"] = "no-store"
+        forget_language(forgotten)
         return forgotten
     response = redirect(current_app.config["QUICK_EXIT_URL"], code=303)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    forget_language(response)
     return response
 
 

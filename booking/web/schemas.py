@@ -11,6 +11,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from booking.domain.hours import DAY_KEYS
 from booking.domain.predeclaration import FIELD_NAME_PATTERN, FIELDS_MAX, TEXT_MAX
 from booking.domain.text import SPACE, TEXT
+from booking.domain.words import N_
 from booking.phones import PHONE_PATTERN
 from booking.services.bookings.contact import (
     COMMENT_MAX,
@@ -104,8 +105,10 @@ def parse_point(value: str) -> tuple[float, float]:
     """(latitude, longitude) of `LAT,LON`, or ValueError with a French message."""
     if not _NEAR.fullmatch(value):
         raise ValueError(
-            "attendu : latitude,longitude en degrés décimaux (latitude entre -90 et 90,"
-            " longitude entre -180 et 180 ; par exemple 45.76,4.83)"
+            N_(
+                "attendu : latitude,longitude en degrés décimaux (latitude entre -90 et 90,"
+                " longitude entre -180 et 180 ; par exemple 45.76,4.83)"
+            )
         )
     latitude, longitude = value.split(",")
     return float(latitude), float(longitude)
@@ -198,7 +201,7 @@ def _parse_day(value: str | None) -> str | None:
                 raise ValueError(value)
             date.fromisoformat(value)
         except ValueError:
-            raise ValueError("date attendue au format AAAA-MM-JJ") from None
+            raise ValueError(N_("date attendue au format AAAA-MM-JJ")) from None
     return value
 
 

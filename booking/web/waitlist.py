@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from booking import clock
-from booking.errors import Invalid, ServiceError
+from booking.domain.words import N_
+from booking.errors import Invalid, ServiceError, WrongLink
 from booking.extensions import csrf, limiter
 from booking.models import EntryStatus, Reason, Unit
 from booking.services import challenge
@@ -17,18 +19,28 @@ from booking.services.units.reading import get_unit
 from booking.services.waitlist import entries
 from booking.services.waitlist import join as joining
 from booking.web.discretion import is_discreet
+from booking.web.errors import said
 from booking.web.forms import WEEKDAY_VALUES, WaitlistForm
+from booking.web.languages import say, speak
 from booking.web.security import email_key, keep_private, limit
 
 bp = Blueprint("waitlist", __name__)
-DAYS = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
+DAYS = [
+    N_("Lundi"),
+    N_("Mardi"),
+    N_("Mercredi"),
+    N_("Jeudi"),
+    N_("Vendredi"),
+    N_("Samedi"),
+    N_("Dimanche"),
+]
 
 
 @bp.get("/unites/<public_id>/liste-attente")
 def form(public_id: str) -> ResponseReturnValue:
     """The form to wait for a slot of this unit (and nearby ones) for a reason."""
     unit, reason = get_unit(public_id), get_reason(request.args.get("motif", ""))
-    _, horizon = booking_window(unit, clock.now())
+    horizon = booking_window(unit, clock.now())[1]
     form = WaitlistForm(
         mode=request.args.get("mode", "on_site"),
         unites=[unit.public_id],
@@ -68,17 +80,18 @@ def _form_page(
 ) -> str:
     """The form, with what was typed and the errors."""
     today, horizon = booking_window(unit, clock.now())
+    shown = said(error) if error is not None else None  # in the page's language
     return render_template(
         "waitlist_form.html",
         unit=unit,
         reason=reason,
         nearby=joining.nearby_units(unit),
-        days=DAYS,
+        days=[say(day) for day in DAYS],
         horizon=horizon,
         today=today,
         form=form,
-        error=error,
-        errors=error.fields if error else {},
+        error=shown,
+        errors=shown.fields if shown else {},
         challenge_on=challenge.required(),
         quick_exit=is_discreet(reason),
     )
@@ -88,6 +101,19 @@ def _form_page(
 def sent() -> ResponseReturnValue:
     """What happens next: the email to confirm (the same page for every address)."""
     return render_template("waitlist_sent.html")
+
+
+@bp.before_request
+def _in_its_language() -> None:
+    """An entry's pages speak the language it was made in (SPEC §13), unless the visitor
+    chose another with the selector."""
+    reference = (request.view_args or {}).get("reference", "")
+    if reference and request.endpoint != "waitlist.join":
+        try:
+            entry = entries.find_entry(reference, request.values.get("token", ""), leaving=True)
+        except WrongLink:
+            return
+        speak(entry.language)
 
 
 @bp.get("/liste-attente/<reference>")
@@ -102,7 +128,7 @@ def show(reference: str) -> ResponseReturnValue:
         token=token,
         may_confirm=not entries.is_leave_token(entry, token),
         Status=EntryStatus,
-        reason_label=NEUTRAL_LABEL if discreet else entry.reason.label,
+        reason_label=say(NEUTRAL_LABEL if discreet else entry.reason.label),
         quick_exit=discreet,
     )
     return keep_private(make_response(page))
@@ -115,9 +141,9 @@ def confirm(reference: str) -> ResponseReturnValue:
     token = request.form.get("token", "")
     entry = entries.confirm_entry(reference, token)
     if entry.status == EntryStatus.WAITING:
-        flash("Votre inscription est confirmée : vous serez prévenu(e) par courriel.", "success")
+        flash(_("Votre inscription est confirmée : vous serez prévenu(e) par courriel."), "success")
     else:
-        flash("Cette inscription est terminée : elle ne peut plus être confirmée.", "error")
+        flash(_("Cette inscription est terminée : elle ne peut plus être confirmée."), "error")
     return redirect(url_for("waitlist.show", reference=reference, token=token), code=303)
 
 
@@ -128,12 +154,12 @@ def leave(reference: str) -> ResponseReturnValue:
     token = request.form.get("token", "")
     entry = entries.leave(reference, token)
     if entries.is_leave_token(entry, token):  # says nothing of the entry's state
-        flash("C'est fait : plus aucune proposition ne sera envoyée pour cette inscription.")
+        flash(_("C'est fait : plus aucune proposition ne sera envoyée pour cette inscription."))
     elif entry.status == EntryStatus.LEFT:
         flash(
-            "Vous avez quitté la liste d'attente : vous ne recevrez plus de propositions.",
+            _("Vous avez quitté la liste d'attente : vous ne recevrez plus de propositions."),
             "success",
         )
     else:
-        flash("Cette inscription est déjà terminée.", "error")
+        flash(_("Cette inscription est déjà terminée."), "error")
     return redirect(url_for("waitlist.show", reference=reference, token=token), code=303)

@@ -1,4 +1,5 @@
 // "Autour de moi": only shown when the browser can locate; the postcode search works without it.
+// What it says comes from the page, in its language (data-searching, data-unavailable).
 (function () {
   "use strict";
   var button = document.getElementById("autour-de-moi");
@@ -9,7 +10,7 @@
   }
   button.hidden = false;
   button.addEventListener("click", function () {
-    status.textContent = "Recherche de votre position…";
+    status.textContent = status.getAttribute("data-searching");
     navigator.geolocation.getCurrentPosition(
       function (position) {
         field.value = position.coords.latitude.toFixed(5) + "," + position.coords.longitude.toFixed(5);
@@ -17,7 +18,7 @@
         button.form.submit();
       },
       function () {
-        status.textContent = "Position indisponible : cherchez par commune ou code postal.";
+        status.textContent = status.getAttribute("data-unavailable");
       },
       { timeout: 10000, maximumAge: 600000 }
     );

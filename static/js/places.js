@@ -1,6 +1,8 @@
 // Suggestions of places while typing (WAI-ARIA 1.2 combobox with a list): arrows move
 // through them, Enter or a tap picks one and searches, Escape closes them. Without
 // JavaScript the field is a plain text field and the search understands what was typed.
+// What it says comes from the page, in its language (the status's data-one, data-many with
+// {n} for the count, data-none).
 (function () {
   "use strict";
   var input = document.getElementById("q");
@@ -75,11 +77,11 @@
     if (options.length) {
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
-      status.textContent = options.length + (options.length > 1 ? " communes suggérées" : " commune suggérée") +
-        " : flèches haut et bas pour les parcourir, Entrée pour choisir.";
+      status.textContent = status.getAttribute(options.length > 1 ? "data-many" : "data-one")
+        .replace("{n}", String(options.length));
     } else {
       close();
-      status.textContent = "Aucune commune ne correspond : la recherche essaiera tout de même.";
+      status.textContent = status.getAttribute("data-none");
     }
   }
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from booking import clock
 from booking.database import begin_write, fresh, run
 from booking.domain.capacity import HELD, holds_capacity
+from booking.domain.words import N_, Text
 from booking.errors import LimitReached, NotChangeable, SlotUnavailable, WrongLink
 from booking.extensions import db
 from booking.keys import purpose_key
@@ -38,7 +39,7 @@ def confirm_booking(
         db.session.commit()  # confirmed twice: the same answer, nothing more
         return booking
     if booking.status != BookingStatus.PENDING:
-        raise NotChangeable("Ce rendez-vous n'est plus en attente de confirmation.")
+        raise NotChangeable(N_("Ce rendez-vous n'est plus en attente de confirmation."))
     if not confirms(booking, confirmation):
         raise NotChangeable(CONFIRM_FROM_EMAIL)
     if not is_held(booking, now):
@@ -46,15 +47,20 @@ def confirm_booking(
         booking.video_room = ""
         db.session.commit()
         raise NotChangeable(
-            "Le délai de confirmation est dépassé et le créneau a été libéré :"
-            " reprenez rendez-vous."
+            N_(
+                "Le délai de confirmation est dépassé et le créneau a été libéré :"
+                " reprenez rendez-vous."
+            )
         )
     if booking.email_key:
         mailbox.lock_mailbox(booking.email_key)
         if mailbox.is_full(booking.email_key, now):
             raise LimitReached(
-                f"Cette adresse a déjà {mailbox.limit()} rendez-vous à venir : annulez-en un"
-                " (depuis le lien de son courriel), puis confirmez celui-ci."
+                Text(
+                    "Cette adresse a déjà %(count)s rendez-vous à venir : annulez-en un"
+                    " (depuis le lien de son courriel), puis confirmez celui-ci.",
+                    count=mailbox.limit(),
+                )
             )
     booking.status = BookingStatus.CONFIRMED
     booking.hold_expires_at = None
@@ -64,7 +70,7 @@ def confirm_booking(
     return booking
 
 
-CONFIRM_FROM_EMAIL = (
+CONFIRM_FROM_EMAIL = N_(
     "Pour confirmer ce rendez-vous, ouvrez le lien du courriel envoyé à l'adresse indiquée."
 )
 
@@ -125,6 +131,19 @@ def find_booking(reference: str, token: str) -> Booking:
     return _matching(select(Booking), reference, token)
 
 
+def language_of(reference: str, token: str) -> str | None:
+    """The language a booking was made in, for its manage link (None when the link's secret
+    does not match: a wrong link learns nothing, not even a language)."""
+    row = db.session.execute(
+        select(Booking.language, Booking.token_hash).where(
+            Booking.reference == reference.strip().upper()
+        )
+    ).first()
+    if row is None or not same_hash(row.token_hash, token):
+        return None
+    return str(row.language)
+
+
 def _matching(query: Select[Booking], reference: str, token: str) -> Booking:
     """The booking of a reference with its unit and reason, if the link's secret matches."""
     booking = db.session.scalar(
@@ -154,7 +173,7 @@ def check_changeable(booking: Booking, now: datetime, holds_too: bool = False) -
     if can_change(booking, now, holds_too):
         return
     if booking.starts_at <= now and booking.status in ACTIVE_STATUSES:
-        raise NotChangeable("Ce rendez-vous a déjà commencé : il ne peut plus être modifié.")
+        raise NotChangeable(N_("Ce rendez-vous a déjà commencé : il ne peut plus être modifié."))
     raise NotChangeable()
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 
 from booking.domain.text import NOT_SPACE, SPACE, TEXT
+from booking.domain.words import N_
 from booking.errors import Invalid, SlotUnavailable
 from booking.phones import PHONE_PATTERN, e164
 
@@ -84,7 +85,7 @@ START_PATTERN = (
     r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
     rf"{SPACE}*$"
 )
-START_FORMAT = "Date et heure ISO 8601 avec décalage attendues (2026-11-24T09:00:00+01:00)."
+START_FORMAT = N_("Date et heure ISO 8601 avec décalage attendues (2026-11-24T09:00:00+01:00).")
 
 # Providers whose mailboxes ignore dots in the local part (prenom.nom@ = prenomnom@).
 DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
@@ -115,16 +116,16 @@ def validate_contact(
     (a discreet booking), an empty address is accepted: nothing will be sent."""
     errors: dict[str, str] = {}
     if len(name) > NAME_MAX or not _NAME.fullmatch(name):
-        errors["name"] = "Indiquez votre nom (2 à 100 caractères)."
+        errors["name"] = N_("Indiquez votre nom (2 à 100 caractères).")
     given = email.strip() != "" or not email_optional
     email = (_email(email) or "") if given else ""
     if given and not email:
-        errors["email"] = "Adresse électronique invalide (exemple : prenom.nom@exemple.fr)."
+        errors["email"] = N_("Adresse électronique invalide (exemple : prenom.nom@exemple.fr).")
     number = e164(phone, department) if len(phone) <= PHONE_MAX and _PHONE.fullmatch(phone) else ""
     if (phone.strip() or len(phone) > PHONE_MAX) and not number:
-        errors["phone"] = "Numéro de téléphone français invalide (exemple : 06 12 34 56 78)."
+        errors["phone"] = N_("Numéro de téléphone français invalide (exemple : 06 12 34 56 78).")
     if len(comment) > COMMENT_MAX or not _COMMENT.fullmatch(comment):
-        errors["comment"] = "Le commentaire ne doit pas dépasser 500 caractères."
+        errors["comment"] = N_("Le commentaire ne doit pas dépasser 500 caractères.")
     if errors:
         raise Invalid(fields=errors)
     return Contact(" ".join(name.split()), email, number or "", comment.strip())
@@ -164,5 +165,5 @@ def parse_start(value: str) -> datetime:
         return datetime.fromisoformat(value.strip())
     except ValueError:
         raise SlotUnavailable(
-            "Aucun créneau ne commence à cette date : elle n'existe pas."
+            N_("Aucun créneau ne commence à cette date : elle n'existe pas.")
         ) from None

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select, text
 
 from booking.database import run
+from booking.domain.words import Text
 from booking.errors import LimitReached
 from booking.extensions import db
 from booking.models import Booking, BookingStatus, UTCDateTime
@@ -64,8 +65,9 @@ def check_limit(key: str, now: datetime) -> None:
 
 
 def limit_message() -> str:
-    """What the owner of a full mailbox is told."""
-    return (
-        f"Cette adresse a déjà {limit()} rendez-vous à venir : annulez-en un pour en prendre"
-        " un autre."
+    """What the owner of a full mailbox is told (a `Text`: said in their language)."""
+    return Text(
+        "Cette adresse a déjà %(count)s rendez-vous à venir : annulez-en un pour en prendre"
+        " un autre.",
+        count=limit(),
     )

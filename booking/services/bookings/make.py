@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, insert, select
 from booking import clock
 from booking.database import begin_write, run
 from booking.domain.capacity import ON_SITE, PHONE, VIDEO
+from booking.domain.words import N_
 from booking.errors import Conflict, Invalid, ModeUnavailable, SlotUnavailable
 from booking.extensions import db
 from booking.keys import purpose_key
@@ -52,7 +53,7 @@ from booking.services.units.reading import lock_unit, lock_unit_version
 from booking.tokens import hash_token, link_token
 from booking.urls import base_host
 
-PHONE_NEEDED = (
+PHONE_NEEDED = N_(
     "Indiquez le numéro où l'unité vous appellera à l'heure du rendez-vous"
     " (exemple : 06 12 34 56 78)."
 )
@@ -90,6 +91,7 @@ class BookingDetails:
     mode: str = ON_SITE
     channel: str = Channel.ONLINE
     booked_by_id: int | None = None  # the agent, for the staff's and invitations' bookings
+    language: str = "fr"  # what its emails and its manage page speak (SPEC §13)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ def book(
         twin = _earlier_answer(once, now)[0]
         if twin is not None:
             return twin
-        raise Conflict("Cette demande vient d'être envoyée : patientez un instant.")
+        raise Conflict(N_("Cette demande vient d'être envoyée : patientez un instant."))
     booking = insert_booking(unit, reason, prepared, now)
     if entry is not None:
         entry.booking_id = booking.id
@@ -187,7 +189,7 @@ def _earlier_answer(once: Once | None, now: datetime) -> tuple[Booked | None, Su
     if is_spent(done) and not once.replays_spent:
         return None, done
     if done.booking is None:
-        raise Conflict("Cette demande a déjà reçu une réponse.")
+        raise Conflict(N_("Cette demande a déjà reçu une réponse."))
     token = link_token(done.booking.ics_uid, purpose_key("links"))
     return Booked(done.booking, token, json.loads(done.answer), replayed=True), None
 
@@ -201,7 +203,7 @@ def prepare_booking(
     discreet = details.discreet or reason.discreet
     contact, sealed = _checked(unit, reason, details, now, discreet)
     if details.mode == VIDEO and not current_app.config["VIDEO_ROOM_URL"]:
-        raise ModeUnavailable("La visio n'est pas proposée.", {"mode": "pas de visio"})
+        raise ModeUnavailable(N_("La visio n'est pas proposée."), {"mode": N_("pas de visio")})
     if slot_at(unit, reason, start, now, mode=details.mode) is None:
         raise SlotUnavailable()
     if not contact.email:
@@ -227,6 +229,7 @@ def prepare_booking(
         "channel": details.channel,
         "video_room": new_room(details.mode),
         "booked_by_id": details.booked_by_id,
+        "language": details.language,
         "token_hash": hash_token(token),
         "ics_uid": uid,
         "ics_sequence": 0,

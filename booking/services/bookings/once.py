@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from booking import clock
 from booking.database import begin_write
+from booking.domain.words import N_
 from booking.errors import Invalid
 from booking.extensions import db
 from booking.keys import purpose_key
@@ -89,8 +90,8 @@ def answered(once: Once, now: datetime | None = None) -> SubmittedOnce | None:
     )
     if found is not None and found.fingerprint != once.fingerprint:
         raise Invalid(
-            "Cette clé d'idempotence a déjà servi pour une autre demande.",
-            {"Idempotency-Key": "une clé par demande"},
+            N_("Cette clé d'idempotence a déjà servi pour une autre demande."),
+            {"Idempotency-Key": N_("une clé par demande")},
         )
     return found
 

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from booking.config import ConfigurationError
 from booking.database import begin_write
 from booking.domain.predeclaration import Form, check_answers, describe, read_form
+from booking.domain.words import N_
 from booking.errors import Invalid
 from booking.extensions import db
 from booking.keys import derive
@@ -81,7 +82,7 @@ def seal_answers(reason: Reason, values: Mapping[str, str], today: date) -> str:
         return ""
     form = form_of(reason)
     if form is None:
-        raise Invalid(fields={"pre_declaration": "Ce motif ne prévoit pas de pré-déclaration."})
+        raise Invalid(fields={"pre_declaration": N_("Ce motif ne prévoit pas de pré-déclaration.")})
     answers, errors = check_answers(form, values, today)
     if errors:
         raise Invalid(fields=errors)

@@ -9,13 +9,14 @@ from typing import TypeVar
 from sqlalchemy.exc import DBAPIError
 
 from booking.db_rules import CLOSED, OVERBOOKING, refusal
+from booking.domain.words import N_
 from booking.errors import SlotUnavailable
 from booking.extensions import db
 
 T = TypeVar("T")
 REFUSALS = {
-    OVERBOOKING: "Ce créneau vient d'être pris : choisissez-en un autre.",
-    CLOSED: "L'unité vient de fermer à ce moment-là : choisissez un autre créneau.",
+    OVERBOOKING: N_("Ce créneau vient d'être pris : choisissez-en un autre."),
+    CLOSED: N_("L'unité vient de fermer à ce moment-là : choisissez un autre créneau."),
 }
 
 

@@ -2,8 +2,9 @@
 
 A change records *what* to say, in its own transaction: a `Notice` (the kind of email, and
 the values of that moment: the booking's times, sequence and reference, the unit, the
-reason) goes to the outbox as JSON. The job runner renders the text, the HTML and the
-`.ics` when it sends (`message_of`): the write stays short, and the email says what was true
+reason, the language the booking was made in) goes to the outbox as JSON. The job runner
+renders the text, the HTML and the `.ics` when it sends (`message_of`), in the booking's
+language whatever its own (SPEC §13): the write stays short, and the email says what was true
 when the event happened, even if the booking changed since. The manage link's secret is
 never recorded: it is derived again from the booking's calendar UID when rendering.
 """
@@ -15,42 +16,41 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from flask_babel import force_locale, gettext
 
 from booking.domain.calendar import (
     DISCREET_PRODUCT_ID,
     PRODUCT_ID,
-    Appointment,
     calendar_file,
-    invitation,
 )
-from booking.domain.capacity import ON_SITE, PHONE, VIDEO
-from booking.extensions import db
-from booking.formatting import day_fr, time_fr, when_fr
+from booking.domain.capacity import ON_SITE, PHONE
+from booking.domain.words import N_
+from booking.formatting import when_of
 from booking.keys import purpose_key
 from booking.mail import compose, enqueue_notice
 from booking.models import Booking, OutboxMessage, Unit
 from booking.phones import spoken_phone
-from booking.services.bookings.video import OPENS_BEFORE, room_url
+from booking.services.bookings.video import OPENS_BEFORE
+from booking.services.messages.calendars import appointment, invitation_of, room_of
 from booking.tokens import confirmation_token, link_token, waitlist_token
 from booking.urls import external_url
 
-NEUTRAL_LABEL = "Rendez-vous à la gendarmerie"  # a discreet reason, on the site's own pages
-DISCREET_SUMMARY = "Rendez-vous"  # what a discreet booking's invitation is titled
-# Kinds of notice, the template each uses, and the title of its subject.
+# A discreet reason, on the site's own pages.
+NEUTRAL_LABEL = N_("Rendez-vous à la gendarmerie")
+# Kinds of notice, the template each uses, and its subject (the unit's name follows, but
+# for a discreet booking).
 TEMPLATES = {
-    "confirmation": ("confirmation", "Rendez-vous confirmé"),
-    "moved": ("confirmation", "Rendez-vous déplacé"),
-    "verification": ("verification", "À confirmer : rendez-vous"),
+    "confirmation": ("confirmation", N_("Rendez-vous confirmé le %(when)s")),
+    "moved": ("confirmation", N_("Rendez-vous déplacé le %(when)s")),
+    "verification": ("verification", N_("À confirmer : rendez-vous le %(when)s")),
     # A hold asked with an address that has no room left: told to the owner alone.
-    "over_limit": ("over_limit", "Limite atteinte : rendez-vous"),
-    "offer": ("offer", "Un créneau s'est libéré :"),
-    "reminder": ("reminder", "Rappel : rendez-vous"),
-    "cancellation": ("cancellation", "Rendez-vous annulé :"),
+    "over_limit": ("over_limit", N_("Limite atteinte : rendez-vous le %(when)s")),
+    "offer": ("offer", N_("Un créneau s'est libéré : %(when)s")),
+    "reminder": ("reminder", N_("Rappel : rendez-vous le %(when)s")),
+    "cancellation": ("cancellation", N_("Rendez-vous annulé : %(when)s")),
 }
 WITH_LINK = {"confirmation", "moved", "verification", "over_limit", "reminder", "offer"}
 # Notices that ask to confirm before a deadline: their link carries the secret that confirms.
@@ -116,6 +116,7 @@ class Notice:
     previous_start: datetime | None = None  # a move's old time
     mode: str = ON_SITE  # on site, by phone (the unit calls `phone`), by video (SPEC §12)
     phone: str = ""
+    language: str = "fr"  # the booking's (SPEC §13); notices recorded before it: French
 
     @classmethod
     def of(
@@ -162,6 +163,7 @@ class Notice:
             previous_start=previous_start,
             mode=booking.mode or ON_SITE,
             phone=spoken_phone(booking.phone) if booking.mode == PHONE else "",
+            language=booking.language or "fr",
         )
 
     def to_json(self) -> str:
@@ -233,10 +235,17 @@ def message_of(entry: OutboxMessage) -> str:
 
 def render(notice: Notice, message_key: str = "") -> EmailMessage:
     """The email of a notice: subject, text, HTML and, but for reminders and verifications,
-    the calendar invitation. `message_key` makes the Message-ID the same on every attempt.
-    A discreet booking's email comes from a neutral sender, with a subject and a body that
-    name neither the reason nor the gendarmerie, only the address to go to."""
-    template, title = TEMPLATES[notice.kind]
+    the calendar invitation, in the booking's language. `message_key` makes the Message-ID
+    the same on every attempt. A discreet booking's email comes from a neutral sender, with
+    a subject and a body that name neither the reason nor the gendarmerie, only the address
+    to go to."""
+    with force_locale(notice.language):
+        return _render(notice, message_key)
+
+
+def _render(notice: Notice, message_key: str) -> EmailMessage:
+    template, subject = TEMPLATES[notice.kind]
+    language = notice.language
     unit = notice.unit
     manage = ""
     if notice.kind in WITH_LINK:
@@ -245,17 +254,17 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
         "booking": notice,
         "unit": unit,
         "discreet": notice.discreet,
-        "when": when_fr(notice.start, unit.timezone),
-        "reason_label": notice.reason_label,
-        "documents": notice.documents,
+        "when": when_of(notice.start, unit.timezone, language),
+        "reason_label": gettext(notice.reason_label),
+        "documents": gettext(notice.documents) if notice.documents else "",
         "rebook_url": rebook_url(notice),
         "previous_when": (
-            when_fr(notice.previous_start, unit.timezone) if notice.previous_start else ""
+            when_of(notice.previous_start, unit.timezone, language) if notice.previous_start else ""
         ),
         "manage_url": manage,
         "moved": notice.kind == "moved",
         "by_unit_reason": notice.by_unit_reason,
-        "deadline": when_fr(notice.deadline, unit.timezone) if notice.deadline else "",
+        "deadline": when_of(notice.deadline, unit.timezone, language) if notice.deadline else "",
         "limit": current_app.config["BOOKING_MAX_ACTIVE_PER_EMAIL"],
         "leave_url": waitlist_url(notice.waitlist) if notice.waitlist else "",
         "mode": notice.mode,
@@ -263,8 +272,7 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
         "room_url": room_of(notice) if notice.kind != "cancellation" else "",
         "opens_minutes": int(OPENS_BEFORE.total_seconds() // 60),
     }
-    short_when = f"{day_fr(notice.start, unit.timezone)} à {time_fr(notice.start, unit.timezone)}"
-    joiner = " le " if notice.kind not in {"cancellation", "offer"} else " "
+    short_when = when_of(notice.start, unit.timezone, language, zone=False)
     calendar, method = None, ""
     if notice.kind in {"confirmation", "moved"}:
         calendar, method = invitation_of(notice, "REQUEST"), "REQUEST"
@@ -274,23 +282,15 @@ def render(notice: Notice, message_key: str = "") -> EmailMessage:
     return compose(
         to=notice.email,
         to_name=notice.name,
-        subject=f"{title}{joiner}{short_when}" + ("" if notice.discreet else f" – {unit.name}"),
+        subject=gettext(subject, when=short_when) + ("" if notice.discreet else f" – {unit.name}"),
         template=template,
         context=context,
         calendar=calendar,
         calendar_method=method,
         message_key=message_key,
         sender=config["MAIL_FROM_DISCREET"] if notice.discreet else config["MAIL_FROM"],
+        language=language,
     )
-
-
-def room_of(notice: Notice) -> str:
-    """A video booking's room link as it stands when the email is written (a booking
-    cancelled meanwhile has none): read from the booking, never copied into the outbox."""
-    if notice.mode != VIDEO:
-        return ""
-    booking = db.session.scalar(select(Booking).where(Booking.ics_uid == notice.uid))
-    return room_url(booking) if booking is not None else ""
 
 
 def _manage_url(notice: Notice) -> str:
@@ -318,12 +318,6 @@ def rebook_url(notice: Notice) -> str:
     return external_url("journey.slots", public_id=notice.unit.public_id, motif=notice.reason_code)
 
 
-def invitation_of(notice: Notice, method: str) -> bytes:
-    """The calendar invitation of a notice (neutral for a discreet booking)."""
-    product = DISCREET_PRODUCT_ID if notice.discreet else PRODUCT_ID
-    return invitation(appointment(notice), method, product)
-
-
 def calendar_download(booking: Booking) -> bytes:
     """The booking as a calendar file to download (neutral for a discreet booking)."""
     notice = Notice.of("confirmation", booking)
@@ -335,51 +329,3 @@ def waitlist_url(reference: str) -> str:
     """The page of a waiting-list entry (status, leave), with its secret derived again."""
     token = waitlist_token(reference, purpose_key("waitlist"))
     return external_url("waitlist.show", reference=reference, token=token)
-
-
-def appointment(notice: Notice) -> Appointment:
-    """The calendar view of a notice's booking. No secret goes in it (the manage link stays
-    in the email): a calendar is often shared, or synchronised to other devices. A discreet
-    booking's event is titled "Rendez-vous" and gives the postal address alone."""
-    unit = notice.unit
-    if notice.discreet:
-        lines = [f"Référence : {notice.reference}"]
-        if unit.phone:
-            lines.append(f"Téléphone : {unit.phone}")
-        summary, location, organizer = DISCREET_SUMMARY, unit.place, DISCREET_SUMMARY
-    else:
-        lines = [notice.reason_label, f"Référence : {notice.reference}"]
-        if notice.documents:
-            bring = "À apporter" if notice.mode == ON_SITE else "À préparer"
-            lines.append(f"{bring} : {notice.documents}")
-        if unit.phone:
-            lines.append(f"Téléphone de l'unité : {unit.phone}")
-        summary, location, organizer = f"Rendez-vous – {unit.name}", unit.address, unit.name
-    conference = ""
-    if notice.mode == PHONE:  # nowhere to go: the unit calls the number given
-        location = "Par téléphone : vous serez appelé(e) au numéro donné"
-        lines.insert(0, location)
-    elif notice.mode == VIDEO:
-        conference = room_of(notice)
-        location = "En visio"
-        if conference:
-            lines.insert(0, f"En visio (ouvert 15 minutes avant) : {conference}")
-    sender = current_app.config["MAIL_FROM"]
-    return Appointment(
-        uid=notice.uid,
-        sequence=notice.sequence,
-        start=notice.start,
-        end=notice.end,
-        timezone=unit.timezone,
-        summary=summary,
-        description="\n".join(lines),
-        location=location,
-        organizer_email=parseaddr(sender)[1] or sender,
-        organizer_name=organizer,
-        attendee_email=notice.email,
-        attendee_name=notice.name,
-        stamp=notice.stamp,
-        conference=conference,
-        latitude=unit.latitude if notice.mode == ON_SITE else None,
-        longitude=unit.longitude if notice.mode == ON_SITE else None,
-    )

@@ -11,15 +11,17 @@ from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 
+from booking.domain.words import N_
 from booking.mail import compose, enqueue_notice
 from booking.models import Reason, WaitlistEntry
 from booking.services.messages.notifications import NEUTRAL_LABEL, waitlist_url
 
 WAITLIST_KINDS = {"waitlist_confirm", "waitlist_full"}
 SUBJECTS = {
-    "waitlist_confirm": "Confirmez votre inscription sur la liste d'attente",
-    "waitlist_full": "Liste d'attente : inscription non enregistrée",
+    "waitlist_confirm": N_("Confirmez votre inscription sur la liste d'attente"),
+    "waitlist_full": N_("Liste d'attente : inscription non enregistrée"),
 }
 
 
@@ -35,6 +37,7 @@ class WaitlistNotice:
     units: list[str] = field(default_factory=list)
     until: str = ""  # dd/mm/yyyy
     limit: int = 0
+    language: str = "fr"  # the entry's (SPEC §13); notices recorded before it: French
 
     def to_json(self) -> str:
         """The notice as the outbox keeps it."""
@@ -56,22 +59,31 @@ def waitlist_confirm(entry: WaitlistEntry, reason: Reason) -> None:
         reason_label=NEUTRAL_LABEL if reason.discreet else reason.label,
         units=[unit.name for unit in entry.units],
         until=entry.until.strftime("%d/%m/%Y"),
+        language=entry.language or "fr",
     )
     enqueue_notice(notice.kind, None, entry.email, notice.to_json(), waitlist_entry_id=entry.id)
 
 
-def waitlist_full(name: str, email: str) -> None:
+def waitlist_full(name: str, email: str, language: str = "fr") -> None:
     """The address already waits as often as allowed: said to its owner only."""
     limit = int(current_app.config["WAITLIST_MAX_PER_EMAIL"])
-    notice = WaitlistNotice(kind="waitlist_full", name=name, email=email, limit=limit)
+    notice = WaitlistNotice(
+        kind="waitlist_full", name=name, email=email, limit=limit, language=language
+    )
     enqueue_notice(notice.kind, None, email, notice.to_json())
 
 
 def render_waitlist(notice: WaitlistNotice) -> EmailMessage:
-    """The email of a waiting-list notice, its link's secret derived now."""
+    """The email of a waiting-list notice, its link's secret derived now, in the language
+    the person asked in."""
+    with force_locale(notice.language):
+        return _render(notice)
+
+
+def _render(notice: WaitlistNotice) -> EmailMessage:
     context = {
         "name": notice.name,
-        "reason_label": notice.reason_label,
+        "reason_label": gettext(notice.reason_label) if notice.reason_label else "",
         "units": notice.units,
         "link": waitlist_url(notice.reference) if notice.reference else "",
         "limit": notice.limit,
@@ -80,7 +92,8 @@ def render_waitlist(notice: WaitlistNotice) -> EmailMessage:
     return compose(
         to=notice.email,
         to_name=notice.name,
-        subject=SUBJECTS[notice.kind],
+        subject=gettext(SUBJECTS[notice.kind]),
         template=notice.kind,
         context=context,
+        language=notice.language,
     )

@@ -26,6 +26,7 @@ from booking.domain.capacity import ON_SITE
 from booking.domain.geo import Point
 from booking.domain.places import PlaceEntry
 from booking.domain.slots import Slot
+from booking.domain.words import N_
 from booking.extensions import db
 from booking.models import Reason, Unit
 from booking.services.places.gazetteer import INDEX, find_place, resolve_place
@@ -116,7 +117,7 @@ def _find(query: UnitQuery) -> Finding:
     """The units (or the choices) of a query, without their slots."""
     if query.near is not None:
         hits, total = units_around(query.near, query.limit, query.offset, cap=AROUND)
-        return Finding(_results(hits, total), around="votre position")
+        return Finding(_results(hits, total), around=N_("votre position"))
     chosen = find_place(query.place) if query.place else None
     if chosen is not None:
         return _around(chosen, chosen.point, chosen.label, query)

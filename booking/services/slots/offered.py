@@ -19,6 +19,7 @@ from sqlalchemy import select
 from booking import clock
 from booking.domain.capacity import DESKS, ON_SITE, VIDEO, draws_on
 from booking.domain.slots import Slot, SlotQuery, first_offered_slot, offered_slot_at, offered_slots
+from booking.domain.words import N_, Text
 from booking.domain.zones import local_today
 from booking.errors import Invalid, ModeUnavailable, ReasonNotFound, ServiceError, UnitNotFound
 from booking.extensions import db
@@ -116,7 +117,12 @@ def slot_query(
     )
 
 
-MODE_NAMES = {"on_site": "sur place, à l'unité", "phone": "par téléphone", "video": "en visio"}
+# How pages name each mode (marked: said in the page's language where they are shown).
+MODE_NAMES = {
+    "on_site": N_("sur place, à l'unité"),
+    "phone": N_("par téléphone"),
+    "video": N_("en visio"),
+}
 
 
 def offered_modes(unit: Unit, reason: Reason) -> list[str]:
@@ -136,8 +142,8 @@ def mode_refused(mode: str) -> ServiceError:
     (Invalid)."""
     name = MODE_NAMES.get(mode)
     if name is None:
-        return Invalid("Mode de rendez-vous inconnu.", {"mode": "on_site, phone ou video"})
-    message = f"Ce motif ne se traite pas {name}."
+        return Invalid(N_("Mode de rendez-vous inconnu."), {"mode": N_("on_site, phone ou video")})
+    message = Text("Ce motif ne se traite pas %(mode)s.", mode=name)
     return ModeUnavailable(message, {"mode": message})
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select
 from booking import clock
 from booking.database import begin_write
 from booking.domain.capacity import ON_SITE, PHONE
+from booking.domain.words import N_
 from booking.errors import Conflict, Invalid, LimitReached
 from booking.extensions import db
 from booking.keys import purpose_key
@@ -52,6 +53,7 @@ class WaitRequest:
     since: date | None = None  # today when None
     mode: str = ON_SITE
     phone: str = ""  # the number to call, for `phone`
+    language: str = "fr"  # what its emails speak (SPEC §13)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class SlotsFree(Conflict):
     """Slots that suit are free now: book one rather than wait."""
 
     code = "slots_free"
-    default_message = (
+    default_message = N_(
         "Des créneaux qui vous conviennent sont libres en ce moment : réservez-en un"
         " directement. La liste d'attente sert quand aucun ne convient."
     )
@@ -94,7 +96,7 @@ def join(
     checked = _check(reason, asked, now)
     if any(matching(unit, reason, checked.wish, SlotsOfRun(now)) for unit in checked.units):
         raise SlotsFree()
-    return _write_entry(reason, checked, now, trusted)
+    return _write_entry(reason, checked, now, trusted, asked.language)
 
 
 def _check(reason: Reason, asked: WaitRequest, now: datetime) -> _Checked:
@@ -112,10 +114,10 @@ def _check(reason: Reason, asked: WaitRequest, now: datetime) -> _Checked:
     errors.update(_how_errors(reason, asked, units, errors))
     weekdays = "".join(str(day) for day in sorted(asked.weekdays) if 0 <= day <= 6)
     if not weekdays:
-        errors["weekdays"] = "Choisissez au moins un jour de la semaine."
+        errors["weekdays"] = N_("Choisissez au moins un jour de la semaine.")
     parts = "".join(part for part in PARTS if part in asked.parts)
     if not parts:
-        errors["parts"] = "Choisissez le matin, l'après-midi, ou les deux."
+        errors["parts"] = N_("Choisissez le matin, l'après-midi, ou les deux.")
     today, horizon = _window(first, now)
     errors.update(_days_errors(asked, today, horizon))
     if contact is None or errors:
@@ -131,11 +133,11 @@ def _how_errors(
     """What is wrong with the units, the mode and its number (`found`: the contact's)."""
     errors = {}
     if not units:
-        errors["units"] = "Choisissez au moins une unité."
+        errors["units"] = N_("Choisissez au moins une unité.")
     if asked.mode not in reason.mode_list:
         errors["mode"] = mode_refused(asked.mode).message
     elif asked.mode != ON_SITE and units and not any(u.remote_lines for u in units):
-        errors["mode"] = "Ces unités ne donnent pas de rendez-vous à distance."
+        errors["mode"] = N_("Ces unités ne donnent pas de rendez-vous à distance.")
     if asked.mode == PHONE and not asked.phone.strip() and "phone" not in found:
         errors["phone"] = PHONE_NEEDED
     return errors
@@ -145,15 +147,17 @@ def _days_errors(asked: WaitRequest, today: date, horizon: date) -> dict[str, st
     """What is wrong with the first and last days."""
     errors = {}
     if asked.until is not None and asked.until < today:
-        errors["until"] = "Choisissez une date à venir."
+        errors["until"] = N_("Choisissez une date à venir.")
     if asked.since is not None and asked.until is not None and asked.since > asked.until:
-        errors["since"] = "Le premier jour doit précéder le dernier."
+        errors["since"] = N_("Le premier jour doit précéder le dernier.")
     elif asked.since is not None and asked.since > horizon:
-        errors["since"] = "Choisissez un premier jour dans les semaines que l'on peut réserver."
+        errors["since"] = N_("Choisissez un premier jour dans les semaines que l'on peut réserver.")
     return errors
 
 
-def _write_entry(reason: Reason, checked: _Checked, now: datetime, trusted: bool) -> Joined:
+def _write_entry(
+    reason: Reason, checked: _Checked, now: datetime, trusted: bool, language: str
+) -> Joined:
     """The entry, unconfirmed, and the email to confirm it (a partner's waits at once); or,
     over the cap, the email that says so, with an entry that will never be confirmed (the
     answer does not tell them apart; it is deleted with the unconfirmed a day later)."""
@@ -177,7 +181,7 @@ def _write_entry(reason: Reason, checked: _Checked, now: datetime, trusted: bool
     full = (count or 0) >= current_app.config["WAITLIST_MAX_PER_EMAIL"]
     if full and trusted:
         db.session.rollback()
-        raise LimitReached("Cette adresse attend déjà dans autant de listes que permis.")
+        raise LimitReached(N_("Cette adresse attend déjà dans autant de listes que permis."))
     reference = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
     wish = checked.wish
     entry = WaitlistEntry(
@@ -192,6 +196,7 @@ def _write_entry(reason: Reason, checked: _Checked, now: datetime, trusted: bool
         until=wish.until,
         since=wish.since,
         mode=wish.mode,
+        language=language,
         status=EntryStatus.WAITING if trusted else EntryStatus.UNCONFIRMED,
         confirmed_at=now if trusted else None,
         token_hash=hash_token(waitlist_token(reference, purpose_key("waitlist"))),
@@ -202,7 +207,7 @@ def _write_entry(reason: Reason, checked: _Checked, now: datetime, trusted: bool
     db.session.add(entry)
     db.session.flush()
     if full:
-        waitlist_notices.waitlist_full(contact.name, contact.email)
+        waitlist_notices.waitlist_full(contact.name, contact.email, language)
     elif not trusted:
         waitlist_notices.waitlist_confirm(entry, reason)
     db.session.commit()

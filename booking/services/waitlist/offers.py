@@ -163,6 +163,7 @@ def _offer_one(entry: WaitlistEntry, now: datetime, slots: SlotsOfRun) -> int:
             phone=entry.phone,
             mode=entry.mode,
             channel=Channel.WAITLIST,
+            language=entry.language,
         )
         zone = ZoneInfo(unit.timezone)
         hold = Hold(hold_until(now, zone, minutes), "offer", entry.reference)

@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from booking import clock
 from booking.domain.capacity import ON_SITE
+from booking.domain.words import DEFAULT_LANGUAGE, normal_language
 from booking.errors import BookingNotFound, ServiceError
 from booking.formatting import local
 from booking.metrics import BOOKINGS
@@ -58,6 +59,7 @@ def book_caller(public_id: str) -> ResponseReturnValue:
         comment=form.get("comment", ""),
         discreet=bool(form.get("discret")),
         mode=mode,
+        language=normal_language(form.get("langue")) or DEFAULT_LANGUAGE,
     )
     try:
         booked = book_for_caller(current_user, unit, reason, details, once)
