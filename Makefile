@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint coverage bench data communes clean browser translations messages
+.PHONY: run test lint coverage bench data communes clean browser gettext translations messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ run: $(STAMP) translations
 
 ## The whole test suite (also on PostgreSQL when TEST_DATABASE_URL is set), one worker per
 ## core (pytest-xdist): each worker has its own PostgreSQL database and SQLite files.
-test: $(STAMP) browser translations
+test: $(STAMP) browser gettext translations
 	$(BIN)/python -m pytest -n auto
 
 ## Browser tests drive Debian's Chromium (Playwright cannot download a browser offline).
@@ -47,6 +47,12 @@ browser:
 	@test -x /usr/bin/chromium || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+## The English catalogue's test runs GNU gettext's msgfmt --statistics.
+gettext:
+	@command -v msgfmt >/dev/null || { \
+		echo "Installing GNU gettext (msgfmt) for the catalogues' test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
