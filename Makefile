@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_places.py
 	$(BIN)/python bench/bench_bookings.py
 	$(BIN)/python bench/bench_challenge.py
+	$(BIN)/python bench/bench_statistics.py
 
 ## Rebuild data/units.csv from the public directory (see data/README.md).
 data: $(STAMP)

@@ -20,6 +20,7 @@ from booking.services.bookings.predeclarations import rotate_keys
 from booking.services.places.gazetteer import load_places, places_loaded
 from booking.services.reasons import ReasonsFileError, load_reasons
 from booking.services.staff.accounts import StaffError, change_password, create_staff
+from booking.services.statistics import measure_delays, refresh_figures
 from booking.services.units.capacities import Capacities, TooFewSeats, set_capacities
 from booking.services.units.exporting import export_csv
 from booking.services.units.importing import ImportRefused, import_units
@@ -32,6 +33,7 @@ staff_cli = AppGroup("staff", help="Staff accounts.")
 places_cli = AppGroup("places", help="The gazetteer of communes.")
 assets_cli = AppGroup("assets", help="Static files, compressed and fingerprinted.")
 bookings_cli = AppGroup("bookings", help="Bookings' stored data.")
+statistics_cli = AppGroup("statistics", help="Public statistics (the job runner computes them).")
 
 
 @jobs_cli.command("run")
@@ -206,6 +208,18 @@ def rotate_key_command() -> None:
         sys.exit(1)
 
 
+@statistics_cli.command("refresh")
+def refresh_statistics_command() -> None:
+    """Recompute the weekly figures now (the job runner does every five minutes)."""
+    click.echo(f"Statistiques recalculées : {refresh_figures()} chiffres écrits.")
+
+
+@statistics_cli.command("measure")
+def measure_statistics_command() -> None:
+    """Measure today's delay to the first free slot now (the job runner does at 06:00)."""
+    click.echo(f"Délais mesurés : {measure_delays()} lignes (départements et France, par motif).")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(units_cli)
@@ -215,3 +229,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(places_cli)
     app.cli.add_command(assets_cli)
     app.cli.add_command(bookings_cli)
+    app.cli.add_command(statistics_cli)

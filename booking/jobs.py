@@ -27,6 +27,7 @@ from flask import Flask
 from sqlalchemy import Connection, text
 
 from booking import clock
+from booking.domain.figures import PARIS
 from booking.extensions import db
 from booking.logs import log_failure
 from booking.services.bookings.once import purge_submissions
@@ -34,6 +35,8 @@ from booking.services.challenge import purge_spent
 from booking.services.health import heartbeat
 from booking.services.messages.outbox import queue_reminders, release_expired_holds, send_outbox
 from booking.services.privacy import purge_personal_data
+from booking.services.statistics import refresh_figures
+from booking.services.statistics.delays import MEASURE_HOUR, measure_delays, measure_if_missed
 from booking.services.units.settings import promote_scheduled_hours
 from booking.services.waitlist.offers import offer_freed_slots
 
@@ -177,5 +180,20 @@ def _lead(app: Flask, lock: RunnerLock, holder: str, stopping: threading.Event) 
     scheduler.add_job(in_context, "interval", args=[purge_spent], hours=1, **options)
     scheduler.add_job(in_context, "interval", args=[purge_personal_data], hours=1, **options)
     scheduler.add_job(in_context, "interval", args=[purge_submissions], hours=1, **options)
+    # Public statistics (SPEC §14): figures every five minutes; the delay to the first slot
+    # every morning at 06:00 Paris time, and at once if this morning's was missed.
+    scheduler.add_job(in_context, "interval", args=[refresh_figures], minutes=5, **options)
+    scheduler.add_job(in_context, "date", args=[measure_if_missed], run_date=clock.now())
+    scheduler.add_job(
+        in_context,
+        "cron",
+        args=[measure_delays],
+        hour=MEASURE_HOUR,
+        minute=0,
+        timezone=PARIS,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+    )
     scheduler.add_job(watch, "interval", seconds=min(poll, 1.0), **options)
     scheduler.start()

@@ -86,8 +86,11 @@ def cut_lock_connection(database_uri: str) -> int:
     high, low = RUNNER_LOCK_KEY >> 32, RUNNER_LOCK_KEY & 0xFFFFFFFF
     with psycopg.connect(database_uri.replace("+psycopg", ""), autocommit=True) as connection:
         pid = connection.execute(
+            # pg_locks spans the server: this run's database only (parallel test workers
+            # each have their own, and their own runners).
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND classid = %s AND objid = %s",
+            " AND classid = %s AND objid = %s"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (high, low),
         ).fetchone()
         assert pid is not None, "no runner holds the lock"

@@ -27,6 +27,7 @@ from booking.models.staff import (
     StaffUser,
     staff_units,
 )
+from booking.models.statistics import SlotDelay, StatisticsState, WeeklyFigure
 from booking.models.types import UTCDateTime, now_default
 from booking.models.units import Closure, OpeningRange, Reason, Unit
 from booking.models.waitlist import (
@@ -64,9 +65,12 @@ __all__ = [
     "Reason",
     "RunnerHeartbeat",
     "StaffUser",
+    "SlotDelay",
+    "StatisticsState",
     "SubmittedOnce",
     "UTCDateTime",
     "Unit",
+    "WeeklyFigure",
     "now_default",
     "drawing_on",
     "holding_seat",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from booking.domain.statistics_schema import data_resource
 from booking.domain.units_schema import data_package, table_schema
 from booking.services.units.exporting import cached_export, dataset_version
 
@@ -38,9 +39,17 @@ def units_schema() -> ResponseReturnValue:
 
 @bp.get("/datapackage.json")
 def datapackage() -> ResponseReturnValue:
-    """A Data Package tying the CSV to its schema and its dialect (`;`)."""
+    """A Data Package tying each CSV to its schema and its dialect: the units (`;`), the
+    public statistics (`,`)."""
     csv_url = url_for("opendata.units_csv", _external=True)
-    return data_package(csv_url, url_for("opendata.units_schema", _external=True))
+    package = data_package(csv_url, url_for("opendata.units_schema", _external=True))
+    package["resources"].append(
+        data_resource(
+            url_for("statistics_data.statistics_csv", _external=True),
+            url_for("statistics_data.statistics_schema", _external=True),
+        )
+    )
+    return package
 
 
 def _conditional(kind: str, mimetype: str, filename: str) -> Response:
