@@ -36,6 +36,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         security,
         sessions,
         staff,
+        statistics,
+        statistics_data,
         templating,
         waitlist,
     )
@@ -76,7 +78,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)  # JSON API: no cookies, no session, nothing to forge
     login_manager.init_app(app)
     limiter.init_app(app)
-    for module in (public, orientation, journey, waitlist, manage, api, opendata, staff):
+    blueprints = (
+        public,
+        orientation,
+        journey,
+        waitlist,
+        manage,
+        api,
+        opendata,
+        statistics,
+        statistics_data,
+        staff,
+    )
+    for module in blueprints:
         app.register_blueprint(module.bp)
     cli.init_app(app)
     errors.init_app(app)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 
+from babel.numbers import format_decimal
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 
 from booking.formatting import (
+    LOCALES,
     dates_of,
     day_of,
     distance_of,
@@ -58,6 +60,9 @@ def init_app(app: Flask) -> None:
         code_spans=code_spans,
         mode_name=lambda mode: say(MODE_NAMES.get(mode, "")),
         phone=spoken_phone,
+        decimal=lambda value: format_decimal(
+            value, format="0.0", locale=LOCALES.get(current_language(), "fr_FR")
+        ),
     )
     app.jinja_env.globals["administration"] = administration
     app.jinja_env.globals["shown_reason"] = shown_reason
