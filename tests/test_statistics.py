@@ -544,3 +544,34 @@ def test_the_page_reads_nothing_but_the_tables(app: Flask, counted: Unit) -> Non
     assert found.computed_at is None
     assert found.latest_delays == []
     assert found.weeks == ["2026-W46", "2026-W47", "2026-W48", "2026-W49"]
+
+
+@pytest.mark.usefixtures("counted")
+def test_the_page_shows_the_hand_count_in_both_languages(
+    app: Flask,
+    client: FlaskClient,
+    create_unit: Callable[..., Unit],
+    create_booking: Callable[..., Booking],
+    frozen_now: Callable[[datetime], None],
+) -> None:
+    """What the page's tables say, read as a person reads them: 7 honoured, 3 no-shows, a
+    30 % rate; a unit with 3 bookings shows "< 5"."""
+    small = create_unit(public_id="PETITE")
+    for n in range(3):
+        made = MONDAY_W47 + timedelta(hours=n)
+        create_booking(small, made + timedelta(days=3), created_at=made)
+    refresh(app)
+    frozen_now(NOW)
+    html = client.get("/statistiques?lang=fr").get_data(as_text=True)
+    outcomes = html[html.index('id="issues-legende"') :]
+    start = outcomes.index('<th scope="row">2026-W48</th>')
+    row = outcomes[start : outcomes.index("</tr>", start)]
+    assert row.split("<td>")[1:] == ["7</td>", "3</td>", "1</td>", "1</td>"]
+    rate = html[html.index('id="absences-legende"') :]
+    assert "30,0 %" in rate[: rate.index("</table>")]
+    english = client.get("/statistiques?lang=en").get_data(as_text=True)
+    assert "30.0 %" in english[english.index('id="absences-legende"') :]
+    unit = client.get("/statistiques?unite=PETITE&lang=fr").get_data(as_text=True)
+    table = unit[unit.index("Rendez-vous pris à l'unité PETITE") :]
+    assert "<td>&lt; 5</td>" in table[: table.index("</table>")]
+    assert "<td>3</td>" not in table[: table.index("</table>")]
