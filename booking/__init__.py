@@ -77,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(security.check_forms)  # first, as Flask-WTF's own check would be
     csrf.exempt(api.bp)  # JSON API: no cookies, no session, nothing to forge
     login_manager.init_app(app)
+    staff.init_app(app)  # ProConnect's client, when configured
     limiter.init_app(app)
     blueprints = (
         public,

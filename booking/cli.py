@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -19,7 +20,16 @@ from booking.models import Reason, Unit
 from booking.services.bookings.predeclarations import rotate_keys
 from booking.services.places.gazetteer import load_places, places_loaded
 from booking.services.reasons import ReasonsFileError, load_reasons
-from booking.services.staff.accounts import StaffError, change_password, create_staff
+from booking.services.staff import second_factor
+from booking.services.staff.accounts import (
+    StaffError,
+    change_password,
+    create_staff,
+    delete_staff,
+    set_active,
+)
+from booking.services.staff.identities import Refused, unlink
+from booking.services.staff.second_factor import WrongCode
 from booking.services.statistics import measure_delays, refresh_figures
 from booking.services.units.capacities import Capacities, TooFewSeats, set_capacities
 from booking.services.units.exporting import export_csv
@@ -157,6 +167,50 @@ def password_command(email: str, password: str) -> None:
         click.echo(f"Mot de passe non changé : {error}.", err=True)
         sys.exit(1)
     click.echo(f"Mot de passe changé : {user.email} ; ses sessions ouvertes sont fermées.")
+
+
+def _account_change(name: str, change: Callable[[str], object], done: str, help_: str) -> None:
+    """A command that changes one account by email, audited, and says what it did."""
+
+    @staff_cli.command(name, help=help_)
+    @click.option("--email", required=True, help="The agent's email (their login).")
+    def command(email: str) -> None:
+        try:
+            change(email)
+        except (StaffError, WrongCode, Refused) as error:
+            db.session.rollback()
+            click.echo(f"Rien n'est changé : {error}.", err=True)
+            sys.exit(1)
+        click.echo(f"{email.strip().lower()} : {done}.")
+
+
+_account_change(
+    "reset-second-factor",
+    lambda email: second_factor.reset(None, email),
+    "second facteur réinitialisé, sessions fermées ; il se remettra en place à la connexion",
+    "Reset an agent's second factor (a lost phone); their sessions end.",
+)
+_account_change(
+    "deactivate",
+    lambda email: set_active(None, email, active=False),
+    "compte désactivé, sessions fermées",
+    "Deactivate an account; its sessions end at once.",
+)
+_account_change(
+    "activate",
+    lambda email: set_active(None, email, active=True),
+    "compte réactivé",
+    "Give a deactivated account its access back.",
+)
+_account_change(
+    "unlink-proconnect",
+    lambda email: unlink(None, email),
+    "identité ProConnect déliée",
+    "Forget the ProConnect identity linked to an account.",
+)
+_account_change(
+    "delete", delete_staff, "compte supprimé", "Delete an account; its sessions end at once."
+)
 
 
 @motifs_cli.command("load")

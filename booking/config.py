@@ -26,6 +26,10 @@ INTEGER_SETTINGS = {
     # measures what a phone's browser takes; see docs/performance.md.
     "BOOKING_CHALLENGE_COST": 10_000,
     "SMTP_PORT": 25,
+    # Staff sessions (SPEC §15): ended after this long without a request, and after this long
+    # in all, whatever the activity.
+    "STAFF_IDLE_MINUTES": 30,
+    "STAFF_SESSION_HOURS": 12,
     # The largest request body accepted (413 beyond): a booking weighs under 2 kB.
     "MAX_CONTENT_LENGTH": 64 * 1024,
 }
@@ -59,6 +63,17 @@ TEXT_SETTINGS = {
     # Video appointments' rooms (SPEC §12): a Jitsi-compatible base; a room is
     # `{VIDEO_ROOM_URL}/{secret name}`. By default the State's web conference service.
     "VIDEO_ROOM_URL": "https://webconf.numerique.gouv.fr",
+    # ProConnect (SPEC §15), on when the three are set: the provider's issuer (its discovery
+    # document is ISSUER/.well-known/openid-configuration), and this service's client.
+    "PROCONNECT_ISSUER": "",
+    "PROCONNECT_CLIENT_ID": "",
+    "PROCONNECT_CLIENT_SECRET": "",
+    "PROCONNECT_SCOPES": "openid email given_name usual_name",
+    # The level asked for (ProConnect's eidas1); empty asks for none.
+    "PROCONNECT_ACR_VALUES": "eidas1",
+    # Email domains whose agents may sign in with ProConnect before an administrator made
+    # their account: one is made for them, with no unit (see docs/staff-sign-in.md).
+    "PROCONNECT_DOMAINS": "",
 }
 EXAMPLE_MAIL_FROM = TEXT_SETTINGS["MAIL_FROM"]
 
@@ -101,6 +116,27 @@ def _refuse_unsafe(config: dict[str, Any]) -> None:
         )
 
 
+def _staff_sign_in(env: dict[str, str], config: dict[str, Any]) -> None:
+    """ProConnect on or off, and whether passwords (with their second factor) still open the
+    staff workspace: STAFF_PASSWORD_SIGN_IN=false keeps it to ProConnect."""
+    names = ("PROCONNECT_ISSUER", "PROCONNECT_CLIENT_ID", "PROCONNECT_CLIENT_SECRET")
+    given = [name for name in names if config[name].strip()]
+    if given and len(given) < len(names):
+        missing = ", ".join(name for name in names if name not in given)
+        raise ConfigurationError(f"ProConnect est à moitié configuré : il manque {missing}")
+    config["PROCONNECT_ISSUER"] = config["PROCONNECT_ISSUER"].strip().rstrip("/")
+    config["PROCONNECT_DOMAINS"] = config["PROCONNECT_DOMAINS"].replace(",", " ").lower().split()
+    config["STAFF_PASSWORD_SIGN_IN"] = _flag(env, "STAFF_PASSWORD_SIGN_IN", True)
+    if not config["STAFF_PASSWORD_SIGN_IN"] and len(given) < len(names):
+        raise ConfigurationError(
+            "STAFF_PASSWORD_SIGN_IN=false ne laisse que ProConnect, qui n'est pas configuré :"
+            " personne ne pourrait se connecter à l'espace des agents."
+        )
+    for name in ("STAFF_IDLE_MINUTES", "STAFF_SESSION_HOURS"):
+        if config[name] < 1:
+            raise ConfigurationError(f"{name} doit valoir au moins 1")
+
+
 def load_config(instance_path: str, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Every setting of the service, from the environment and the defaults."""
     env = dict(os.environ if environ is None else environ)
@@ -137,6 +173,7 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     # An anonymous booking holds its slot until confirmed from its email (SPEC §5: only the
     # address's owner learns whether it has room). On unless set false.
     config["BOOKING_EMAIL_VERIFICATION"] = _flag(env, "BOOKING_EMAIL_VERIFICATION", True)
+    _staff_sign_in(env, config)
     # Fernet keys sealing the pre-declarations, newest first
     # (booking.services.bookings.predeclarations).
     config["PRE_DECLARATION_KEYS"] = env.get("PRE_DECLARATION_KEYS", "").replace(",", " ").split()
@@ -157,7 +194,7 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     config["SESSION_COOKIE_SECURE"] = secure
     config["REMEMBER_COOKIE_HTTPONLY"] = True
     config["REMEMBER_COOKIE_SECURE"] = secure
-    config["PERMANENT_SESSION_LIFETIME"] = 12 * 3600
+    config["PERMANENT_SESSION_LIFETIME"] = config["STAFF_SESSION_HOURS"] * 3600
     config["RATELIMIT_HEADERS_ENABLED"] = True
     # Forms are checked by booking.web.security.check_forms, which asks the method first.
     config["WTF_CSRF_CHECK_DEFAULT"] = False

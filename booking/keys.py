@@ -1,7 +1,7 @@
 """One key per purpose, derived from SECRET_KEY with HKDF (RFC 5869, SHA-256): the session
 cookies, the CSRF tokens, the manage links, the confirmation of holds (whose secret only
-their email carries), the waiting-list links, the proof-of-work challenges and the
-requests' fingerprints each have their own. A key found for one purpose
+their email carries), the waiting-list links, the proof-of-work challenges, the requests'
+fingerprints and the staff's TOTP secrets each have their own. A key found for one purpose
 (a cookie signature cracked offline, say) opens nothing of the others; SECRET_KEY itself
 signs nothing.
 
@@ -31,6 +31,7 @@ PURPOSES: Final = frozenset(
         "challenge",
         "fingerprints",
         "pre-declarations",
+        "second-factor",
     }
 )
 MIN_BITS: Final = 256  # 32 random bytes

@@ -84,6 +84,10 @@ def app(
             # from the email) is tested in tests/test_email_verification.py and
             # tests/test_mailbox_limit.py, which turn it back on.
             "BOOKING_EMAIL_VERIFICATION": False,
+            # Staff sessions that outlast the days tests move the clock across; the defaults
+            # (30 minutes idle, 12 hours in all) are tested in tests/test_staff_sessions.py.
+            "STAFF_IDLE_MINUTES": 60 * 24 * 365,
+            "STAFF_SESSION_HOURS": 24 * 365,
             **app_overrides,
         }
     )

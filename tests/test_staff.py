@@ -15,6 +15,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from icalendar import Calendar
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
+from werkzeug.test import TestResponse
 
 from booking.config import load_config
 from booking.extensions import db
@@ -22,7 +23,7 @@ from booking.models import AuditEntry, Booking, OutboxMessage, StaffUser, Unit
 from booking.services.staff.accounts import create_staff
 from booking.services.units.settings import promote_scheduled_hours
 from tests.support.mail import rendered
-from tests.support.staff import PASSWORD, csrf, sign_in
+from tests.support.staff import PASSWORD, csrf, second_step, sign_in
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 TUESDAY_9 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # 09:00 in Paris
@@ -137,7 +138,7 @@ def test_a_stranger_cannot_lock_an_agent_out_and_sign_ins_are_security_events(
     caplog.set_level(logging.INFO, logger="booking.security")
     account = "agent.a@gendarmerie.interieur.gouv.fr"
 
-    def attempt(address: str, password: str) -> int:
+    def attempt(address: str, password: str) -> tuple[FlaskClient, TestResponse]:
         client = app.test_client()
         page = client.get("/staff/login", environ_base={"REMOTE_ADDR": address})
         data = {"csrf_token": csrf(page.get_data(as_text=True)), "email": account}
@@ -146,11 +147,13 @@ def test_a_stranger_cannot_lock_an_agent_out_and_sign_ins_are_security_events(
             data={**data, "password": password},
             environ_base={"REMOTE_ADDR": address},
         )
-        return answer.status_code
+        return client, answer
 
     for address in ("203.0.113.9", "203.0.113.10"):
-        assert [attempt(address, "devine") for _ in range(11)][-1] == 429
-    assert attempt("198.51.100.4", PASSWORD) == 303  # the agent, from the desk
+        assert [attempt(address, "devine")[1].status_code for _ in range(11)][-1] == 429
+    desk, answer = attempt("198.51.100.4", PASSWORD)  # the agent, from the desk
+    assert answer.status_code == 303
+    assert second_step(desk, account, answer).status_code == 200  # signed in: the codes
     events = [r.fields for r in caplog.records if r.name == "booking.security"]  # type: ignore[attr-defined]
     kinds = {event["event"] for event in events}
     assert {"échec de connexion", "connexion bloquée (trop d'essais)", "connexion"} <= kinds
@@ -190,16 +193,19 @@ def test_session_cookie_is_hardened(agent: FlaskClient) -> None:
     assert cookie.same_site == "Lax"
 
 
-def test_logout_ends_every_session_of_the_account_even_a_saved_cookie(
+def test_logout_ends_this_session_even_a_saved_copy_of_its_cookie(
     app: Flask, agent: FlaskClient
 ) -> None:
+    """A logout ends the session it is made from, on the server: a copy of its cookie taken
+    before opens nothing. Another device stays signed in (the account page ends it)."""
     saved = agent.get_cookie("session")
     assert saved is not None
     other_device = app.test_client()
     sign_in(other_device, "agent.a@gendarmerie.interieur.gouv.fr")
     assert other_device.get("/staff/").status_code == 200
     agent.post("/staff/logout", data={"csrf_token": token(agent, "/staff/")})
-    assert other_device.get("/staff/").status_code == 302  # signed out there too
+    assert agent.get("/staff/").status_code == 302
+    assert other_device.get("/staff/").status_code == 200
     replayed = app.test_client()
     replayed.set_cookie("session", saved.value)  # a copy taken before the logout
     assert replayed.get("/staff/units/UNIT-A/agenda").status_code == 302

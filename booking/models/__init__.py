@@ -23,7 +23,9 @@ from booking.models.staff import (
     AuditEntry,
     CalendarFeed,
     Invitation,
+    RecoveryCode,
     RunnerHeartbeat,
+    StaffSession,
     StaffUser,
     staff_units,
 )
@@ -44,6 +46,8 @@ db_rules.attach(db.metadata)
 
 __all__ = [
     "ApiKey",
+    "RecoveryCode",
+    "StaffSession",
     "EntryStatus",
     "OfferStatus",
     "SpentChallenge",

@@ -32,8 +32,16 @@ class StaffUser(db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Raised by a logout or a password change: every session signed with an older one ends.
+    # Raised by a password change or a deactivation: every session opened before it ends.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The second factor of a password account (SPEC §15): the TOTP secret, sealed with a key
+    # derived from SECRET_KEY; set at the first sign-in, in use once `totp_enabled_at` is.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last 30-second step whose code was accepted: a code is good once.
+    totp_last_step: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The ProConnect identity (`sub`) linked at the account's first ProConnect sign-in.
+    proconnect_sub: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
 
     units: Mapped[list[Unit]] = relationship(secondary=staff_units, order_by="Unit.name")
 
@@ -53,9 +61,51 @@ class StaffUser(db.Model):  # type: ignore[name-defined,misc]
         """Never anonymous."""
         return False
 
+    # The secret of the session this request came with (booking.services.staff.sessions):
+    # Flask-Login keeps what get_id() returns in the signed cookie, and a session is found
+    # again, or refused, by it.
+    session_secret = ""
+
     def get_id(self) -> str:
-        """The session's key of the user: id and session version (`12:3`)."""
-        return f"{self.id}:{self.session_version}"
+        """The key Flask-Login keeps in the cookie: the secret of the open session."""
+        return self.session_secret
+
+
+class StaffSession(db.Model):  # type: ignore[name-defined,misc]
+    """One signed-in device of an agent: the list on the account page, ended by a logout,
+    "end this session", inactivity, its lifetime, a new password or a deactivated account.
+    Only the hash of its secret is kept; the cookie holds the secret."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(default=0)  # the account's session_version then
+    method: Mapped[str] = mapped_column(String(20))  # password+totp, password+recovery, proconnect
+    acr: Mapped[str] = mapped_column(String(60), default="")
+    amr: Mapped[str] = mapped_column(String(120), default="")
+    id_token: Mapped[str] = mapped_column(Text, default="")  # the hint for ProConnect's logout
+    device: Mapped[str] = mapped_column(String(200), default="")  # the browser's User-Agent
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_default)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str] = mapped_column(String(40), default="")
+
+
+class RecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """A single-use code that stands in for the TOTP code; only its SHA-256 is kept."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(db.Model):  # type: ignore[name-defined,misc]

@@ -14,6 +14,7 @@ from booking.extensions import db
 from booking.models import Booking, Unit
 from booking.services.staff.accounts import create_staff
 from tests.e2e.conftest import audit, screenshot
+from tests.support.staff import browser_sign_in
 
 
 def test_agent_runs_a_day_at_the_desk(
@@ -32,10 +33,7 @@ def test_agent_runs_a_day_at_the_desk(
         create_staff("agent@gendarmerie.interieur.gouv.fr", "mot de passe solide", ["01281-01"])
 
     page = new_page(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)
-    page.goto("/staff/login")
-    page.get_by_label("Adresse électronique").fill("agent@gendarmerie.interieur.gouv.fr")
-    page.get_by_label("Mot de passe").fill("mot de passe solide")
-    page.get_by_role("button", name="Se connecter").click()
+    browser_sign_in(page, app, "agent@gendarmerie.interieur.gouv.fr", "mot de passe solide")
     expect(page.get_by_role("heading", name="Mes unités")).to_be_visible()
     assert audit(page) == []
 
@@ -54,10 +52,7 @@ def test_agent_runs_a_day_at_the_desk(
     # The same agenda on a phone: each visit a block, nothing scrolls sideways, and any day
     # one tap away (a date field, next Monday).
     phone = new_page()
-    phone.goto("/staff/login")
-    phone.get_by_label("Adresse électronique").fill("agent@gendarmerie.interieur.gouv.fr")
-    phone.get_by_label("Mot de passe").fill("mot de passe solide")
-    phone.get_by_role("button", name="Se connecter").tap()
+    browser_sign_in(phone, app, "agent@gendarmerie.interieur.gouv.fr", "mot de passe solide")
     expect(phone.get_by_role("heading", name="Mes unités")).to_be_visible()
     phone.goto(f"/staff/units/01281-01/agenda?date={day}")
     screenshot(phone, "8b-agenda-telephone")

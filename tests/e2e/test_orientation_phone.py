@@ -16,6 +16,7 @@ from booking.models import Booking
 from booking.services.staff.accounts import create_staff
 from tests.e2e.conftest import audit, screenshot
 from tests.e2e.test_citizen_journey import fill_details
+from tests.support.staff import browser_sign_in
 
 NEUTRAL = "https://meteofrance.com/"
 
@@ -141,10 +142,7 @@ def test_an_appointment_outcome_books_with_a_pre_declaration_read_on_the_agenda(
         assert "Lilas" not in booking.pre_declaration  # sealed at rest
         create_staff("agent@gendarmerie.interieur.gouv.fr", "mot de passe solide", ["01281-01"])
     desk = new_page(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)
-    desk.goto("/staff/login")
-    desk.get_by_label("Adresse électronique").fill("agent@gendarmerie.interieur.gouv.fr")
-    desk.get_by_label("Mot de passe").fill("mot de passe solide")
-    desk.get_by_role("button", name="Se connecter").click()
+    browser_sign_in(desk, app, "agent@gendarmerie.interieur.gouv.fr", "mot de passe solide")
     desk.goto(f"/staff/units/01281-01/agenda?date={day}")
     declared = desk.locator(".predeclared")
     expect(declared).to_contain_text("Adresse du logement à surveiller")

@@ -23,6 +23,7 @@ from booking.tokens import hash_token, link_token
 from tests.e2e.conftest import ALWAYS_OPEN, PHONE, audit, screenshot
 from tests.e2e.test_citizen_journey import fill_details
 from tests.support.server import Server
+from tests.support.staff import browser_sign_in
 
 PAGE_BYTES_TARGET = 200_000
 
@@ -264,10 +265,7 @@ def test_the_agenda_prints_on_one_a4_page_without_buttons(
     with app.app_context():
         create_staff("agent@gendarmerie.interieur.gouv.fr", "mot de passe solide", ["01281-01"])
     page = new_page(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)
-    page.goto("/staff/login")
-    page.get_by_label("Adresse électronique").fill("agent@gendarmerie.interieur.gouv.fr")
-    page.get_by_label("Mot de passe").fill("mot de passe solide")
-    page.get_by_role("button", name="Se connecter").click()
+    browser_sign_in(page, app, "agent@gendarmerie.interieur.gouv.fr", "mot de passe solide")
     page.goto(f"/staff/units/01281-01/agenda?date={day.isoformat()}")
     printing = page.get_by_role("button", name="Imprimer l'agenda")
     expect(printing).to_be_visible()

@@ -23,6 +23,7 @@ from booking.models import Booking, Unit
 from booking.services.staff.accounts import create_staff
 from tests.e2e.conftest import audit, screenshot
 from tests.support.server import Server
+from tests.support.staff import browser_sign_in
 
 PASSWORD = "mot de passe solide"
 
@@ -131,10 +132,7 @@ def test_an_agent_books_a_phone_appointment_for_a_caller_and_prints_the_card(
         create_staff("agent@gendarmerie.interieur.gouv.fr", PASSWORD, ["01281-01"])
     page = new_page()
     page.add_init_script("window.print = () => { window.__printed = true; };")
-    page.goto("/staff/login")
-    page.get_by_label("Adresse électronique").fill("agent@gendarmerie.interieur.gouv.fr")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").tap()
+    browser_sign_in(page, app, "agent@gendarmerie.interieur.gouv.fr", PASSWORD)
     expect(page.get_by_role("heading", name="Mes unités")).to_be_visible()
     page.goto("/staff/units/01281-01/agenda")
     page.get_by_role("link", name="Rendez-vous pour un appelant").tap()
@@ -179,10 +177,7 @@ def test_an_invitation_link_used_twice_books_once(
     with app.app_context():
         create_staff("agent@gendarmerie.interieur.gouv.fr", PASSWORD, ["01281-01"])
     agent = new_page()
-    agent.goto("/staff/login")
-    agent.get_by_label("Adresse électronique").fill("agent@gendarmerie.interieur.gouv.fr")
-    agent.get_by_label("Mot de passe").fill(PASSWORD)
-    agent.get_by_role("button", name="Se connecter").tap()
+    browser_sign_in(agent, app, "agent@gendarmerie.interieur.gouv.fr", PASSWORD)
     expect(agent.get_by_role("heading", name="Mes unités")).to_be_visible()
     agent.goto("/staff/units/01281-01/invitations")
     agent.get_by_label("Motif et façon d'être reçu").select_option("signalement|video")

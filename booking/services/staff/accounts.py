@@ -6,15 +6,14 @@ from typing import cast
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from booking import clock
 from booking.database import begin_write
 from booking.errors import Invalid, NoAccess
 from booking.extensions import db
-from booking.models import StaffUser, Unit
-from booking.services.staff import audit
+from booking.models import ApiKey, AuditEntry, RecoveryCode, StaffSession, StaffUser, Unit
+from booking.services.staff import audit, sessions
 
 MIN_PASSWORD_LENGTH = 12
 # Checked when the email is unknown too, so that timing does not tell which emails exist.
@@ -75,30 +74,48 @@ def authenticate(email: str, password: str) -> StaffUser | None:
         return None
     if not user.password_hash.startswith(current_app.config["PASSWORD_HASH_METHOD"] + "$"):
         user.password_hash = _hash(password)  # hashed again with today's parameters
-    user.last_login_at = clock.now()
+        db.session.commit()
+    return cast(StaffUser, user)
+
+
+def set_active(admin: StaffUser | None, email: str, active: bool) -> StaffUser:
+    """Deactivate an account (its sessions end at once, ProConnect's included) or give it
+    back its access; recorded in the audit log."""
+    begin_write()
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise StaffError(f"aucun compte pour {email}")
+    if admin is not None and user.id == admin.id and not active:
+        raise StaffError("un administrateur ne désactive pas son propre compte")
+    user.active = active
+    if not active:
+        user.session_version += 1
+        sessions.end_all(user.id, sessions.DEACTIVATED)
+    audit.record(admin, "compte réactivé" if active else "compte désactivé", None, user.email)
     db.session.commit()
     return cast(StaffUser, user)
 
 
-def load_staff(session_key: str) -> StaffUser | None:
-    """The account of a session, if the session is still valid: an active account, and a
-    session made since its last logout or password change."""
-    user_id, _, version = session_key.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db.session.get(StaffUser, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
-    return user
-
-
-def end_sessions(user: StaffUser) -> None:
-    """End every session of the account, on every device (a logout does this)."""
+def delete_staff(email: str) -> None:
+    """Delete an account: its sessions, recovery codes and feeds' authorship go with it; the
+    audit log keeps its email."""
     begin_write()
-    account = db.session.get(StaffUser, user.id)
-    if account is not None:
-        account.session_version += 1
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise StaffError(f"aucun compte pour {email}")
+    sessions.end_all(user.id, "compte supprimé")
+    db.session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    for column in (AuditEntry.actor_id, ApiKey.created_by):  # no ON DELETE on these two
+        db.session.execute(update(column.class_).where(column == user.id).values({column: None}))
+    audit.record(None, "compte supprimé", None, user.email)
+    db.session.delete(user)
     db.session.commit()
+
+
+def all_accounts() -> list[StaffUser]:
+    """Every account, by email (the administrators' page)."""
+    return list(db.session.scalars(select(StaffUser).order_by(StaffUser.email)))
 
 
 def change_password(email: str, password: str) -> StaffUser:
@@ -111,6 +128,7 @@ def change_password(email: str, password: str) -> StaffUser:
         raise StaffError(f"aucun compte pour {email}")
     user.password_hash = _hash(password)
     user.session_version += 1
+    sessions.end_all(user.id, sessions.PASSWORD_CHANGED)
     audit.record(None, "mot de passe changé", None, user.email)
     db.session.commit()
     return cast(StaffUser, user)

@@ -1,71 +1,19 @@
-"""Signing in and out, the agent's units, the audit log."""
+"""The agent's units, the audit log, the orienteur's counts, partners' API keys."""
 
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from booking.errors import ServiceError
-from booking.extensions import limiter
 from booking.logs import security_event
 from booking.services import orientation
-from booking.services.staff.accounts import authenticate, end_sessions, units_of
+from booking.services.staff.accounts import units_of
 from booking.services.staff.api_keys import issue_key, list_keys, revoke_key
 from booking.services.staff.audit import recent_entries
 from booking.web.security import keep_private
 from booking.web.staff.blueprint import bp
-
-
-def _typed_account() -> str:
-    """The account a sign-in names, as typed (lower case, trimmed, cut short)."""
-    return request.form.get("email", "").strip().lower()[:254]
-
-
-def _login_key() -> str:
-    """Attempts per account *and* client address: a stranger who types an agent's address
-    over and over locks out only themselves, never the agent (the per-address limit holds
-    them back whatever the account)."""
-    return f"login:{_typed_account()}:{get_remote_address()}"
-
-
-def _locked_out(_limit: object) -> None:
-    """A sign-in refused for too many attempts: a security event."""
-    security_event("connexion bloquée (trop d'essais)", _typed_account())
-
-
-@bp.get("/login")
-def login() -> ResponseReturnValue:
-    """The sign-in form."""
-    return render_template("staff/login.html", error="", email="")
-
-
-@bp.post("/login")
-@limiter.limit("10 per minute", on_breach=_locked_out)
-@limiter.limit("20 per hour", key_func=_login_key, on_breach=_locked_out)
-def sign_in() -> ResponseReturnValue:
-    """Sign in with email and password."""
-    email = request.form.get("email", "")
-    user = authenticate(email, request.form.get("password", ""))
-    if user is None:
-        security_event("échec de connexion", _typed_account())
-        error = "Adresse ou mot de passe incorrect."
-        return render_template("staff/login.html", error=error, email=email), 401
-    login_user(user)
-    security_event("connexion", user.email)
-    return redirect(url_for("staff.index"), code=303)
-
-
-@bp.post("/logout")
-@login_required
-def logout() -> ResponseReturnValue:
-    """Sign out, here and on every other device of the account."""
-    security_event("déconnexion", current_user.email)
-    end_sessions(current_user)
-    logout_user()
-    flash("Vous êtes déconnecté.", "success")
-    return redirect(url_for("staff.login"), code=303)
 
 
 @bp.get("/")

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from booking.extensions import login_manager
 from booking.formatting import local
-from booking.models import StaffUser, Unit
-from booking.services.staff.accounts import load_staff, reachable_unit
+from booking.models import Unit
+from booking.services.staff.accounts import reachable_unit
 from booking.services.staff.agenda import unit_today
+from booking.web.envelope import CONTENT_SECURITY_POLICY
 from booking.web.security import keep_private
+from booking.web.staff import oidc
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -22,14 +24,15 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @bp.after_request
 def _never_stored(response: Response) -> Response:
     """No staff page is kept by a browser's or a proxy's cache (the audit log, the visits a
-    closure would cancel, a new feed's secret…), nor sends a Referer elsewhere."""
+    closure would cancel, a new feed's secret…), nor sends a Referer elsewhere. With
+    ProConnect, the logout form may lead to the provider's logout: browsers apply the
+    policy's `form-action` to a form's redirects too."""
+    if oidc.enabled():
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(current_app.config["PROCONNECT_ISSUER"]))
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
     return keep_private(response)
-
-
-@login_manager.user_loader
-def _load_user(user_id: str) -> StaffUser | None:
-    """The signed-in agent of a session."""
-    return load_staff(user_id)
 
 
 def staff_unit(public_id: str) -> Unit:
