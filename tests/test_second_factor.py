@@ -215,8 +215,15 @@ def test_an_administrator_resets_a_second_factor_audited_and_the_agent_sets_it_u
         assert (entry.actor_email, entry.target) == (ADMIN, AGENT)
     again = app.test_client()
     assert password_step(again) == "/staff/login/second-facteur"
-    new = setup_secret(again.get("/staff/login/second-facteur").get_data(as_text=True))
+    page = again.get("/staff/login/second-facteur").get_data(as_text=True)
+    new = setup_secret(page)
     assert new != secret
+    # The new app's first code, in the same 30 seconds as the old one's last: accepted.
+    answer = again.post(
+        "/staff/login/second-facteur",
+        data={"csrf_token": csrf(page), "code": pyotp.TOTP(new).at(NOON + timedelta(seconds=30))},
+    )
+    assert answer.status_code == 200
 
 
 @pytest.mark.usefixtures("accounts")

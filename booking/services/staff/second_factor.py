@@ -218,6 +218,7 @@ def reset(admin: StaffUser | None, email: str) -> StaffUser:
         raise WrongCode(f"aucun compte pour {email}")
     account.totp_secret = None
     account.totp_enabled_at = None
+    account.totp_last_step = 0  # the steps of the old secret say nothing of the new one's
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == account.id))
     sessions.end_all(account.id, "second facteur réinitialisé")
     audit.record(admin, "second facteur réinitialisé", None, account.email)
