@@ -21,6 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from booking.services.bookings import predeclarations
     from booking.services.slots import cache as slot_cache
     from booking.web import (
+        admission,
         api,
         assets,
         compression,
@@ -79,7 +80,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     staff.init_app(app)  # ProConnect's client, when configured
     limiter.init_app(app)
+    admission.init_app(app)
     blueprints = (
+        admission,
         public,
         orientation,
         journey,

@@ -26,6 +26,13 @@ INTEGER_SETTINGS = {
     # measures what a phone's browser takes; see docs/performance.md.
     "BOOKING_CHALLENGE_COST": 10_000,
     "SMTP_PORT": 25,
+    # The waiting room (SPEC §16): booking journeys in flight at once, and how long an
+    # admitted ticket keeps its place unused, a journey its place when quiet, and its right to
+    # book in all.
+    "ADMISSION_CAPACITY": 5000,
+    "ADMISSION_CLAIM_SECONDS": 120,
+    "ADMISSION_IDLE_SECONDS": 600,
+    "ADMISSION_JOURNEY_SECONDS": 3600,
     # Staff sessions (SPEC §15): ended after this long without a request, and after this long
     # in all, whatever the activity.
     "STAFF_IDLE_MINUTES": 30,
@@ -116,6 +123,22 @@ def _refuse_unsafe(config: dict[str, Any]) -> None:
         )
 
 
+def _admission(env: dict[str, str], config: dict[str, Any]) -> None:
+    """The waiting room (SPEC §16): `auto` is on where the nodes share a Redis (its own
+    ADMISSION_REDIS_URL, or the rate limits' RATELIMIT_STORAGE_URI), off otherwise; `on`
+    without Redis keeps the line in the process (one node)."""
+    config["ADMISSION"] = (env.get("ADMISSION") or "auto").strip().lower()
+    if config["ADMISSION"] not in {"off", "on", "auto"}:
+        raise ConfigurationError("ADMISSION vaut off, on ou auto")
+    config["ADMISSION_PREFIX"] = env.get("ADMISSION_PREFIX") or "rdv:admission:"
+    shared = config["RATELIMIT_STORAGE_URI"]
+    config["ADMISSION_REDIS_URL"] = env.get("ADMISSION_REDIS_URL") or (
+        shared if shared.startswith(("redis://", "rediss://")) else ""
+    )
+    if config["ADMISSION_CAPACITY"] < 1:
+        raise ConfigurationError("ADMISSION_CAPACITY doit valoir au moins 1")
+
+
 def _staff_sign_in(env: dict[str, str], config: dict[str, Any]) -> None:
     """ProConnect on or off, and whether passwords (with their second factor) still open the
     staff workspace: STAFF_PASSWORD_SIGN_IN=false keeps it to ProConnect."""
@@ -174,6 +197,7 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     # address's owner learns whether it has room). On unless set false.
     config["BOOKING_EMAIL_VERIFICATION"] = _flag(env, "BOOKING_EMAIL_VERIFICATION", True)
     _staff_sign_in(env, config)
+    _admission(env, config)
     # Fernet keys sealing the pre-declarations, newest first
     # (booking.services.bookings.predeclarations).
     config["PRE_DECLARATION_KEYS"] = env.get("PRE_DECLARATION_KEYS", "").replace(",", " ").split()

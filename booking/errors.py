@@ -134,3 +134,13 @@ class Unavailable(ServiceError):
     default_message = N_(
         "Le service est momentanément indisponible : réessayez dans quelques instants."
     )
+
+
+class QueueFirst(ServiceError):
+    """A booking sent without an admitted ticket while citizens wait in line (SPEC §16)."""
+
+    status, code = 429, "queue_first"
+    default_message = N_(
+        "Beaucoup de personnes prennent rendez-vous en ce moment : ouvrez le formulaire de"
+        " rendez-vous depuis le site pour prendre votre place dans la file d'attente."
+    )

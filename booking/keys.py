@@ -32,6 +32,7 @@ PURPOSES: Final = frozenset(
         "fingerprints",
         "pre-declarations",
         "second-factor",
+        "admission",
     }
 )
 MIN_BITS: Final = 256  # 32 random bytes

@@ -19,6 +19,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -47,6 +48,17 @@ WAITLIST = Counter(
 )
 CHALLENGES = Counter(
     "booking_challenges_total", "Défis de preuve de travail : émis, résolus, refusés", ["outcome"]
+)
+ADMITTED = Counter("booking_admission_admitted_total", "File d'attente : parcours admis")
+QUEUE_WAIT = Histogram(
+    "booking_admission_wait_seconds",
+    "File d'attente : attente entre le ticket et l'admission",
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
+)
+QUEUE_LENGTH = Gauge(
+    "booking_admission_waiting",
+    "File d'attente : tickets en attente (vus par ce processus en dernier)",
+    multiprocess_mode="mostrecent",
 )
 EMAILS = Counter("booking_emails_total", "Courriels traités par le job runner", ["outcome"])
 LATENCY = Histogram(

@@ -42,7 +42,7 @@ from booking.services.units.reading import UnitSearch, get_unit
 from booking.services.waitlist.entries import leave_token
 from booking.services.waitlist.join import WaitRequest, join
 from booking.urls import external_url
-from booking.web import openapi
+from booking.web import admission, openapi
 from booking.web.answers import (
     answer,
     found_answer,
@@ -195,8 +195,10 @@ def create_booking() -> ResponseReturnValue:
     body = _body(BookingIn)
     partner = partner_of(request.headers.get("Authorization", ""))
     once = _idempotency(body, partner)
+    ticket = 0
     if partner is None and not will_replay(once):
         challenge.check_form({challenge.FIELD: body.altcha or ""})
+        ticket = admission.booking_allowed()
     unit, reason = get_unit(body.unit_id), get_reason(body.motif)
     details = BookingDetails(
         body.start,
@@ -210,6 +212,7 @@ def create_booking() -> ResponseReturnValue:
         language=current_language(),
     )
     booked = book(unit, reason, details, once=once, trusted=partner is not None)
+    admission.booked(ticket)
     if not booked.replayed:
         BOOKINGS.labels("api").inc()
     url = manage_url(booked.booking, booked.token)

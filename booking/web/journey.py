@@ -42,6 +42,7 @@ from booking.services.slots.offered import last_week, offered_modes, unit_slots,
 from booking.services.staff import invitations
 from booking.services.units.reading import get_unit, scheduled_hours, weekly_hours
 from booking.tokens import new_secret
+from booking.web import admission
 from booking.web.discretion import is_discreet
 from booking.web.errors import said
 from booking.web.forms import BookingForm
@@ -95,10 +96,13 @@ def _slots_page(
 def details(public_id: str) -> ResponseReturnValue:
     """The short form for the slot chosen."""
     unit, reason, start = _chosen(public_id)
-    _invited(unit, reason)
+    invited = _invited(unit, reason)
+    waiting, ticket = admission.at_the_door() if invited is None else (None, None)
+    if waiting is not None:
+        return waiting
     key = _form_key(unit, reason, start, _mode_asked())
     form = BookingForm(cle=key, discret=is_discreet(reason))
-    return _details_page(unit, reason, form, start)
+    return admission.keep_ticket(make_response(_details_page(unit, reason, form, start)), ticket)
 
 
 @bp.post("/unites/<public_id>/rendez-vous")
@@ -124,7 +128,9 @@ def submit(public_id: str) -> ResponseReturnValue:
         details = form.details(start.isoformat(), pre_declaration_typed(), _mode_asked())
         invited = _invited(unit, reason)
         if invited is None:
+            ticket = admission.booking_allowed() if not will_replay(once) else 0
             booked = book(unit, reason, details, once=once)
+            admission.booked(ticket)
         else:  # the agent's link vouches for the booking: confirmed at once, the link spent
             details = replace(
                 details,
