@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint coverage bench data communes clean browser gettext translations messages
+.PHONY: run test lint coverage bench load data communes clean browser gettext translations messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ coverage: $(STAMP) browser translations
 
 ## Benchmarks: print figures, never fail on speed. PostgreSQL too when BENCH_DATABASE_URL
 ## (or TEST_DATABASE_URL) names a server, e.g. postgresql://postgres@127.0.0.1:5432/postgres.
+## The surge scenarios with Locust against two local nodes on PostgreSQL and Redis (SPEC §16):
+## figures printed, never asserted. Needs TEST_DATABASE_URL or BENCH_DATABASE_URL.
+load: $(STAMP)
+	$(BIN)/python load/run.py
+
 bench: $(STAMP)
 	$(BIN)/python bench/bench_units.py
 	$(BIN)/python bench/bench_slots.py

@@ -33,6 +33,10 @@ INTEGER_SETTINGS = {
     "ADMISSION_CLAIM_SECONDS": 120,
     "ADMISSION_IDLE_SECONDS": 600,
     "ADMISSION_JOURNEY_SECONDS": 3600,
+    # `auto`'s brake: when a node's answers take more than this (90th percentile of the last
+    # two seconds), at most ADMISSION_SLOW_PER_SECOND journeys are admitted a second.
+    "ADMISSION_LATENCY_MS": 250,
+    "ADMISSION_SLOW_PER_SECOND": 20,
     # Staff sessions (SPEC §15): ended after this long without a request, and after this long
     # in all, whatever the activity.
     "STAFF_IDLE_MINUTES": 30,

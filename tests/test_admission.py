@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from booking import create_app
 from booking.extensions import db
 from booking.models import Booking, Unit
-from booking.services.admission import RedisStore
+from booking.services.admission import RedisStore, Rules
+from booking.web import pressure
 from tests.support.keys import SECRET_KEY
 
 MONDAY_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -198,3 +199,31 @@ def test_when_the_store_is_down_the_door_stays_open(app: Flask) -> None:
     shown, form = opens_form(client, SLOTS[0])
     assert shown
     assert book(client, SLOTS[0], form) == 303
+
+
+def test_auto_brakes_admissions_to_a_pace_while_a_node_is_slow(
+    app_overrides: dict[str, Any],
+) -> None:
+    """`auto`: when a node answers slowly, at most ADMISSION_SLOW_PER_SECOND journeys are
+    admitted a second, on every node (the flag lives in Redis for two seconds)."""
+    store = RedisStore(REDIS, app_overrides["ADMISSION_PREFIX"])
+    slow = Rules(capacity=100, claim=120, idle=600, slow=True, brake=2)
+    calm = Rules(capacity=100, claim=120, idle=600, brake=2)
+    now = 1_800_000_000.0
+    places = [store.advance(now, slow, True, 0) for _ in range(5)]
+    assert [place.admitted for place in places] == [True, True, False, False, False]
+    assert store.advance(now + 0.5, calm, False, places[2].ticket).admitted is False  # braked
+    assert store.advance(now + 1, calm, False, places[2].ticket).admitted  # the next second
+    assert store.advance(now + 3, calm, False, places[4].ticket).admitted  # the flag expired
+
+
+def test_the_pressure_is_the_p90_of_the_last_two_seconds() -> None:
+    pressure._durations.clear()  # the answers of the tests before
+    for _ in range(30):
+        pressure.note(0.01)
+    for _ in range(5):
+        pressure.note(0.9)
+    assert pressure.recent_p90() == pytest.approx(0.9)
+    for _ in range(60):
+        pressure.note(0.02)
+    assert pressure.recent_p90() == pytest.approx(0.02)

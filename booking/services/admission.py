@@ -11,7 +11,9 @@ Redis is configured (one node). Keys, under a prefix:
   for ADMISSION_CLAIM_SECONDS) frees its place for the next in line; a booking made frees it
   at once;
 - `spent`: tickets that booked (one ticket, one booking);
-- `admitted:<minute>`: how many were admitted that minute (the waiting page's estimate).
+- `admitted:<minute>`: how many were admitted that minute (the waiting page's estimate);
+- `slow`: until when a node said it answers slowly (`auto`'s brake: meanwhile at most
+  `brake` tickets are admitted a second, counted in `braked:<second>`).
 
 Admission is never taken back: a ticket admitted stays good for one booking during
 ADMISSION_JOURNEY_SECONDS, even if its place in `active` lapsed meanwhile (a citizen slow to
@@ -31,8 +33,11 @@ ADVANCE: Final = """
 local prefix, now = KEYS[1], tonumber(ARGV[1])
 local capacity, claim = tonumber(ARGV[2]), tonumber(ARGV[3])
 local take, ticket, extend = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local slow, brake = tonumber(ARGV[7]), tonumber(ARGV[8])
 local active = prefix .. 'active'
 redis.call('ZREMRANGEBYSCORE', active, '-inf', now)
+if slow == 1 then redis.call('SET', prefix .. 'slow', now + 2, 'EX', 10) end
+local second = prefix .. 'braked:' .. math.floor(now)
 local issued = tonumber(redis.call('GET', prefix .. 'next') or '0')
 if take == 1 then
   issued = redis.call('INCR', prefix .. 'next')
@@ -40,6 +45,9 @@ if take == 1 then
 end
 local served = tonumber(redis.call('GET', prefix .. 'served') or '0')
 local free = capacity - redis.call('ZCARD', active)
+if tonumber(redis.call('GET', prefix .. 'slow') or '0') > now then
+  free = math.min(free, brake - tonumber(redis.call('GET', second) or '0'))
+end
 local admitted = 0
 while free > 0 and served < issued do
   served = served + 1
@@ -48,6 +56,8 @@ while free > 0 and served < issued do
   admitted = admitted + 1
 end
 if admitted > 0 then
+  redis.call('INCRBY', second, admitted)
+  redis.call('EXPIRE', second, 5)
   redis.call('SET', prefix .. 'served', served)
   local minute = prefix .. 'admitted:' .. math.floor(now / 60)
   redis.call('INCRBY', minute, admitted)
@@ -68,6 +78,19 @@ SPEND: Final = """
 redis.call('ZREM', KEYS[1] .. 'active', ARGV[1])
 return redis.call('SADD', KEYS[1] .. 'spent', ARGV[1])
 """
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How the line moves: journeys in flight at most; how long an admitted ticket keeps
+    its place unused, and a journey when quiet; whether a node is overloaded now, and then
+    how many may be admitted a second at most (the brake of `auto`)."""
+
+    capacity: int
+    claim: int
+    idle: int
+    slow: bool = False
+    brake: int = 0
 
 
 @dataclass(frozen=True)
@@ -99,9 +122,7 @@ class Place:
 
 
 class Store(Protocol):
-    def advance(
-        self, now: float, capacity: int, claim: int, take: bool, ticket: int, extend: int
-    ) -> Place: ...
+    def advance(self, now: float, rules: Rules, take: bool, ticket: int) -> Place: ...
 
     def spend(self, ticket: int) -> None: ...
 
@@ -115,12 +136,9 @@ class RedisStore:
         self._advance = self.client.register_script(ADVANCE)
         self._spend = self.client.register_script(SPEND)
 
-    def advance(
-        self, now: float, capacity: int, claim: int, take: bool, ticket: int, extend: int
-    ) -> Place:
-        values = self._advance(
-            keys=[self.prefix], args=[now, capacity, claim, int(take), ticket, extend]
-        )
+    def advance(self, now: float, rules: Rules, take: bool, ticket: int) -> Place:
+        args = [now, rules.capacity, rules.claim, int(take), ticket, rules.idle]
+        values = self._advance(keys=[self.prefix], args=[*args, int(rules.slow), rules.brake])
         n = [int(value) for value in values]
         return Place(n[0], n[1], n[2], n[3], bool(n[4]), n[5], bool(n[6]))
 
@@ -138,24 +156,30 @@ class MemoryStore:
         self.active: dict[int, float] = {}
         self.spent: set[int] = set()
         self.minutes: dict[int, int] = {}
+        self.slow_until = 0.0
+        self.braked: dict[int, int] = {}
 
-    def advance(
-        self, now: float, capacity: int, claim: int, take: bool, ticket: int, extend: int
-    ) -> Place:
+    def advance(self, now: float, rules: Rules, take: bool, ticket: int) -> Place:
         with self.lock:
             self.active = {n: until for n, until in self.active.items() if until > now}
             if take:
                 self.issued += 1
                 ticket = self.issued
-            free = capacity - len(self.active)
+            if rules.slow:
+                self.slow_until = now + 2
+            second = int(now)
+            free = rules.capacity - len(self.active)
+            if now < self.slow_until:
+                free = min(free, rules.brake - self.braked.get(second, 0))
             while free > 0 and self.served < self.issued:
                 self.served += 1
-                self.active[self.served] = now + claim
+                self.active[self.served] = now + rules.claim
+                self.braked[second] = self.braked.get(second, 0) + 1
                 self.minutes[int(now // 60)] = self.minutes.get(int(now // 60), 0) + 1
                 free -= 1
             holding = ticket in self.active
-            if 0 < ticket <= self.served and extend > 0 and holding:
-                self.active[ticket] = now + extend
+            if 0 < ticket <= self.served and rules.idle > 0 and holding:
+                self.active[ticket] = now + rules.idle
             rate = self.minutes.get(int(now // 60) - 1, 0)
             spent = ticket in self.spent
             return Place(ticket, self.served, self.issued, len(self.active), spent, rate, holding)

@@ -44,7 +44,8 @@ from booking import clock
 from booking.errors import QueueFirst
 from booking.keys import purpose_key
 from booking.metrics import ADMITTED, QUEUE_LENGTH, QUEUE_WAIT
-from booking.services.admission import Place, Store, store_for
+from booking.services.admission import Place, Rules, Store, store_for
+from booking.web import pressure
 from booking.web.security import keep_private
 
 COOKIE: Final = "rdv_file"
@@ -102,16 +103,22 @@ def _ticket() -> dict[str, Any] | None:
     return ticket
 
 
-def _advance(store: Store, take: bool, number: int) -> Place:
+def _rules() -> Rules:
     config = current_app.config
-    place = store.advance(
-        clock.now().timestamp(),
+    slow = config["ADMISSION"] == "auto" and (
+        pressure.recent_p90() * 1000 > config["ADMISSION_LATENCY_MS"]
+    )
+    return Rules(
         config["ADMISSION_CAPACITY"],
         config["ADMISSION_CLAIM_SECONDS"],
-        take,
-        number,
         config["ADMISSION_IDLE_SECONDS"],
+        slow,
+        config["ADMISSION_SLOW_PER_SECOND"],
     )
+
+
+def _advance(store: Store, take: bool, number: int) -> Place:
+    place = store.advance(clock.now().timestamp(), _rules(), take, number)
     QUEUE_LENGTH.set(place.waiting)
     return place
 

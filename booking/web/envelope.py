@@ -20,6 +20,7 @@ from flask import Flask
 
 from booking.logs import REQUEST_ID
 from booking.metrics import LATENCY
+from booking.web import pressure
 
 log = logging.getLogger("booking.requests")
 _INCOMING_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -102,6 +103,8 @@ class Envelope:
         path = request.path if request is not None else environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "")
         code = int(status[:3])
+        if endpoint != "static":
+            pressure.note(elapsed)
         if endpoint not in _UNTIMED:
             labels = (endpoint or "inconnu", method if method in _METHODS else "autre", code)
             timer = _timers.get(labels)
