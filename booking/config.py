@@ -50,6 +50,8 @@ RATE_LIMITS = {
     "RATE_LIMIT_BOOKING": "20 per minute;200 per hour",
     "RATE_LIMIT_BOOKING_EMAIL": "10 per hour",
     "RATE_LIMIT_CANCEL": "30 per minute",
+    # Bookings without a waiting-room ticket, per address, while the waiting room is on.
+    "ADMISSION_TICKETLESS": "5 per hour",
 }
 TEXT_SETTINGS = {
     "BASE_URL": "http://127.0.0.1:8000",

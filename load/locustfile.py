@@ -14,6 +14,7 @@ Every answer is counted by step and status in LOAD_STATUS_FILE (JSON) at the end
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
@@ -21,13 +22,29 @@ import re
 import threading
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from locust import HttpUser, between, constant, events, task
 
 NODES = os.environ.get("LOAD_NODES", "http://127.0.0.1:8000").split()
 UNITS = json.loads(os.environ.get("LOAD_UNITS", '["01281-01"]'))
-QUERIES = ["ornex", "saint", "brigade", "gex", "lyon", "01210", "974", "marseille"]
+
+
+def _queries() -> list[str]:
+    """What people type, drawn from the communes as many times as they have inhabitants
+    (a thousandth): "45000 Orléans", "Orléans", "45000"."""
+    found: list[str] = []
+    with open(Path(__file__).resolve().parent.parent / "data" / "communes.csv") as table:
+        for row in csv.DictReader(table):
+            postcode = (row["postcodes"].split() or [""])[0]
+            forms = [row["name"], f"{postcode} {row['name']}", postcode]
+            found.extend(forms[n % 3] for n in range(max(1, int(row["population"] or 0) // 1000)))
+    return found
+
+
+QUERIES = _queries()
 MOTIF = "signalement"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 REFERENCE = re.compile(r"/rendez-vous/([A-Z0-9-]+)/")
@@ -80,7 +97,7 @@ class Citizen(HttpUser):
     @task(40)
     def search(self) -> None:
         with self.client.get(
-            f"/api/v1/units?q={random.choice(QUERIES)}&motif={MOTIF}&limit=20",
+            f"/api/v1/units?q={quote(random.choice(QUERIES))}&motif={MOTIF}&limit=20",
             name="search",
             catch_response=True,
         ) as response:

@@ -227,3 +227,25 @@ def test_the_pressure_is_the_p90_of_the_last_two_seconds() -> None:
     for _ in range(60):
         pressure.note(0.02)
     assert pressure.recent_p90() == pytest.approx(0.02)
+
+
+@pytest.mark.usefixtures("unit")
+def test_ticketless_bookings_have_a_quota_per_address_even_when_nobody_waits(app: Flask) -> None:
+    bot = app.test_client()
+    answers = []
+    for n, hour in enumerate(("09:00", "09:30", "10:00", "10:30", "11:00", "11:30")):
+        answers.append(
+            bot.post(
+                "/api/v1/bookings",
+                json={
+                    "unit_id": "ORNEX",
+                    "motif": "otv",
+                    "start": f"2026-11-25T{hour}:00+01:00",
+                    "name": "Robot",
+                    "email": f"robot{n}@example.org",
+                },
+            ).status_code
+        )
+    assert 429 not in answers[:5]
+    assert answers[5] == 429
+    assert app.test_client().get(form_url(SLOTS[0])).status_code == 200  # people still come in

@@ -38,10 +38,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
+from limits import parse
 from redis.exceptions import RedisError
 
 from booking import clock
 from booking.errors import QueueFirst
+from booking.extensions import limiter
 from booking.keys import purpose_key
 from booking.metrics import ADMITTED, QUEUE_LENGTH, QUEUE_WAIT
 from booking.services.admission import Place, Rules, Store, store_for
@@ -224,9 +226,18 @@ def booking_allowed() -> int:
         log.warning("waiting room: the shared store cannot be reached, the door stays open")
         return 0
     busy = place.waiting > 0 or place.active >= current_app.config["ADMISSION_CAPACITY"]
-    if busy:
+    if busy or not _within_ticketless_quota():
         raise QueueFirst()
     return 0
+
+
+def _within_ticketless_quota() -> bool:
+    """Bookings without a ticket (scripts, anonymous API clients) are counted per address
+    against ADMISSION_TICKETLESS (the rate limits' store, shared by the nodes)."""
+    if not limiter.enabled:
+        return True
+    quota = parse(current_app.config["ADMISSION_TICKETLESS"])
+    return bool(limiter.limiter.hit(quota, "ticketless", get_remote_address() or ""))
 
 
 def booked(number: int) -> None:
