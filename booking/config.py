@@ -260,6 +260,11 @@ def startup_warnings(config: dict[str, Any]) -> list[str]:
     ):
         if not config[name].strip():
             found.append(f"{name} n'est pas renseigné : {what} s'affiche « à renseigner ».")
+    if config["ADMISSION"] == "on" and not config["ADMISSION_REDIS_URL"]:
+        found.append(
+            "ADMISSION=on sans Redis : chaque processus tient sa propre file d'attente. Indiquez"
+            " ADMISSION_REDIS_URL (ou un RATELIMIT_STORAGE_URI redis://) partagé par les nœuds."
+        )
     return found
 
 

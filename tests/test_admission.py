@@ -249,3 +249,17 @@ def test_ticketless_bookings_have_a_quota_per_address_even_when_nobody_waits(app
     assert 429 not in answers[:5]
     assert answers[5] == 429
     assert app.test_client().get(form_url(SLOTS[0])).status_code == 200  # people still come in
+
+
+def test_the_settings_of_the_waiting_room_and_what_a_start_says(tmp_path: Any) -> None:
+    from booking.config import ConfigurationError, load_config, startup_warnings
+
+    production = {"APP_ENV": "production", "SECRET_KEY": SECRET_KEY}
+    assert load_config(str(tmp_path), production)["ADMISSION_REDIS_URL"] == ""  # auto: off
+    shared = load_config(str(tmp_path), {**production, "RATELIMIT_STORAGE_URI": REDIS})
+    assert shared["ADMISSION"] == "auto"
+    assert shared["ADMISSION_REDIS_URL"] == REDIS
+    alone = load_config(str(tmp_path), {**production, "ADMISSION": "on"})
+    assert any("chaque processus tient sa propre file" in w for w in startup_warnings(alone))
+    with pytest.raises(ConfigurationError, match="ADMISSION vaut off, on ou auto"):
+        load_config(str(tmp_path), {**production, "ADMISSION": "oui"})

@@ -296,3 +296,16 @@ def test_without_settings_there_is_no_proconnect(tmp_path: Path) -> None:
     assert "ProConnect" not in client.get("/staff/login").get_data(as_text=True)
     assert client.get("/staff/proconnect").status_code == 404
     assert client.get("/staff/proconnect/retour?code=x&state=y").status_code == 404
+
+
+def test_proconnect_settings_are_all_three_or_none(tmp_path: Path) -> None:
+    from booking.config import ConfigurationError, load_config
+
+    base = {"APP_ENV": "development"}
+    with pytest.raises(ConfigurationError, match="il manque PROCONNECT_CLIENT_SECRET"):
+        load_config(
+            str(tmp_path),
+            {**base, "PROCONNECT_ISSUER": "https://x", "PROCONNECT_CLIENT_ID": "c"},
+        )
+    with pytest.raises(ConfigurationError, match="personne ne pourrait se connecter"):
+        load_config(str(tmp_path), {**base, "STAFF_PASSWORD_SIGN_IN": "false"})

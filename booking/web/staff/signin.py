@@ -294,7 +294,8 @@ def logout() -> ResponseReturnValue:
     """Sign out of this session; at ProConnect too when it opened it."""
     row = g.get("staff_session")
     security_event("déconnexion", current_user.email)
-    sessions.end(current_user, row.id, sessions.LOGOUT) if row else None
+    if row is not None:
+        sessions.end(current_user, row.id, sessions.LOGOUT)
     logout_user()
     if row is not None and row.method == "proconnect" and proconnect.enabled():
         leaving = proconnect.logout_redirect(row.id_token)
