@@ -49,15 +49,19 @@ WAITLIST = Counter(
 CHALLENGES = Counter(
     "booking_challenges_total", "Défis de preuve de travail : émis, résolus, refusés", ["outcome"]
 )
-ADMITTED = Counter("booking_admission_admitted_total", "File d'attente : parcours admis")
+# The waiting room's, labelled by its mode (`on` or `auto`): a metric without labels would
+# open its samples file at import, before the check of PROMETHEUS_MULTIPROC_DIR can speak.
+ADMITTED = Counter("booking_admission_admitted_total", "File d'attente : parcours admis", ["mode"])
 QUEUE_WAIT = Histogram(
     "booking_admission_wait_seconds",
     "File d'attente : attente entre le ticket et l'admission",
+    ["mode"],
     buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600),
 )
 QUEUE_LENGTH = Gauge(
     "booking_admission_waiting",
     "File d'attente : tickets en attente (vus par ce processus en dernier)",
+    ["mode"],
     multiprocess_mode="mostrecent",
 )
 EMAILS = Counter("booking_emails_total", "Courriels traités par le job runner", ["outcome"])

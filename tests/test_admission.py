@@ -50,9 +50,9 @@ def unit(create_unit: Callable[..., Unit], frozen_now: Callable[[datetime], None
 
 
 @pytest.fixture
-def other_node(app: Flask, app_overrides: dict[str, Any]) -> Flask:
+def other_node(app: Flask, app_overrides: dict[str, Any]) -> Iterator[Flask]:
     """A second node: another application on the same database and the same Redis."""
-    return create_app(
+    node = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": SECRET_KEY,
@@ -63,6 +63,10 @@ def other_node(app: Flask, app_overrides: dict[str, Any]) -> Flask:
             **app_overrides,
         }
     )
+    yield node
+    with node.app_context():
+        db.session.remove()
+        db.engine.dispose()  # its own pool: no connection left for the collector
 
 
 def form_url(start: str) -> str:

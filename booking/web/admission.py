@@ -121,7 +121,7 @@ def _rules() -> Rules:
 
 def _advance(store: Store, take: bool, number: int) -> Place:
     place = store.advance(clock.now().timestamp(), _rules(), take, number)
-    QUEUE_LENGTH.set(place.waiting)
+    QUEUE_LENGTH.labels(current_app.config["ADMISSION"]).set(place.waiting)
     return place
 
 
@@ -155,8 +155,9 @@ def _admit(ticket: dict[str, Any]) -> None:
     if not ticket.get("a"):
         now = clock.now().timestamp()
         ticket["a"] = now
-        ADMITTED.inc()
-        QUEUE_WAIT.observe(max(0.0, now - float(ticket.get("t") or now)))
+        mode = current_app.config["ADMISSION"]
+        ADMITTED.labels(mode).inc()
+        QUEUE_WAIT.labels(mode).observe(max(0.0, now - float(ticket.get("t") or now)))
 
 
 def at_the_door() -> tuple[Response | None, dict[str, Any] | None]:
