@@ -53,3 +53,13 @@ class StatisticsState(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delays_measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# A figure's row as the services read it: week, indicator, dimension, value, masked.
+FIGURE_ROW = (
+    WeeklyFigure.week,
+    WeeklyFigure.indicator,
+    WeeklyFigure.dimension,
+    WeeklyFigure.value,
+    WeeklyFigure.masked,
+)

@@ -20,6 +20,7 @@ from booking import clock
 from booking.domain.figures import INDICATORS, PER_UNIT, paris_day, recent_weeks, shown
 from booking.extensions import db
 from booking.models import SlotDelay, StatisticsState, WeeklyFigure
+from booking.models.statistics import FIGURE_ROW
 
 CSV_COLUMNS = ("week", "indicator", "dimension", "value")
 FIRST_SLOT, FRANCE = "first_slot_days", "|"  # France's dimensions: `|reason`
@@ -120,15 +121,7 @@ def latest_delays() -> list[Delay]:
 def csv_rows() -> list[tuple[str, str, str, str]]:
     """Every figure as the open data writes it (`< 5` when masked), sorted by week,
     indicator and dimension (in Python: the same order whatever the database's collation)."""
-    rows = db.session.execute(
-        select(
-            WeeklyFigure.week,
-            WeeklyFigure.indicator,
-            WeeklyFigure.dimension,
-            WeeklyFigure.value,
-            WeeklyFigure.masked,
-        )
-    )
+    rows = db.session.execute(select(*FIGURE_ROW))
     return sorted(
         (week, indicator, dimension, shown(value, masked))
         for week, indicator, dimension, value, masked in rows

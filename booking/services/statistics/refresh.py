@@ -26,6 +26,7 @@ from booking.database import begin_write
 from booking.domain.figures import day_week, paris_day, week_start
 from booking.extensions import db
 from booking.models import StatisticsState, WeeklyFigure
+from booking.models.statistics import FIGURE_ROW
 from booking.services.statistics.family import Family
 from booking.services.statistics.sources import SOURCES, Source
 
@@ -150,13 +151,7 @@ def _stored_rows(pairs: set[tuple[str, str]]) -> dict[Key, Value]:
     found: dict[Key, Value] = {}
     for start in range(0, len(weeks), 500):  # a bounded IN list
         rows = db.session.execute(
-            select(
-                WeeklyFigure.week,
-                WeeklyFigure.indicator,
-                WeeklyFigure.dimension,
-                WeeklyFigure.value,
-                WeeklyFigure.masked,
-            ).where(WeeklyFigure.week.in_(weeks[start : start + 500]))
+            select(*FIGURE_ROW).where(WeeklyFigure.week.in_(weeks[start : start + 500]))
         )
         for week, indicator, dimension, value, masked in rows:
             if (indicator, week) in pairs:
